@@ -1,0 +1,1 @@
+"""Telegram transport, durable pipeline, scheduler and command line: the composition root."""

@@ -1,0 +1,251 @@
+"""The composition root: build every part from settings, run them together, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, Defaults
+
+from bot.dispatcher import Clock, Dispatcher, utc_now
+from bot.i18n import LANGUAGES, load_translator
+from bot.outbox import OutboxSender
+from bot.polling import poll_updates
+from bot.ratelimit import SendPacer
+from bot.render import Renderer
+from bot.settings import Settings
+from bot.updates import ALLOWED_UPDATES
+from bot.webhook import make_webhook_app, webhook_path
+from flows.engine import FlowConfig
+from flows.roles import STRANGER
+from storage import deployment, organisations, pipeline
+from storage.db import make_engine, make_session_factory
+
+log = logging.getLogger("buurtbot")
+
+KEEP_PROCESSED = timedelta(days=2)
+
+
+class ConfigurationError(RuntimeError):
+    """The bot cannot start with these settings."""
+
+
+def prepare_media_dir(path: Path) -> Path:
+    """Create the media folder readable by its owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o700)
+    return path
+
+
+def deployment_secret(factory: sessionmaker[Session], configured: str, key: str) -> str:
+    """Return the configured secret, or the one generated and kept in the database."""
+    if configured:
+        return configured
+    with factory.begin() as session:
+        return deployment.get_or_create_secret(session, key)
+
+
+@dataclass
+class Buurtbot:
+    """Every long-lived part of one running bot."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    renderer: Renderer
+    flow_config: FlowConfig
+    application: Application
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    clock: Clock = utc_now
+    inbox_event: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def bot(self):  # noqa: ANN201 - telegram.Bot; kept untyped to avoid an import cycle in hints
+        """Return the PTB bot."""
+        return self.application.bot
+
+
+def build_app(
+    settings: Settings, clock: Clock = utc_now, pacer: SendPacer | None = None
+) -> Buurtbot:
+    """Build the bot from settings; tests, chat and demo use this same builder."""
+    if not settings.telegram_token:
+        raise ConfigurationError("BUURTBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    media_dir = prepare_media_dir(settings.media_path)
+    with factory() as session:
+        stored_username = deployment.get_value(session, "bot_username")
+    config = FlowConfig(
+        default_language=settings.default_language,
+        invite_valid_days=settings.invite_days,
+        bot_username=settings.bot_username or stored_username,
+        secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
+        timezone=settings.timezone,
+    )
+    root = settings.telegram_api_url.rstrip("/")
+    application = (
+        Application.builder()
+        .token(settings.telegram_token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .defaults(Defaults(tzinfo=ZoneInfo(settings.timezone)))
+        .updater(None)
+        .build()
+    )
+    renderer = Renderer(load_translator())
+    dispatcher = Dispatcher(factory, renderer, config, media_dir, clock)
+    sender = OutboxSender(application.bot, factory, media_dir, pacer=pacer, clock=clock)
+    return Buurtbot(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        renderer=renderer,
+        flow_config=config,
+        application=application,
+        dispatcher=dispatcher,
+        sender=sender,
+        clock=clock,
+    )
+
+
+async def _set_default_commands(app: Buurtbot) -> None:
+    """Give strangers a short command menu in every language."""
+    for language in (None, *LANGUAGES):
+        commands = app.renderer.command_list(STRANGER, language or app.settings.default_language)
+        params: dict = {"commands": commands}
+        if language:
+            params["language_code"] = language
+        try:
+            await app.sender.call("setMyCommands", params)
+        except TelegramError as error:
+            log.warning("could not set the command menu: %s", type(error).__name__)
+
+
+async def _learn_username(app: Buurtbot) -> None:
+    username = app.bot.username
+    if not username:
+        return
+
+    def store() -> None:
+        with app.session_factory.begin() as session:
+            deployment.set_value(session, "bot_username", username)
+
+    await asyncio.to_thread(store)
+    if not app.settings.bot_username:
+        app.flow_config = replace(app.flow_config, bot_username=username)
+        app.dispatcher.config = app.flow_config
+
+
+async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
+    app: Buurtbot = context.job.data
+    now = app.clock()
+
+    def purge() -> None:
+        with app.session_factory.begin() as session:
+            pipeline.purge_processed(session, now - KEEP_PROCESSED)
+            organisations.purge_code_attempts(session, now, timedelta(hours=1))
+
+    await asyncio.to_thread(purge)
+
+
+async def _dispatch_loop(app: Buurtbot) -> None:
+    loop = asyncio.get_running_loop()
+
+    def wake_sender() -> None:
+        loop.call_soon_threadsafe(app.outbox_event.set)
+
+    while not app.stop_event.is_set():
+        try:
+            handled = await asyncio.to_thread(app.dispatcher.process_pending, 200, wake_sender)
+        except Exception as error:  # noqa: BLE001 - the database may be briefly away
+            log.error("dispatch sweep failed: %s", type(error).__name__)
+            handled = 0
+        if handled:
+            continue
+        app.inbox_event.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(app.inbox_event.wait(), timeout=0.5)
+
+
+async def run_bot(
+    app: Buurtbot,
+    webhook_url: str | None = None,
+    port: int | None = None,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run polling (or the webhook), dispatcher, outbox and scheduler until stop_event is set."""
+    app.stop_event = asyncio.Event()
+    app.inbox_event = asyncio.Event()
+    app.outbox_event = asyncio.Event()
+    await app.application.initialize()
+    await _learn_username(app)
+    await _set_default_commands(app)
+    await app.application.start()
+    assert app.application.job_queue is not None
+    app.application.job_queue.run_repeating(
+        _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
+    )
+    tasks = [
+        asyncio.create_task(_dispatch_loop(app), name="dispatch"),
+        asyncio.create_task(app.sender.run(app.stop_event, app.outbox_event), name="outbox"),
+    ]
+    runner: web.AppRunner | None = None
+    if webhook_url:
+        secret = app.settings.webhook_secret or deployment_secret(
+            app.session_factory, "", "webhook_secret"
+        )
+        webapp = make_webhook_app(
+            app.session_factory, webhook_path(webhook_url), secret, app.inbox_event.set
+        )
+        runner = web.AppRunner(webapp)
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", port or 8080).start()
+        await app.sender.call(
+            "setWebhook",
+            {"url": webhook_url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES},
+        )
+    else:
+        with contextlib.suppress(TelegramError):
+            await app.sender.call("deleteWebhook", {"drop_pending_updates": False})
+        tasks.append(
+            asyncio.create_task(
+                poll_updates(
+                    app.bot,
+                    app.session_factory,
+                    app.stop_event,
+                    app.inbox_event.set,
+                    app.settings.poll_timeout,
+                ),
+                name="polling",
+            )
+        )
+    log.info("Buurtbot is running (%s)", "webhook" if webhook_url else "long polling")
+    if ready is not None:
+        ready.set()
+    try:
+        await app.stop_event.wait()
+    finally:
+        for task in tasks:
+            if task.get_name() == "polling":
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if runner is not None:
+            await runner.cleanup()
+        await app.application.stop()
+        await app.application.shutdown()
+        app.engine.dispose()

@@ -1,0 +1,253 @@
+"""The `buurtbot` command line: run, chat, organisations, invites and the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NoReturn
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from bot.settings import Settings, SettingsError, load_settings
+from flows.invite import invite_link
+from storage import deployment, organisations
+from storage.db import make_engine, make_session_factory, upgrade
+
+
+class CliError(Exception):
+    """A problem to report to the user in one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that reports mistakes in one line."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one clear line and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _wijken(value: str) -> list[int]:
+    codes: list[int] = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise argparse.ArgumentTypeError(f"wijk codes are numbers, not {part!r}")
+        codes.append(int(part))
+    return codes
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not {value!r}")
+    return int(value)
+
+
+def build_parser() -> Parser:
+    """Describe every command and option."""
+    parser = Parser(prog="buurtbot", description="Buurtbot: fieldwork for a neighbourhood analysis")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = commands.add_parser("run", help="run the bot (migrates the database first)")
+    run.add_argument("--webhook", metavar="URL", help="receive updates at this public HTTPS URL")
+    run.add_argument("--port", type=_positive, help="local port for the webhook server")
+
+    commands.add_parser("chat", help="talk to the bot from this terminal through a local sandbox")
+
+    org = commands.add_parser("org", help="manage organisations")
+    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=Parser)
+    create = org_commands.add_parser("create", help="create an organisation; prints its id")
+    create.add_argument("--name", required=True)
+    create.add_argument("--wijken", type=_wijken, default=[], help="monitoring wijk codes: 1,2,37")
+    create.add_argument("--language", choices=("nl", "fr", "en"), default=None)
+    org_commands.add_parser("list", help="list organisations")
+
+    invite = commands.add_parser("invite", help="create an invite code and link")
+    invite.add_argument("--org", type=_positive, required=True, help="organisation id")
+    invite.add_argument(
+        "--role", required=True, choices=("coordinator", "staff", "volunteer", "resident")
+    )
+    invite.add_argument("--uses", type=_positive, default=1, help="how many people (default 1)")
+    invite.add_argument("--multi", action="store_true", help="anyone with the code may join")
+    invite.add_argument("--days", type=_positive, default=None, help="valid for N days")
+    invite.add_argument("--qr", metavar="FILE.png", type=Path, help="also write a QR code PNG")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
+    db_commands.add_parser("upgrade", help="apply migrations")
+    return parser
+
+
+def _session_factory(settings: Settings):  # noqa: ANN202 - sessionmaker[Session]
+    upgrade(settings.database_url)
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def cmd_org_create(settings: Settings, args: argparse.Namespace) -> str:
+    """Create an organisation and return its id."""
+    _check_wijken(args.wijken)
+    factory = _session_factory(settings)
+    with factory.begin() as session:
+        organisation = organisations.create_organisation(
+            session,
+            args.name,
+            datetime.now(UTC),
+            language=args.language or settings.default_language,
+            wijken=args.wijken,
+        )
+        return str(organisation.id)
+
+
+def _check_wijken(codes: list[int]) -> None:
+    from geo import get_gazetteer
+
+    known = {wijk.code for wijk in get_gazetteer().wijken()}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise CliError(
+            f"unknown wijk code(s): {', '.join(map(str, unknown))} (Brussels monitoring codes)"
+        )
+
+
+def cmd_org_list(settings: Settings, _args: argparse.Namespace) -> str:
+    """List organisations with their member counts."""
+    from sqlalchemy import select
+
+    from storage.models import Organisation
+
+    factory = _session_factory(settings)
+    with factory() as session:
+        rows = session.scalars(select(Organisation).order_by(Organisation.id)).all()
+        if not rows:
+            return "no organisations yet: buurtbot org create --name NAME"
+        return "\n".join(
+            f"{org.id}\t{org.name}\t{org.language}\t"
+            f"{organisations.count_members(session, org.id)} members"
+            for org in rows
+        )
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> str:
+    """Create an invite and return the lines to print."""
+    factory = _session_factory(settings)
+    days = args.days or settings.invite_days
+    with factory.begin() as session:
+        if organisations.get_organisation(session, args.org) is None:
+            raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
+        invite = organisations.create_invite(
+            session,
+            args.org,
+            args.role,
+            datetime.now(UTC),
+            valid_for=timedelta(days=days),
+            max_uses=None if args.multi else args.uses,
+        )
+        username = settings.bot_username or deployment.get_value(session, "bot_username")
+        code, expires = invite.code, invite.expires_at
+    uses = "anyone with the code" if args.multi else f"{args.uses} use(s)"
+    lines = [
+        f"code: {code}",
+        f"role: {args.role}, {uses}, valid until {expires:%Y-%m-%d %H:%M} UTC",
+    ]
+    link = invite_link(username, code)
+    if link:
+        lines.append(f"link: {link}")
+    else:
+        lines.append(
+            "link: unknown until the bot has run once or BUURTBOT_BOT_USERNAME is set; "
+            f"meanwhile people send /start {code}"
+        )
+    if args.qr:
+        from bot.qr import write_qr
+
+        write_qr(link or f"/start {code}", args.qr)
+        lines.append(f"qr: {args.qr}")
+    return "\n".join(lines)
+
+
+def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> str:
+    """Apply migrations."""
+    upgrade(settings.database_url)
+    return "database is up to date"
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
+    """Migrate, then run the bot until interrupted."""
+    from bot.app import ConfigurationError, build_app, run_bot
+    from bot.logs import configure_logging
+
+    if bool(args.webhook) != bool(args.port):
+        raise CliError("--webhook URL and --port N go together")
+    if args.webhook and not args.webhook.startswith("https://"):
+        raise CliError("the webhook URL must start with https:// (Telegram requires it)")
+    configure_logging(settings.log_level, [settings.telegram_token])
+    upgrade(settings.database_url)
+    try:
+        app = build_app(settings)
+    except ConfigurationError as error:
+        raise CliError(str(error)) from None
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: app.stop_event.set())
+        await run_bot(app, webhook_url=args.webhook, port=args.port)
+
+    asyncio.run(main())
+    return "stopped"
+
+
+def cmd_chat(settings: Settings, _args: argparse.Namespace) -> str:
+    """Talk to the bot from the terminal through the sandbox."""
+    from bot.chat import run_chat
+
+    run_chat(settings)
+    return "bye"
+
+
+HANDLERS = {
+    ("run", None): cmd_run,
+    ("chat", None): cmd_chat,
+    ("org", "create"): cmd_org_create,
+    ("org", "list"): cmd_org_list,
+    ("invite", None): cmd_invite,
+    ("db", "upgrade"): cmd_db_upgrade,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; problems are one line on stderr and a non-zero exit."""
+    args = build_parser().parse_args(argv)
+    sub = getattr(args, "org_command", None) or getattr(args, "db_command", None)
+    handler = HANDLERS[(args.command, sub)]
+    try:
+        settings = load_settings()
+        output = handler(settings, args)
+    except (CliError, SettingsError, ValueError) as error:
+        print(f"buurtbot: error: {error}", file=sys.stderr)
+        return 1
+    except OperationalError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
+        print(f"buurtbot: error: cannot use the database: {reason}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"buurtbot: error: database problem: {type(error).__name__}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - never a traceback on the command line
+        print(f"buurtbot: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    if output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

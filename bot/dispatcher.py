@@ -1,0 +1,159 @@
+"""Process inbox rows in order: one transaction writes data, flow state, outbox and done-mark."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.render import Renderer, RenderTarget
+from bot.updates import parse_update
+from flows.engine import FlowConfig, Input, InputKind, StepContext, reply
+from flows.onboarding import preferred_language
+from flows.router import Position, Transition, route
+from storage import organisations as orgs
+from storage import pipeline
+from storage.models import Member
+
+log = logging.getLogger("buurtbot.dispatch")
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Dispatcher:
+    """Runs flows for inbox rows; everything one update causes is committed together."""
+
+    session_factory: sessionmaker[Session]
+    renderer: Renderer
+    config: FlowConfig
+    media_dir: Path
+    clock: Clock = utc_now
+
+    def pending(self, limit: int = 200) -> list[int]:
+        """Return ids of inbox rows waiting to be processed, oldest first."""
+        with self.session_factory() as session:
+            return pipeline.next_inbox_ids(session, limit)
+
+    def process_pending(
+        self, limit: int = 200, after_each: Callable[[], None] | None = None
+    ) -> int:
+        """Process waiting inbox rows in update order; return how many were handled."""
+        handled = 0
+        for inbox_id in self.pending(limit):
+            if self.process(inbox_id):
+                handled += 1
+                if after_each is not None:
+                    after_each()
+        return handled
+
+    def process(self, inbox_id: int) -> bool:
+        """Process one inbox row in one transaction; a failure is recorded, never raised."""
+        try:
+            with self.session_factory.begin() as session:
+                row = pipeline.claim_inbox(session, inbox_id)
+                if row is None:
+                    return False
+                self._handle(session, row.id, row.payload or {})
+                pipeline.mark_done(row, self.clock())
+            return True
+        except Exception as error:  # noqa: BLE001 - one bad update must not stop the bot
+            # Log the kind of error only: the update itself may hold personal content.
+            log.error("update %s failed: %s", inbox_id, type(error).__name__)
+            self._record_failure(inbox_id, type(error).__name__)
+            return True
+
+    def _record_failure(self, inbox_id: int, error: str) -> None:
+        with self.session_factory.begin() as session:
+            row = session.get(pipeline.InboxUpdate, inbox_id)
+            if row is None or row.status != "new":
+                return
+            chat_id = row.chat_id
+            pipeline.mark_failed(session, inbox_id, error, self.clock())
+            if chat_id is not None and chat_id > 0:
+                member = orgs.get_member(session, chat_id)
+                language = member.language if member else self.config.default_language
+                target = RenderTarget(chat_id, language, 0, self.media_dir)
+                calls = self.renderer.render([reply("error.generic")], target)
+                pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
+
+    def _handle(self, session: Session, inbox_id: int, payload: dict) -> None:
+        inp = parse_update(payload)
+        if inp.chat_id is None:
+            return
+        member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+        if (
+            member is not None
+            and not member.active
+            and inp.kind
+            not in (
+                InputKind.BLOCKED,
+                InputKind.IGNORED,
+            )
+        ):
+            member.active = True
+        state_row = (
+            pipeline.get_chat_state(session, inp.chat_id) if inp.chat_type == "private" else None
+        )
+        position = Position(
+            flow=state_row.flow if state_row else None,
+            state=state_row.state if state_row else None,
+            draft=dict(state_row.draft or {}) if state_row else {},
+            version=state_row.version if state_row else 0,
+        )
+        ctx = StepContext(session=session, now=self.clock(), config=self.config, member=member)
+        transition = route(ctx, inp, position)
+        version = self._save_position(session, inp, transition, position)
+        member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+        language = self._language(member, transition, position, inp)
+        target = RenderTarget(
+            chat_id=inp.chat_id,
+            language=language,
+            version=version,
+            media_dir=self.media_dir,
+            callback_query_id=inp.callback_query_id,
+            callback_message_id=inp.callback_message_id,
+            clear_source_keyboard=inp.kind == InputKind.CALLBACK and transition.moved,
+        )
+        calls = self.renderer.render(transition.effects, target)
+        pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
+
+    def _save_position(
+        self, session: Session, inp: Input, transition: Transition, position: Position
+    ) -> int:
+        """Store the new position; idle chats keep no state row at all."""
+        if not transition.moved or inp.chat_type != "private" or inp.chat_id is None:
+            return position.version
+        if transition.flow is None:
+            if position.flow is not None:
+                pipeline.delete_chat_state(session, inp.chat_id)
+            return position.version
+        row = pipeline.save_chat_state(
+            session,
+            inp.chat_id,
+            transition.flow,
+            transition.state,
+            dict(transition.draft),
+            self.clock(),
+        )
+        return row.version
+
+    def _language(
+        self, member: Member | None, transition: Transition, position: Position, inp: Input
+    ) -> str:
+        if member is not None:
+            return member.language
+        for draft in (transition.draft, position.draft):
+            language = draft.get("language") if draft else None
+            if language in ("nl", "fr", "en"):
+                return str(language)
+        return preferred_language(inp.language_code, self.config.default_language)

@@ -1,0 +1,85 @@
+"""Long polling: write each batch to the inbox and only then move Telegram's offset past it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot
+from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
+
+from bot.updates import ALLOWED_UPDATES
+from storage import pipeline
+
+log = logging.getLogger("buurtbot.polling")
+
+
+def store_batch(factory: sessionmaker[Session], updates: list[dict[str, Any]]) -> int:
+    """Commit a batch of raw updates to the inbox; return how many were new."""
+    with factory.begin() as session:
+        return pipeline.store_updates(session, updates, datetime.now(UTC))
+
+
+def resume_offset(factory: sessionmaker[Session]) -> int | None:
+    """Return the offset that confirms everything already in the inbox."""
+    with factory() as session:
+        last = pipeline.last_update_id(session)
+    return None if last is None else last + 1
+
+
+async def poll_updates(
+    bot: Bot,
+    factory: sessionmaker[Session],
+    stop: asyncio.Event,
+    on_stored: Callable[[], None],
+    timeout: int = 30,
+) -> None:
+    """Fetch updates until stopped; the offset advances only after the inbox commit."""
+    offset = await asyncio.to_thread(resume_offset, factory)
+    failures = 0
+    while not stop.is_set():
+        params: dict[str, Any] = {"timeout": timeout, "allowed_updates": ALLOWED_UPDATES}
+        if offset is not None:
+            params["offset"] = offset
+        try:
+            updates = await bot.do_api_request(
+                "getUpdates", api_kwargs=params, read_timeout=timeout + 10
+            )
+            failures = 0
+        except TimedOut:
+            continue
+        except Conflict:
+            log.error("another process is polling this bot, or a webhook is set; retrying")
+            await _pause(stop, 5)
+            continue
+        except InvalidToken:
+            log.critical("Telegram rejected the bot token; check BUURTBOT_TELEGRAM_TOKEN")
+            await _pause(stop, 30)
+            continue
+        except NetworkError as error:
+            failures += 1
+            log.warning("getUpdates failed (%s); retrying", type(error).__name__)
+            await _pause(stop, min(30, 2**failures))
+            continue
+        if not updates:
+            continue
+        try:
+            await asyncio.to_thread(store_batch, factory, list(updates))
+        except Exception as error:  # noqa: BLE001 - keep the offset; Telegram will resend
+            log.error(
+                "could not store updates (%s); they will be fetched again", type(error).__name__
+            )
+            await _pause(stop, 2)
+            continue
+        offset = max(int(update["update_id"]) for update in updates) + 1
+        on_stored()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,79 @@
+"""Pacing within Telegram's limits: about 30 messages/s overall, 1/s per chat, 20/min per group."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendVideo",
+        "sendLocation",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+
+
+def counts_as_message(method: str) -> bool:
+    """Say whether a call counts against Telegram's message limits."""
+    return method in MESSAGE_METHODS
+
+
+class SendPacer:
+    """Hands out send times so no window of one second holds more than `per_second` messages."""
+
+    def __init__(
+        self,
+        per_second: int = 30,
+        private_interval: float = 1.0,
+        group_interval: float = 3.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.per_second = per_second
+        self.private_interval = private_interval
+        self.group_interval = group_interval
+        self.clock = clock
+        self._recent: deque[float] = deque()
+        self._chat_next: dict[int, float] = {}
+        self._paused_until = 0.0
+
+    def interval(self, chat_id: int) -> float:
+        """Return the minimum gap between two messages to this chat."""
+        return self.group_interval if chat_id < 0 else self.private_interval
+
+    def chat_ready_at(self, chat_id: int) -> float:
+        """Return the earliest moment a message to this chat may go."""
+        return max(self._chat_next.get(chat_id, 0.0), self._paused_until)
+
+    def reserve(self, chat_id: int) -> float:
+        """Reserve the next free send time for a message to this chat and return it."""
+        now = self.clock()
+        slot = max(now, self.chat_ready_at(chat_id))
+        # Slots are handed out in increasing order, so the window check needs only the oldest.
+        if self._recent:
+            slot = max(slot, self._recent[-1])
+        while self._recent and self._recent[0] <= slot - 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.per_second:
+            slot = max(slot, self._recent[0] + 1.0)
+            while self._recent and self._recent[0] <= slot - 1.0:
+                self._recent.popleft()
+        self._recent.append(slot)
+        self._chat_next[chat_id] = slot + self.interval(chat_id)
+        if len(self._chat_next) > 50_000:
+            self._forget_idle_chats(now)
+        return slot
+
+    def pause(self, seconds: float) -> None:
+        """Hold every send for a while (after a 429 that names a retry_after)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def _forget_idle_chats(self, now: float) -> None:
+        self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}

@@ -1,0 +1,128 @@
+"""Turn a raw Telegram update into the flows' plain Input value."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
+
+from flows.engine import Input, InputKind, Media, Point
+
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+SUPPORTED_HINT_TYPES = (
+    "sticker",
+    "contact",
+    "dice",
+    "poll",
+    "document",
+    "audio",
+    "animation",
+    "video_note",
+    "venue",
+    "game",
+    "story",
+    "invoice",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _command(message: Message) -> tuple[str, str] | None:
+    """Return (command, args) when the message starts with a bot command."""
+    text = message.text or ""
+    entities = message.entities or ()
+    if not entities or entities[0].type != MessageEntityType.BOT_COMMAND or entities[0].offset:
+        return None
+    word = text[: entities[0].length]
+    name = word[1:].split("@", 1)[0].lower()
+    return name, text[entities[0].length :].strip()
+
+
+def _content_type(message: Message) -> str:
+    for name in SUPPORTED_HINT_TYPES:
+        if getattr(message, name, None):
+            return name
+    return "other"
+
+
+def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input:
+    if message.location is not None and message.venue is None:
+        location = message.location
+        point = Point(location.latitude, location.longitude, location.horizontal_accuracy)
+        live = location.live_period is not None or edited
+        kind = InputKind.LIVE_LOCATION if live else InputKind.LOCATION
+        return Input(kind=kind, location=point, live_period=location.live_period, **base)
+    if edited:
+        return Input(kind=InputKind.EDITED, text=message.text, **base)
+    command = _command(message)
+    if command is not None:
+        return Input(kind=InputKind.COMMAND, command=command[0], args=command[1], **base)
+    if message.text is not None:
+        return Input(kind=InputKind.TEXT, text=message.text, **base)
+    if message.photo:
+        largest = max(
+            message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)
+        )
+        media = Media(largest.file_id, largest.file_unique_id, largest.file_size)
+        return Input(kind=InputKind.PHOTO, media=media, caption=message.caption, **base)
+    if message.voice is not None:
+        voice = message.voice
+        media = Media(
+            voice.file_id, voice.file_unique_id, voice.file_size, voice.duration, voice.mime_type
+        )
+        return Input(kind=InputKind.VOICE, media=media, caption=message.caption, **base)
+    if message.video is not None:
+        video = message.video
+        media = Media(
+            video.file_id, video.file_unique_id, video.file_size, video.duration, video.mime_type
+        )
+        return Input(kind=InputKind.VIDEO, media=media, caption=message.caption, **base)
+    return Input(kind=InputKind.UNSUPPORTED, content_type=_content_type(message), **base)
+
+
+def parse_update(payload: dict[str, Any]) -> Input:
+    """Return the Input an update means; anything unknown becomes IGNORED, never an error."""
+    update = Update.de_json(payload, None)
+    user = update.effective_user
+    chat = update.effective_chat
+    base: dict[str, Any] = {
+        "chat_id": chat.id if chat else (user.id if user else None),
+        "user_id": user.id if user else None,
+        "language_code": user.language_code if user else None,
+        "chat_type": chat.type if chat else ChatType.PRIVATE,
+        "date": _now(),
+    }
+    if update.my_chat_member is not None:
+        status = update.my_chat_member.new_chat_member.status
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            added = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+            return Input(kind=InputKind.GROUP if added else InputKind.IGNORED, **base)
+        blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        return Input(kind=InputKind.BLOCKED if blocked else InputKind.UNBLOCKED, **base)
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            return Input(kind=InputKind.IGNORED, callback_query_id=query.id, **base)
+        return Input(
+            kind=InputKind.CALLBACK,
+            callback_data=query.data,
+            callback_query_id=query.id,
+            callback_message_id=message.message_id if message else None,
+            **base,
+        )
+    message = update.message or update.edited_message
+    if message is None:
+        return Input(kind=InputKind.IGNORED, **base)
+    base["message_id"] = message.message_id
+    base["date"] = message.date.astimezone(UTC) if message.date else _now()
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        # In groups only a command to the bot earns one short answer; nothing is read.
+        is_command = update.message is not None and _command(message) is not None
+        return Input(kind=InputKind.GROUP if is_command else InputKind.IGNORED, **base)
+    return _from_message(message, base, edited=update.edited_message is not None)

@@ -1,0 +1,1 @@
+"""Conversation flows as declared state tables; pure, no Telegram."""

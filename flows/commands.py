@@ -1,0 +1,37 @@
+"""The Telegram commands as data: who may use each, and which flow it starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flows.roles import COORDINATORS, EVERYONE
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: its fixed English name, who may use it, its flow, its menu description."""
+
+    name: str
+    roles: frozenset[str]
+    flow: str | None
+    description: str
+
+    def allowed(self, role: str) -> bool:
+        """Say whether a role may use this command."""
+        return role in self.roles
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", EVERYONE, "onboarding", "command.start"),
+    Command("help", EVERYONE, "help", "command.help"),
+    Command("language", EVERYONE, "language", "command.language"),
+    Command("cancel", EVERYONE, None, "command.cancel"),
+    Command("invite", COORDINATORS, "invite", "command.invite"),
+)
+
+COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def commands_for(role: str) -> tuple[Command, ...]:
+    """Return the commands a role may use, in menu order."""
+    return tuple(command for command in COMMANDS if command.allowed(role))

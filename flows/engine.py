@@ -1,0 +1,203 @@
+"""The flow engine's vocabulary: inputs, replies as values, states and flows as tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from storage.models import Member
+
+
+class InputKind(StrEnum):
+    """What a user sent, as far as flows care."""
+
+    COMMAND = "command"
+    TEXT = "text"
+    CALLBACK = "callback"
+    LOCATION = "location"
+    LIVE_LOCATION = "live_location"
+    PHOTO = "photo"
+    VOICE = "voice"
+    VIDEO = "video"
+    UNSUPPORTED = "unsupported"
+    EDITED = "edited"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    GROUP = "group"
+    IGNORED = "ignored"
+
+
+MEDIA_KINDS = frozenset({InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO})
+
+
+@dataclass(frozen=True)
+class Point:
+    """A WGS84 position with its accuracy in metres when known."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file a user sent, as Telegram describes it (not yet downloaded)."""
+
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    duration: int | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing a user did, translated from a Telegram update into plain values."""
+
+    kind: InputKind
+    chat_id: int | None
+    user_id: int | None
+    date: datetime
+    chat_type: str = "private"
+    message_id: int | None = None
+    language_code: str | None = None
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    callback_data: str | None = None
+    callback_query_id: str | None = None
+    callback_message_id: int | None = None
+    location: Point | None = None
+    live_period: int | None = None
+    media: Media | None = None
+    caption: str | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: a message key for its label and the value it sends back."""
+
+    label: str
+    value: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send, as a catalog key with parameters; the renderer translates it."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_location: str | None = None
+    remove_keyboard: bool = False
+    # A picture of a QR code for this text (an invite link), sent with the message as caption.
+    qr: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A translatable piece inside another message's parameters (e.g. one line of /help)."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallbackAnswer:
+    """The short answer to a tapped button (a toast), by catalog key."""
+
+    key: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SetCommands:
+    """Show this chat the command menu of a role in the member's language."""
+
+    role: str | None
+
+
+Effect = Reply | CallbackAnswer | SetCommands
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a step decided: the next state (None ends the flow), effects and the draft."""
+
+    state: str | None
+    effects: tuple[Effect, ...] = ()
+    draft: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """Deployment settings a step may need."""
+
+    default_language: str = "nl"
+    invite_valid_days: int = 14
+    bot_username: str | None = None
+    secret_key: str = ""
+    timezone: str = "Europe/Brussels"
+    max_wrong_codes: int = 5
+    wrong_code_window_minutes: int = 15
+
+
+@dataclass
+class StepContext:
+    """What a step may use besides the input and the draft: the transaction and the member."""
+
+    session: Session
+    now: datetime
+    config: FlowConfig
+    member: Member | None
+
+
+Step = Callable[[StepContext, Input, Mapping[str, Any]], Outcome]
+Prompt = Callable[[StepContext, Mapping[str, Any]], tuple[Effect, ...]]
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of a flow: which inputs it accepts, the step for each, how it asks again."""
+
+    accepts: Mapping[InputKind, Step]
+    prompt: Prompt
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A conversation as a table: its entry step and its states."""
+
+    name: str
+    start: Step
+    states: Mapping[str, State]
+    # A draft worth asking about before another command abandons it.
+    keeps_draft: bool = True
+
+    def step_for(self, state: str, kind: InputKind) -> Step | None:
+        """Return the step that handles this input in this state, if the state accepts it."""
+        table = self.states.get(state)
+        return table.accepts.get(kind) if table else None
+
+
+def reply(key: str, /, **params: Any) -> Reply:
+    """Return a plain text reply."""
+    return Reply(key=key, params=params)
+
+
+def done(*effects: Effect) -> Outcome:
+    """End the flow with these effects."""
+    return Outcome(state=None, effects=effects)
+
+
+def goto(state: str, draft: Mapping[str, Any], *effects: Effect) -> Outcome:
+    """Move to a state with a draft and effects."""
+    return Outcome(state=state, effects=effects, draft=draft)

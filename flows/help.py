@@ -1,0 +1,35 @@
+"""/help: what this member can do, in a few lines fitted to their role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows.commands import commands_for
+from flows.engine import Effect, Flow, Input, Outcome, Reply, StepContext, Text, done
+from flows.roles import STRANGER
+
+
+def role_of(ctx: StepContext) -> str:
+    """Return the role of the person writing, or 'stranger'."""
+    return ctx.member.role if ctx.member else STRANGER
+
+
+def help_reply(role: str) -> Reply:
+    """Return the help message for a role: an introduction and its commands."""
+    lines = tuple(
+        Text(
+            "help.command_line", {"command": command.name, "description": Text(command.description)}
+        )
+        for command in commands_for(role)
+    )
+    return Reply("help.text", {"intro": Text(f"help.intro.{role}"), "commands": lines})
+
+
+def show_help(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Answer /help."""
+    effects: tuple[Effect, ...] = (help_reply(role_of(ctx)),)
+    return done(*effects)
+
+
+HELP = Flow(name="help", start=show_help, states={}, keeps_draft=False)

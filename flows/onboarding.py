@@ -1,0 +1,198 @@
+"""/start CODE: join an organisation — language, what the bot stores, consent, help.
+
+| state    | accepts  | step            | goes to            |
+|----------|----------|-----------------|--------------------|
+| (start)  | command  | start           | language, or ends  |
+| language | callback | choose_language | about              |
+| about    | callback | read_about      | consent            |
+| consent  | callback | answer_consent  | ends (member made) |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flows.consent import consent_for
+from flows.engine import (
+    Button,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Reply,
+    SetCommands,
+    State,
+    StepContext,
+    Text,
+    done,
+    goto,
+    reply,
+)
+from flows.help import help_reply
+from flows.roles import consent_audience
+from storage import organisations as orgs
+
+LANGUAGE_BUTTONS = ("nl", "fr", "en")
+
+
+def preferred_language(language_code: str | None, default: str) -> str:
+    """Return nl, fr or en from Telegram's language_code (e.g. 'fr-BE'), else the default."""
+    code = (language_code or "").split("-")[0].lower()
+    return code if code in LANGUAGE_BUTTONS else default
+
+
+def user_hash(secret_key: str, user_id: int) -> str:
+    """Return a keyed hash of a Telegram user id: counts wrong codes without storing the id."""
+    return hmac.new(secret_key.encode(), f"code:{user_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def language_buttons(selected: str | None) -> tuple[tuple[Button, ...], ...]:
+    """Return one row of language buttons, the preselected one ticked."""
+    return (
+        tuple(
+            Button(
+                f"language.button_{code}",
+                f"lang:{code}",
+                {"mark": "✓ " if code == selected else ""},
+            )
+            for code in LANGUAGE_BUTTONS
+        ),
+    )
+
+
+def ask_language(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Ask which language to use, the detected one preselected."""
+    return (
+        Reply(
+            "onboarding.choose_language",
+            {"organisation": draft["organisation"]},
+            buttons=language_buttons(draft.get("language")),
+        ),
+    )
+
+
+def ask_about(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Explain what the bot does and stores, in words fitted to the audience."""
+    audience = consent_audience(draft["role"])
+    return (
+        Reply(
+            f"onboarding.about.{audience}",
+            {"organisation": draft["organisation"]},
+            buttons=((Button("button.continue", "about:ok"),),),
+        ),
+    )
+
+
+def ask_consent(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Show the versioned consent text with agree / decline buttons."""
+    consent = consent_for(draft["role"])
+    return (
+        Reply(
+            consent.key,
+            {"organisation": draft["organisation"], "version": consent.version},
+            buttons=(
+                (Button("button.agree", "consent:yes"), Button("button.decline", "consent:no")),
+            ),
+        ),
+    )
+
+
+def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Greet a member, explain joining to a stranger, or begin joining with a code."""
+    code = inp.args.strip()
+    if ctx.member is not None:
+        key = "start.already_member" if code else "start.welcome_back"
+        return done(
+            reply(key, organisation=ctx.member.organisation.name),
+            help_reply(ctx.member.role),
+        )
+    if not code:
+        return done(reply("stranger.how_to_join"))
+    window = timedelta(minutes=ctx.config.wrong_code_window_minutes)
+    hashed = user_hash(ctx.config.secret_key, inp.user_id or 0)
+    wait = orgs.lockout_remaining(ctx.session, hashed, ctx.now, ctx.config.max_wrong_codes, window)
+    if wait is not None:
+        minutes = max(1, int(wait.total_seconds() // 60) + 1)
+        return done(reply("start.too_many_tries", minutes=minutes))
+    check = orgs.check_invite(ctx.session, code, ctx.now)
+    if check.problem is not None or check.invite is None:
+        failures = orgs.record_wrong_code(ctx.session, hashed, ctx.now, window)
+        problem = check.problem.value if check.problem else "unknown"
+        left = ctx.config.max_wrong_codes - failures
+        if left <= 0:
+            minutes = ctx.config.wrong_code_window_minutes
+            return done(
+                reply(f"start.code_{problem}"), reply("start.too_many_tries", minutes=minutes)
+            )
+        return done(reply(f"start.code_{problem}"))
+    invite = check.invite
+    organisation = orgs.get_organisation(ctx.session, invite.organisation_id)
+    new_draft = {
+        "invite_id": invite.id,
+        "code": invite.code,
+        "role": invite.role,
+        "organisation": organisation.name if organisation else "",
+        "language": preferred_language(inp.language_code, ctx.config.default_language),
+    }
+    return goto("language", new_draft, *ask_language(ctx, new_draft))
+
+
+def choose_language(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Take the chosen language and explain what the bot does."""
+    value = inp.callback_data or ""
+    if not value.startswith("lang:") or value[5:] not in LANGUAGE_BUTTONS:
+        return goto("language", draft, *ask_language(ctx, draft))
+    new_draft = {**draft, "language": value[5:]}
+    return goto("about", new_draft, *ask_about(ctx, new_draft))
+
+
+def read_about(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Move on from the explanation to the consent text."""
+    if inp.callback_data != "about:ok":
+        return goto("about", draft, *ask_about(ctx, draft))
+    return goto("consent", draft, *ask_consent(ctx, draft))
+
+
+def answer_consent(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Make the member on agreement; on refusal store nothing and say so."""
+    if inp.callback_data == "consent:no":
+        return done(reply("onboarding.declined"))
+    if inp.callback_data != "consent:yes":
+        return goto("consent", draft, *ask_consent(ctx, draft))
+    check = orgs.check_invite(ctx.session, draft["code"], ctx.now)
+    if check.invite is None or check.problem is not None:
+        problem = check.problem.value if check.problem else "unknown"
+        return done(reply(f"start.code_{problem}"))
+    consent = consent_for(check.invite.role)
+    member = orgs.join_with_invite(
+        ctx.session,
+        check.invite,
+        telegram_user_id=inp.user_id or 0,
+        language=draft["language"],
+        consent_version=consent.version,
+        now=ctx.now,
+    )
+    return done(
+        reply(
+            "onboarding.welcome",
+            organisation=draft["organisation"],
+            role=Text(f"role.{member.role}"),
+        ),
+        help_reply(member.role),
+        SetCommands(member.role),
+    )
+
+
+ONBOARDING = Flow(
+    name="onboarding",
+    start=start,
+    states={
+        "language": State({InputKind.CALLBACK: choose_language}, ask_language),
+        "about": State({InputKind.CALLBACK: read_about}, ask_about),
+        "consent": State({InputKind.CALLBACK: answer_consent}, ask_consent),
+    },
+)

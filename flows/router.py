@@ -1,0 +1,220 @@
+"""Route one input: commands, /cancel, buttons, the current flow's state table, or idle.
+
+| input                     | when                       | goes to                          |
+|---------------------------|----------------------------|----------------------------------|
+| group or channel message  | always                     | one short 'private only' reply   |
+| blocked / unblocked       | always                     | member marked (in)active         |
+| /cancel                   | in a flow / idle           | flow left / 'nothing to cancel'  |
+| other command             | idle, or flow without draft| the command's flow               |
+| other command             | flow with a draft          | 'abandon the draft?' yes / no    |
+| button (callback)         | stale or forged            | polite toast, nothing changes    |
+| anything else             | in a flow                  | the state's step, or ask again   |
+| anything else             | idle                       | a hint (members), how to join    |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.commands import COMMANDS_BY_NAME
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Input,
+    InputKind,
+    Outcome,
+    Reply,
+    StepContext,
+    reply,
+)
+from flows.help import role_of
+from flows.registry import FLOWS
+from flows.roles import STRANGER
+from storage import organisations as orgs
+
+PENDING = "_pending"
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a chat is: its flow, state, draft and the version its buttons carry."""
+
+    flow: str | None = None
+    state: str | None = None
+    draft: Mapping[str, Any] = field(default_factory=dict)
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The router's answer: the new position (if it changed) and the effects."""
+
+    effects: tuple[Effect, ...]
+    flow: str | None = None
+    state: str | None = None
+    draft: Mapping[str, Any] = field(default_factory=dict)
+    moved: bool = True
+
+
+def stay(*effects: Effect) -> Transition:
+    """Keep the position as it is."""
+    return Transition(effects=effects, moved=False)
+
+
+def encode_button(version: int, value: str) -> str:
+    """Return callback data: the chat-state version and the button's value."""
+    return f"{version}|{value}"
+
+
+def decode_button(data: str | None, version: int) -> str | None:
+    """Return the button's value if the data is well-formed and current, else None."""
+    if not data or "|" not in data:
+        return None
+    head, _, value = data.partition("|")
+    if not head.isdigit() or int(head) != version or not value:
+        return None
+    return value
+
+
+def _after(flow_name: str, outcome: Outcome) -> Transition:
+    if outcome.state is None:
+        return Transition(effects=outcome.effects)
+    return Transition(
+        effects=outcome.effects, flow=flow_name, state=outcome.state, draft=outcome.draft
+    )
+
+
+def _start_command(ctx: StepContext, inp: Input, name: str) -> Transition:
+    command = COMMANDS_BY_NAME[name]
+    if command.flow is None:
+        return stay()
+    flow = FLOWS[command.flow]
+    return _after(flow.name, flow.start(ctx, inp, {}))
+
+
+def _cancel(position: Position) -> Transition:
+    if position.flow is None:
+        return stay(reply("cancel.nothing"))
+    return Transition(effects=(Reply("cancel.done", remove_keyboard=True),))
+
+
+def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
+    name = inp.command or ""
+    if name == "cancel":
+        return _cancel(position)
+    command = COMMANDS_BY_NAME.get(name)
+    if command is None:
+        return stay(reply("error.unknown_command", command=name))
+    role = role_of(ctx)
+    if not command.allowed(role):
+        if role == STRANGER:
+            return stay(reply("stranger.how_to_join"))
+        return stay(reply("error.not_allowed", command=name))
+    target = FLOWS.get(command.flow or "")
+    if target is not None and not target.states:
+        # A one-shot answer such as /help leaves the current flow where it is.
+        return stay(*target.start(ctx, inp, position.draft).effects)
+    flow = FLOWS.get(position.flow or "")
+    if flow is not None and flow.keeps_draft and position.flow != command.flow:
+        draft = {**position.draft, PENDING: {"command": name, "args": inp.args}}
+        return Transition(
+            effects=(
+                Reply(
+                    "flow.confirm_abandon",
+                    {"command": name},
+                    buttons=(
+                        (
+                            Button("button.abandon_yes", "abandon:yes"),
+                            Button("button.abandon_no", "abandon:no"),
+                        ),
+                    ),
+                ),
+            ),
+            flow=position.flow,
+            state=position.state,
+            draft=draft,
+        )
+    return _start_command(ctx, inp, name)
+
+
+def _resolve_pending(ctx: StepContext, inp: Input, position: Position, value: str) -> Transition:
+    pending = position.draft.get(PENDING) or {}
+    draft = {k: v for k, v in position.draft.items() if k != PENDING}
+    if value == "abandon:yes" and pending.get("command") in COMMANDS_BY_NAME:
+        replay = Input(
+            kind=InputKind.COMMAND,
+            chat_id=inp.chat_id,
+            user_id=inp.user_id,
+            date=inp.date,
+            language_code=inp.language_code,
+            command=pending["command"],
+            args=pending.get("args", ""),
+        )
+        started = _start_command(ctx, replay, pending["command"])
+        return Transition(
+            effects=(CallbackAnswer("flow.abandoned"), *started.effects),
+            flow=started.flow,
+            state=started.state,
+            draft=started.draft,
+            moved=True,
+        )
+    flow = FLOWS[position.flow or ""]
+    prompt = flow.states[position.state or ""].prompt(ctx, draft)
+    return Transition(
+        effects=(CallbackAnswer("flow.kept"), *prompt),
+        flow=position.flow,
+        state=position.state,
+        draft=draft,
+    )
+
+
+def _idle(ctx: StepContext, inp: Input) -> Transition:
+    if ctx.member is None:
+        return stay(reply("stranger.how_to_join"))
+    if inp.kind == InputKind.UNSUPPORTED:
+        return stay(reply("error.unsupported", kind=inp.content_type or "?"))
+    return stay(reply("idle.hint"))
+
+
+def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
+    """Decide what one input does, given where the chat is."""
+    if inp.kind == InputKind.GROUP:
+        return stay(reply("group.private_only"))
+    if inp.kind in (InputKind.IGNORED, InputKind.EDITED):
+        return stay()
+    if inp.kind == InputKind.BLOCKED:
+        if inp.user_id is not None:
+            orgs.mark_member_inactive(ctx.session, inp.user_id)
+        return stay()
+    if inp.kind == InputKind.UNBLOCKED:
+        if inp.user_id is not None:
+            orgs.mark_member_active(ctx.session, inp.user_id)
+        return stay()
+    if inp.kind == InputKind.COMMAND:
+        return _command(ctx, inp, position)
+    flow = FLOWS.get(position.flow or "")
+    if inp.kind == InputKind.CALLBACK:
+        value = decode_button(inp.callback_data, position.version)
+        if value is None or flow is None:
+            return stay(CallbackAnswer("error.stale_button"))
+        if PENDING in position.draft:
+            if value in ("abandon:yes", "abandon:no"):
+                return _resolve_pending(ctx, inp, position, value)
+            return stay(CallbackAnswer("error.stale_button"))
+        inp = Input(**{**inp.__dict__, "callback_data": value})
+    if flow is None or position.state not in flow.states:
+        return _idle(ctx, inp)
+    step = flow.step_for(position.state, inp.kind)
+    if step is None:
+        prompt = flow.states[position.state].prompt(ctx, position.draft)
+        hint = "flow.use_buttons" if inp.kind == InputKind.TEXT else "error.unsupported_in_flow"
+        return Transition(
+            effects=(reply(hint, kind=inp.content_type or inp.kind.value), *prompt),
+            flow=position.flow,
+            state=position.state,
+            draft=position.draft,
+        )
+    return _after(flow.name, step(ctx, inp, position.draft))

@@ -1,0 +1,1 @@
+"""Weekly neighbourhood picture and exports."""

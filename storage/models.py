@@ -1,0 +1,211 @@
+"""Typed SQLAlchemy 2.0 models: the single description of every table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store datetimes as UTC and always hand back timezone-aware values."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware datetime")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type: keep the UTC wall time so comparisons stay textual.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all Buurtbot tables."""
+
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Organisation(Base):
+    """A social organisation running a neighbourhood analysis."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    created_at: Mapped[datetime]
+
+    members: Mapped[list[Member]] = relationship(back_populates="organisation")
+    wijken: Mapped[list[OrganisationWijk]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+
+class OrganisationWijk(Base):
+    """One monitoring wijk that belongs to an organisation's buurt."""
+
+    __tablename__ = "organisation_wijken"
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    wijk_code: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="wijken")
+
+
+class Member(Base):
+    """A Telegram user who joined an organisation with an invite and gave consent."""
+
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    consent_version: Mapped[str] = mapped_column(String(40))
+    consent_at: Mapped[datetime]
+    joined_at: Mapped[datetime]
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    invite_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invites.id", ondelete="SET NULL"), nullable=True
+    )
+
+    organisation: Mapped[Organisation] = relationship(back_populates="members")
+
+
+class Invite(Base):
+    """An invite code that lets people join an organisation with one role."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    max_uses: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # No foreign key: members and invites would reference each other in a cycle.
+    created_by_member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class InboxUpdate(Base):
+    """A raw Telegram update, committed before Telegram is told it arrived."""
+
+    __tablename__ = "inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The payload is cleared once processed: the inbox is a queue, not an archive.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="new")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_inbox_status_update", "status", "update_id"),)
+
+
+class OutboxMessage(Base):
+    """One Bot API call to make, written in the same transaction as the step that caused it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    inbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    method: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Set for scheduled messages (reminders, digests) so a job can never queue one twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True, nullable=True)
+
+    __table_args__ = (
+        Index("ix_outbox_status_chat", "status", "chat_id", "id"),
+        Index("ix_outbox_inbox", "inbox_id"),
+    )
+
+
+class ChatState(Base):
+    """The flow a private chat is in, its state and its draft: conversation memory."""
+
+    __tablename__ = "chat_states"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Bumped on every step; buttons carry it so a stale or forged button is recognised.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class CodeAttempt(Base):
+    """Wrong invite codes per (hashed) Telegram user in the current window, for rate limiting."""
+
+    __tablename__ = "code_attempts"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeploymentValue(Base):
+    """A value the deployment keeps for itself: generated secrets, the bot's username."""
+
+    __tablename__ = "deployment_values"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ = [
+    "Base",
+    "ChatState",
+    "CodeAttempt",
+    "DeploymentValue",
+    "InboxUpdate",
+    "Invite",
+    "Member",
+    "Organisation",
+    "OrganisationWijk",
+    "OutboxMessage",
+    "UTCDateTime",
+]

@@ -1,0 +1,309 @@
+"""The durable pipeline's tables: inbox, outbox and per-chat flow state."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import ChatState, InboxUpdate, OutboxMessage
+
+MESSAGE_KINDS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+    "edited_business_message",
+)
+
+
+def update_chat_id(update: dict[str, Any]) -> int | None:
+    """Return the chat an update belongs to, so work on one chat stays in order."""
+    for kind in MESSAGE_KINDS:
+        if kind in update:
+            return update[kind].get("chat", {}).get("id")
+    if "callback_query" in update:
+        query = update["callback_query"]
+        message = query.get("message") or {}
+        return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
+    for kind in ("my_chat_member", "chat_member", "chat_join_request", "message_reaction"):
+        if kind in update:
+            return update[kind].get("chat", {}).get("id")
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            return value["from"].get("id")
+    return None
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert inbox rows, skipping update_ids already there (a redelivered batch)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(InboxUpdate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(InboxUpdate.update_id)
+    )
+    return len(session.execute(statement).all())
+
+
+def store_updates(session: Session, updates: Iterable[dict[str, Any]], now: datetime) -> int:
+    """Write raw updates to the inbox; return how many were new."""
+    rows = [
+        {
+            "update_id": int(update["update_id"]),
+            "chat_id": update_chat_id(update),
+            "payload": update,
+            "status": "new",
+            "attempts": 0,
+            "received_at": now,
+        }
+        for update in updates
+    ]
+    if not rows:
+        return 0
+    return _insert_ignoring_duplicates(session, rows)
+
+
+def last_update_id(session: Session) -> int | None:
+    """Return the highest update_id ever stored, to resume polling after it."""
+    return session.scalar(select(func.max(InboxUpdate.update_id)))
+
+
+def next_inbox_ids(session: Session, limit: int = 100) -> list[int]:
+    """Return the ids of unprocessed updates, oldest first."""
+    return list(
+        session.scalars(
+            select(InboxUpdate.id)
+            .where(InboxUpdate.status == "new")
+            .order_by(InboxUpdate.update_id)
+            .limit(limit)
+        )
+    )
+
+
+def claim_inbox(session: Session, inbox_id: int) -> InboxUpdate | None:
+    """Lock one unprocessed inbox row for this transaction, or None if it is gone."""
+    statement = select(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(skip_locked=True)
+    return session.scalar(statement)
+
+
+def mark_done(row: InboxUpdate, now: datetime) -> None:
+    """Mark an update processed and drop its raw content."""
+    row.status = "done"
+    row.payload = None
+    row.processed_at = now
+    row.attempts += 1
+
+
+def mark_failed(session: Session, inbox_id: int, error: str, now: datetime) -> None:
+    """Mark an update that could not be processed, keeping only the error's kind."""
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == inbox_id)
+        .values(
+            status="failed",
+            error=error[:200],
+            payload=None,
+            processed_at=now,
+            attempts=InboxUpdate.attempts + 1,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class OutgoingCall:
+    """A Bot API call to queue: method, parameters, and the chat it is paced in."""
+
+    chat_id: int
+    method: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+def enqueue(
+    session: Session,
+    calls: Iterable[OutgoingCall],
+    now: datetime,
+    inbox_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Queue calls in the outbox within the caller's transaction."""
+    rows = [
+        OutboxMessage(
+            chat_id=call.chat_id,
+            inbox_id=inbox_id,
+            method=call.method,
+            payload=call.payload,
+            status="pending",
+            attempts=0,
+            not_before=now,
+            created_at=now,
+            dedupe_key=call.dedupe_key,
+        )
+        for call in calls
+    ]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def pending_heads(
+    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+    excluded = list(exclude_chats)
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.chat_id)
+    )
+    if excluded:
+        heads = heads.where(OutboxMessage.chat_id.not_in(excluded))
+    statement = (
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(heads), OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def next_due_time(session: Session) -> datetime | None:
+    """Return when the earliest pending call becomes due."""
+    return session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == "pending")
+    )
+
+
+def mark_sent(session: Session, outbox_id: int, now: datetime, message_id: int | None) -> None:
+    """Mark a call delivered and drop its content: the chat has it now."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(
+            status="sent",
+            sent_at=now,
+            telegram_message_id=message_id,
+            payload={},
+            attempts=OutboxMessage.attempts + 1,
+        )
+    )
+
+
+def postpone(session: Session, outbox_id: int, until: datetime, error: str) -> None:
+    """Try a call again later."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(not_before=until, error=error[:200], attempts=OutboxMessage.attempts + 1)
+    )
+
+
+def give_up(session: Session, outbox_id: int, error: str) -> None:
+    """Mark a call that Telegram refused for good."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(status="failed", error=error[:200], payload={}, attempts=OutboxMessage.attempts + 1)
+    )
+
+
+def give_up_chat(session: Session, chat_id: int, error: str) -> int:
+    """Drop every pending call to a chat that can no longer be reached."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
+        .values(status="failed", error=error[:200], payload={})
+    )
+    return result.rowcount or 0
+
+
+def message_id_of(session: Session, outbox_id: int) -> int | None:
+    """Return the Telegram message id a sent call produced."""
+    return session.scalar(
+        select(OutboxMessage.telegram_message_id).where(OutboxMessage.id == outbox_id)
+    )
+
+
+def get_chat_state(session: Session, chat_id: int) -> ChatState | None:
+    """Return a chat's flow state row, if any."""
+    return session.get(ChatState, chat_id)
+
+
+def save_chat_state(
+    session: Session,
+    chat_id: int,
+    flow: str | None,
+    state: str | None,
+    draft: dict[str, Any],
+    now: datetime,
+) -> ChatState:
+    """Store where a chat is in its flow; bump the version that buttons carry."""
+    row = session.get(ChatState, chat_id)
+    if row is None:
+        # A random start keeps buttons of an earlier, finished flow from matching a new one.
+        start = secrets.randbelow(1_000_000_000)
+        row = ChatState(chat_id=chat_id, version=start, draft={}, updated_at=now)
+        session.add(row)
+    row.flow = flow
+    row.state = state
+    row.draft = dict(draft)
+    row.version = (row.version or 0) + 1
+    row.updated_at = now
+    session.flush()
+    return row
+
+
+def delete_chat_state(session: Session, chat_id: int) -> None:
+    """Forget a chat's flow state entirely."""
+    session.execute(delete(ChatState).where(ChatState.chat_id == chat_id))
+
+
+def purge_processed(session: Session, older_than: datetime) -> tuple[int, int]:
+    """Delete processed inbox rows and delivered outbox rows older than a moment."""
+    inbox = session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.status != "new", InboxUpdate.processed_at < older_than
+        )
+    )
+    outbox = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status != "pending",
+            OutboxMessage.created_at < older_than,
+            OutboxMessage.dedupe_key.is_(None),
+        )
+    )
+    return inbox.rowcount or 0, outbox.rowcount or 0
+
+
+def inbox_backlog(session: Session) -> int:
+    """Return how many updates wait to be processed."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.status == "new")
+        )
+        or 0
+    )
+
+
+def outbox_backlog(session: Session) -> int:
+    """Return how many calls wait to be sent."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
+        or 0
+    )
+
+
+RETRY_CAP = timedelta(minutes=5)

@@ -1,0 +1,49 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL when asked), clocks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.db import make_engine, make_session_factory, upgrade
+
+POSTGRES_URL = os.environ.get("BUURTBOT_TEST_DATABASE_URL", "")
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the test database's public schema."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """Return the URL of an empty database: PostgreSQL if configured, else a SQLite file."""
+    if POSTGRES_URL:
+        reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'buurtbot.db'}"
+
+
+@pytest.fixture
+def session_factory(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Return a session factory on a freshly migrated database."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Return a fixed moment (a Tuesday morning in Brussels)."""
+    return datetime(2026, 11, 24, 9, 30, tzinfo=UTC)

@@ -1,0 +1,110 @@
+"""Inbox, outbox and chat state: the tables the durable pipeline stands on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import pipeline
+from storage.models import InboxUpdate
+
+
+def message_update(update_id: int, chat_id: int, text: str = "hi") -> dict:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+            "text": text,
+        },
+    }
+
+
+def test_redelivered_updates_are_stored_once(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        assert pipeline.store_updates(session, [message_update(1, 5), message_update(2, 5)], now) == 2
+    with session_factory.begin() as session:
+        assert pipeline.store_updates(session, [message_update(2, 5), message_update(3, 6)], now) == 1
+    with session_factory() as session:
+        assert pipeline.last_update_id(session) == 3
+        assert len(pipeline.next_inbox_ids(session)) == 3
+
+
+def test_inbox_rows_come_in_update_order_and_lose_content_when_done(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        pipeline.store_updates(session, [message_update(9, 1), message_update(4, 2)], now)
+    with session_factory.begin() as session:
+        ids = pipeline.next_inbox_ids(session)
+        first = pipeline.claim_inbox(session, ids[0])
+        assert first is not None and first.update_id == 4 and first.chat_id == 2
+        pipeline.mark_done(first, now)
+    with session_factory() as session:
+        row = session.get(InboxUpdate, ids[0])
+        assert row.status == "done" and row.payload is None and row.attempts == 1
+        assert pipeline.claim_inbox(session, ids[0]) is None
+        assert pipeline.inbox_backlog(session) == 1
+
+
+def test_chat_ids_are_found_for_every_update_kind() -> None:
+    assert pipeline.update_chat_id(message_update(1, 77)) == 77
+    callback = {"update_id": 2, "callback_query": {"id": "x", "from": {"id": 8}, "data": "d"}}
+    assert pipeline.update_chat_id(callback) == 8
+    member = {"update_id": 3, "my_chat_member": {"chat": {"id": -100}, "from": {"id": 3}}}
+    assert pipeline.update_chat_id(member) == -100
+    assert pipeline.update_chat_id({"update_id": 4}) is None
+
+
+def test_outbox_offers_only_the_oldest_due_row_per_chat(session_factory, now) -> None:
+    calls = [
+        pipeline.OutgoingCall(1, "sendMessage", {"text": "a"}),
+        pipeline.OutgoingCall(1, "sendMessage", {"text": "b"}),
+        pipeline.OutgoingCall(2, "sendMessage", {"text": "c"}),
+    ]
+    with session_factory.begin() as session:
+        rows = pipeline.enqueue(session, calls, now)
+        ids = [row.id for row in rows]
+    with session_factory.begin() as session:
+        heads = pipeline.pending_heads(session, now, [], 10)
+        assert [h.id for h in heads] == [ids[0], ids[2]]
+        assert [h.id for h in pipeline.pending_heads(session, now, [1], 10)] == [ids[2]]
+        pipeline.postpone(session, ids[0], now + timedelta(seconds=30), "429")
+    with session_factory.begin() as session:
+        # A postponed head holds back its chat: order within a chat never changes.
+        assert [h.id for h in pipeline.pending_heads(session, now, [], 10)] == [ids[2]]
+        pipeline.mark_sent(session, ids[2], now, 99)
+        later = now + timedelta(seconds=31)
+        assert [h.id for h in pipeline.pending_heads(session, later, [], 10)] == [ids[0]]
+        assert pipeline.message_id_of(session, ids[2]) == 99
+        assert pipeline.outbox_backlog(session) == 2
+
+
+def test_blocked_chat_drops_its_pending_calls(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        pipeline.enqueue(session, [pipeline.OutgoingCall(3, "sendMessage", {})] * 3, now)
+        assert pipeline.give_up_chat(session, 3, "forbidden") == 3
+        assert pipeline.outbox_backlog(session) == 0
+
+
+def test_chat_state_version_changes_on_every_save(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        first = pipeline.save_chat_state(session, 5, "onboarding", "language", {"a": 1}, now)
+        v1 = first.version
+        second = pipeline.save_chat_state(session, 5, "onboarding", "about", {"a": 2}, now)
+        assert second.version == v1 + 1
+    with session_factory.begin() as session:
+        row = pipeline.get_chat_state(session, 5)
+        assert (row.flow, row.state, row.draft) == ("onboarding", "about", {"a": 2})
+        pipeline.delete_chat_state(session, 5)
+        assert pipeline.get_chat_state(session, 5) is None
+
+
+def test_purge_removes_old_processed_rows_only(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        pipeline.store_updates(session, [message_update(1, 1), message_update(2, 1)], now)
+        row = pipeline.claim_inbox(session, pipeline.next_inbox_ids(session)[0])
+        pipeline.mark_done(row, now)
+        pipeline.enqueue(session, [pipeline.OutgoingCall(1, "sendMessage", {})], now)
+    with session_factory.begin() as session:
+        assert pipeline.purge_processed(session, now + timedelta(days=3)) == (1, 0)
+        assert pipeline.inbox_backlog(session) == 1
