@@ -16,6 +16,13 @@ from storage.db import make_engine, make_session_factory, upgrade
 POSTGRES_URL = os.environ.get("BUURTBOT_TEST_DATABASE_URL", "")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/storage as a storage test."""
+    for item in items:
+        if "tests/storage/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.storage)
+
+
 def reset_postgres(url: str) -> None:
     """Drop everything in the test database's public schema."""
     engine = make_engine(url)

@@ -1,0 +1,70 @@
+"""The pacer keeps Telegram's limits: 30 messages in any second, 1/s per chat, 20/min per group."""
+
+from __future__ import annotations
+
+from bot.ratelimit import SendPacer, counts_as_message
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def max_in_any_second(slots: list[float]) -> int:
+    slots = sorted(slots)
+    best = 0
+    start = 0
+    for end, slot in enumerate(slots):
+        while slots[start] <= slot - 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_no_second_holds_more_than_thirty_messages() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    slots = [pacer.reserve(chat) for chat in range(1, 301)]
+    assert max_in_any_second(slots) == 30
+    # 300 messages take about 9 seconds after the first: the floor, not more.
+    assert 9.0 <= slots[-1] - slots[0] < 9.1
+
+
+def test_one_chat_gets_one_message_per_second() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    slots = [pacer.reserve(7) for _ in range(5)]
+    gaps = [b - a for a, b in zip(slots, slots[1:], strict=False)]
+    assert all(gap >= 1.0 for gap in gaps)
+    assert pacer.chat_ready_at(7) == slots[-1] + 1.0
+
+
+def test_groups_get_twenty_messages_per_minute() -> None:
+    pacer = SendPacer(clock=FakeClock())
+    slots = [pacer.reserve(-100) for _ in range(21)]
+    assert slots[-1] - slots[0] >= 60.0
+
+
+def test_a_pause_holds_every_chat() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    pacer.pause(5)
+    assert pacer.reserve(1) == 105.0
+    assert pacer.chat_ready_at(2) == 105.0
+
+
+def test_free_capacity_is_used_at_once() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    assert pacer.reserve(1) == 100.0
+    clock.now = 200.0
+    assert pacer.reserve(1) == 200.0
+
+
+def test_only_message_calls_count() -> None:
+    assert counts_as_message("sendMessage") and counts_as_message("sendPhoto")
+    assert not counts_as_message("answerCallbackQuery")
+    assert not counts_as_message("setMyCommands")
