@@ -138,7 +138,8 @@ async def _set_default_commands(app: Buurtbot) -> None:
 
 async def _learn_username(app: Buurtbot) -> None:
     username = app.bot.username
-    if not username:
+    # A configured username wins (the sandbox chat sets its own and must not store it).
+    if not username or app.settings.bot_username:
         return
 
     def store() -> None:
@@ -146,9 +147,8 @@ async def _learn_username(app: Buurtbot) -> None:
             deployment.set_value(session, "bot_username", username)
 
     await asyncio.to_thread(store)
-    if not app.settings.bot_username:
-        app.flow_config = replace(app.flow_config, bot_username=username)
-        app.dispatcher.config = app.flow_config
+    app.flow_config = replace(app.flow_config, bot_username=username)
+    app.dispatcher.config = app.flow_config
 
 
 async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:

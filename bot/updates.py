@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 
 from flows.engine import Input, InputKind, Media, Point
+from storage.pipeline import update_chat_id
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -56,7 +57,8 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
         point = Point(location.latitude, location.longitude, location.horizontal_accuracy)
         live = location.live_period is not None or edited
         kind = InputKind.LIVE_LOCATION if live else InputKind.LOCATION
-        return Input(kind=kind, location=point, live_period=location.live_period, **base)
+        live_period = _seconds(location.live_period)
+        return Input(kind=kind, location=point, live_period=live_period, **base)
     if edited:
         return Input(kind=InputKind.EDITED, text=message.text, **base)
     command = _command(message)
@@ -73,21 +75,60 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
     if message.voice is not None:
         voice = message.voice
         media = Media(
-            voice.file_id, voice.file_unique_id, voice.file_size, voice.duration, voice.mime_type
+            voice.file_id,
+            voice.file_unique_id,
+            voice.file_size,
+            _seconds(voice.duration),
+            voice.mime_type,
         )
         return Input(kind=InputKind.VOICE, media=media, caption=message.caption, **base)
     if message.video is not None:
         video = message.video
         media = Media(
-            video.file_id, video.file_unique_id, video.file_size, video.duration, video.mime_type
+            video.file_id,
+            video.file_unique_id,
+            video.file_size,
+            _seconds(video.duration),
+            video.mime_type,
         )
         return Input(kind=InputKind.VIDEO, media=media, caption=message.caption, **base)
     return Input(kind=InputKind.UNSUPPORTED, content_type=_content_type(message), **base)
 
 
+def _unreadable(payload: dict[str, Any]) -> Input:
+    """Describe an update PTB cannot read: a private message still earns a short answer."""
+    message = payload.get("message")
+    chat = message.get("chat", {}) if isinstance(message, dict) else {}
+    sender = message.get("from", {}) if isinstance(message, dict) else {}
+    private = chat.get("type") == ChatType.PRIVATE and isinstance(chat.get("id"), int)
+    return Input(
+        kind=InputKind.UNSUPPORTED if private else InputKind.IGNORED,
+        chat_id=update_chat_id(payload),
+        user_id=sender.get("id") if isinstance(sender, dict) else None,
+        language_code=sender.get("language_code") if isinstance(sender, dict) else None,
+        chat_type=ChatType.PRIVATE if private else str(chat.get("type") or "unknown"),
+        date=_now(),
+        content_type="other",
+    )
+
+
+def _seconds(value: Any) -> int | None:
+    """Return a duration in whole seconds, whether PTB gives an int or a timedelta."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    return int(value)
+
+
 def parse_update(payload: dict[str, Any]) -> Input:
     """Return the Input an update means; anything unknown becomes IGNORED, never an error."""
-    update = Update.de_json(payload, None)
+    try:
+        update = Update.de_json(payload, None)
+    except Exception:  # noqa: BLE001 - a malformed or too-new update must not stop the bot
+        return _unreadable(payload)
+    if update is None:
+        return _unreadable(payload)
     user = update.effective_user
     chat = update.effective_chat
     base: dict[str, Any] = {
