@@ -83,7 +83,13 @@ SETTINGS: tuple[Setting, ...] = (
         "time zone for reminders and weeks",
         _timezone,
     ),
-    Setting("BUURTBOT_DEFAULT_LANGUAGE", "default_language", "nl", "language (nl, fr or en) when Telegram gives none of these", _language),
+    Setting(
+        "BUURTBOT_DEFAULT_LANGUAGE",
+        "default_language",
+        "nl",
+        "language (nl, fr or en) when Telegram gives none of these",
+        _language,
+    ),
     Setting(
         "BUURTBOT_BOT_USERNAME",
         "bot_username",

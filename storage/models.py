@@ -127,7 +127,7 @@ class InboxUpdate(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     # The payload is cleared once processed: the inbox is a queue, not an archive.
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="new")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)

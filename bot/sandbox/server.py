@@ -353,6 +353,11 @@ class SandboxServer:
         """Return the value for telegram.Bot(base_file_url=...)."""
         return f"{self.url}/file/bot"
 
+    @property
+    def bot_username(self) -> str:
+        """Return the sandbox bot's @username (without the @)."""
+        return str(self.bot_user["username"])
+
     def start(self) -> SandboxServer:
         """Start listening on an ephemeral port in a background thread; return self."""
         if self._thread is not None:

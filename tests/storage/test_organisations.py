@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import organisations as orgs
 
 
-def test_created_organisation_keeps_its_buurt(session_factory: sessionmaker[Session], now: datetime) -> None:
+def test_created_organisation_keeps_its_buurt(
+    session_factory: sessionmaker[Session], now: datetime
+) -> None:
     with session_factory.begin() as session:
         org = orgs.create_organisation(session, " Buurtwerk Noord ", now, "fr", [37, 1, 37])
         org_id = org.id

@@ -23,9 +23,13 @@ def message_update(update_id: int, chat_id: int, text: str = "hi") -> dict:
 
 def test_redelivered_updates_are_stored_once(session_factory, now) -> None:
     with session_factory.begin() as session:
-        assert pipeline.store_updates(session, [message_update(1, 5), message_update(2, 5)], now) == 2
+        assert (
+            pipeline.store_updates(session, [message_update(1, 5), message_update(2, 5)], now) == 2
+        )
     with session_factory.begin() as session:
-        assert pipeline.store_updates(session, [message_update(2, 5), message_update(3, 6)], now) == 1
+        assert (
+            pipeline.store_updates(session, [message_update(2, 5), message_update(3, 6)], now) == 1
+        )
     with session_factory() as session:
         assert pipeline.last_update_id(session) == 3
         assert len(pipeline.next_inbox_ids(session)) == 3

@@ -50,7 +50,9 @@ def _key_patterns() -> list[tuple[str, str]]:
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            name = (
+                node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            )
             if name not in KEY_CALLS:
                 continue
             index = 1 if name == "text" and isinstance(node.func, ast.Attribute) else 0

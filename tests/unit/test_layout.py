@@ -1,4 +1,4 @@
-"""The layout is the architecture: only bot/ talks to Telegram; settings and commands are documented."""
+"""Layout is architecture: only bot/ talks to Telegram; settings and commands are documented."""
 
 from __future__ import annotations
 

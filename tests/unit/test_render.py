@@ -42,7 +42,9 @@ def test_a_tapped_button_is_always_answered_and_its_keyboard_cleared(tmp_path) -
 
 def test_location_keyboard_and_keyboard_removal(tmp_path) -> None:
     renderer = Renderer(load_translator())
-    [asked] = renderer.render([Reply("cancel.done", request_location="button.continue")], target(tmp_path))
+    [asked] = renderer.render(
+        [Reply("cancel.done", request_location="button.continue")], target(tmp_path)
+    )
     assert asked.payload["reply_markup"]["keyboard"][0][0]["request_location"] is True
     [removed] = renderer.render([Reply("cancel.done", remove_keyboard=True)], target(tmp_path))
     assert removed.payload["reply_markup"] == {"remove_keyboard": True}
@@ -63,7 +65,13 @@ def test_qr_reply_adds_a_photo_from_the_media_folder(tmp_path) -> None:
     renderer = Renderer(load_translator())
     link = "https://t.me/x?start=ABC"
     calls = renderer.render(
-        [Reply("invite.created", {"code": "ABC", "role": "r", "expires": "e", "uses": "u", "link": link}, qr=link)],
+        [
+            Reply(
+                "invite.created",
+                {"code": "ABC", "role": "r", "expires": "e", "uses": "u", "link": link},
+                qr=link,
+            )
+        ],
         target(tmp_path),
     )
     assert [c.method for c in calls] == ["sendMessage", "sendPhoto"]
