@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,9 @@ from storage import pipeline
 from storage.models import Member
 
 log = logging.getLogger("buurtbot.dispatch")
+
+# Reply-keyboard buttons whose label, when typed back, means the button rather than a note.
+KEYBOARD_KEYS = ("button.skip", "button.here", "button.nowhere", "button.did_without")
 
 Clock = Callable[[], datetime]
 
@@ -86,11 +89,22 @@ class Dispatcher:
                 calls = self.renderer.render([reply("error.generic")], target)
                 pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
 
+    def _keyboard_key(self, inp: Input, language: str) -> Input:
+        """Recognise a tapped reply-keyboard button by its label in the member's language."""
+        if inp.kind != InputKind.TEXT or not inp.text:
+            return inp
+        for key in KEYBOARD_KEYS:
+            if inp.text.strip() == self.renderer.translator.text(language, key):
+                return replace(inp, keyboard_key=key)
+        return inp
+
     def _handle(self, session: Session, inbox_id: int, payload: dict) -> None:
         inp = parse_update(payload)
         if inp.chat_id is None:
             return
         member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+        if member is not None:
+            inp = self._keyboard_key(inp, member.language)
         if (
             member is not None
             and not member.active
@@ -123,6 +137,7 @@ class Dispatcher:
             callback_query_id=inp.callback_query_id,
             callback_message_id=inp.callback_message_id,
             clear_source_keyboard=inp.kind == InputKind.CALLBACK and transition.moved,
+            source_message_id=inp.message_id,
         )
         calls = self.renderer.render(transition.effects, target)
         pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)

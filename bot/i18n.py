@@ -57,10 +57,22 @@ class Translator:
 
 
 def _read_catalog(language: str) -> dict[str, str]:
-    path = resources.files("bot").joinpath("locale", f"{language}.po")
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {str(message.id): str(message.string) for message in catalog if message.id}
+    """Merge every .po file of a language; one file per area keeps edits apart."""
+    messages: dict[str, str] = {}
+    folder = resources.files("bot").joinpath("locale", language)
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not path.name.endswith(".po"):
+            continue
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if not message.id:
+                continue
+            key = str(message.id)
+            if key in messages:
+                raise ValueError(f"{language}: {key} is defined twice ({path.name})")
+            messages[key] = str(message.string)
+    return messages
 
 
 @cache

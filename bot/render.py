@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import Translator
 from bot.qr import qr_file_in
 from flows.commands import commands_for
-from flows.engine import Button, CallbackAnswer, Effect, Reply, SetCommands, Text
+from flows.engine import Button, CallbackAnswer, Effect, Reaction, Reply, SetCommands, Text
 from flows.router import encode_button
 from storage.pipeline import OutgoingCall
 
@@ -29,6 +29,7 @@ class RenderTarget:
     callback_query_id: str | None = None
     callback_message_id: int | None = None
     clear_source_keyboard: bool = False
+    source_message_id: int | None = None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -80,18 +81,35 @@ class Renderer:
     def _markup(self, item: Reply, target: RenderTarget) -> dict[str, Any] | None:
         if item.buttons:
             return self._inline_keyboard(item.buttons, target)
-        if item.request_location:
-            label = self.translator.text(target.language, item.request_location)
-            return {
-                "keyboard": [[{"text": label, "request_location": True}]],
-                "resize_keyboard": True,
-                "one_time_keyboard": True,
-            }
+        if item.request_location or item.keyboard:
+            rows: list[list[dict[str, Any]]] = []
+            if item.request_location:
+                label = self.translator.text(target.language, item.request_location)
+                rows.append([{"text": label, "request_location": True}])
+            rows.extend(
+                [{"text": self.translator.text(target.language, key)}] for key in item.keyboard
+            )
+            return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
         if item.remove_keyboard:
             return {"remove_keyboard": True}
         return None
 
+    def _edit(self, item: Reply, target: RenderTarget) -> list[OutgoingCall]:
+        text = split_text(self.translator.text(target.language, item.key, item.params))[0]
+        payload: dict[str, Any] = {
+            "chat_id": target.chat_id,
+            "message_id": target.callback_message_id,
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
+        if item.buttons:
+            payload["reply_markup"] = self._inline_keyboard(item.buttons, target)
+        return [OutgoingCall(target.chat_id, "editMessageText", payload)]
+
     def _reply(self, item: Reply, target: RenderTarget) -> list[OutgoingCall]:
+        if item.edit and target.callback_message_id:
+            return self._edit(item, target)
         text = self.translator.text(target.language, item.key, item.params)
         pieces = split_text(text)
         calls: list[OutgoingCall] = []
@@ -148,7 +166,8 @@ class Renderer:
             if answer.key:
                 payload["text"] = self.translator.text(target.language, answer.key, answer.params)
             calls.append(OutgoingCall(target.chat_id, "answerCallbackQuery", payload))
-            if target.clear_source_keyboard and target.callback_message_id:
+            edits_source = any(isinstance(e, Reply) and e.edit for e in effects)
+            if target.clear_source_keyboard and target.callback_message_id and not edits_source:
                 calls.append(
                     OutgoingCall(
                         target.chat_id,
@@ -161,6 +180,18 @@ class Renderer:
                 calls.extend(self._reply(effect, target))
             elif isinstance(effect, SetCommands):
                 calls.append(self._commands(effect, target))
+            elif isinstance(effect, Reaction) and target.source_message_id:
+                calls.append(
+                    OutgoingCall(
+                        target.chat_id,
+                        "setMessageReaction",
+                        {
+                            "chat_id": target.chat_id,
+                            "message_id": target.source_message_id,
+                            "reaction": [{"type": "emoji", "emoji": effect.emoji}],
+                        },
+                    )
+                )
         return calls
 
     def text(self, language: str, key: str, **params: Any) -> str:

@@ -55,8 +55,11 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
     if message.location is not None and message.venue is None:
         location = message.location
         point = Point(location.latitude, location.longitude, location.horizontal_accuracy)
-        live = location.live_period is not None or edited
-        kind = InputKind.LIVE_LOCATION if live else InputKind.LOCATION
+        live = location.live_period is not None
+        if edited and not live:
+            kind = InputKind.LIVE_STOPPED
+        else:
+            kind = InputKind.LIVE_LOCATION if live else InputKind.LOCATION
         live_period = _seconds(location.live_period)
         return Input(kind=kind, location=point, live_period=live_period, **base)
     if edited:
@@ -161,7 +164,8 @@ def parse_update(payload: dict[str, Any]) -> Input:
     if message is None:
         return Input(kind=InputKind.IGNORED, **base)
     base["message_id"] = message.message_id
-    base["date"] = message.date.astimezone(UTC) if message.date else _now()
+    moment = message.edit_date if update.edited_message is not None else message.date
+    base["date"] = moment.astimezone(UTC) if moment else _now()
     if chat is not None and chat.type != ChatType.PRIVATE:
         # In groups only a command to the bot earns one short answer; nothing is read.
         is_command = update.message is not None and _command(message) is not None

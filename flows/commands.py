@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.roles import COORDINATORS, EVERYONE
+from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", EVERYONE, "help", "command.help"),
     Command("language", EVERYONE, "language", "command.language"),
     Command("cancel", EVERYONE, None, "command.cancel"),
+    Command("walk", FIELDWORKERS, "walk", "command.walk"),
+    Command("endwalk", FIELDWORKERS, "walk", "command.endwalk"),
+    Command("encounter", FIELDWORKERS, "encounter", "command.encounter"),
+    Command("keyperson", FIELDWORKERS, "keyperson", "command.keyperson"),
+    Command("missing", MEMBERS, "missing", "command.missing"),
+    Command("undo", MEMBERS, "undo", "command.undo"),
     Command("invite", COORDINATORS, "invite", "command.invite"),
+    Command("area", COORDINATORS, "area", "command.area"),
+    Command("export", COORDINATORS, "export", "command.export"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

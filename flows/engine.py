@@ -22,6 +22,7 @@ class InputKind(StrEnum):
     CALLBACK = "callback"
     LOCATION = "location"
     LIVE_LOCATION = "live_location"
+    LIVE_STOPPED = "live_stopped"
     PHOTO = "photo"
     VOICE = "voice"
     VIDEO = "video"
@@ -78,6 +79,8 @@ class Input:
     media: Media | None = None
     caption: str | None = None
     content_type: str | None = None
+    # Set when a text is the label of a reply-keyboard button (e.g. "button.skip").
+    keyboard_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,11 @@ class Reply:
     params: Mapping[str, Any] = field(default_factory=dict)
     buttons: tuple[tuple[Button, ...], ...] = ()
     request_location: str | None = None
+    # More reply-keyboard buttons (catalog keys) under the location button, e.g. skip.
+    keyboard: tuple[str, ...] = ()
     remove_keyboard: bool = False
+    # Replace the message whose button was tapped instead of sending a new one.
+    edit: bool = False
     # A picture of a QR code for this text (an invite link), sent with the message as caption.
     qr: str | None = None
 
@@ -119,13 +126,20 @@ class CallbackAnswer:
 
 
 @dataclass(frozen=True)
+class Reaction:
+    """React to the user's message with an emoji: the lightest acknowledgement."""
+
+    emoji: str = "✍"
+
+
+@dataclass(frozen=True)
 class SetCommands:
     """Show this chat the command menu of a role in the member's language."""
 
     role: str | None
 
 
-Effect = Reply | CallbackAnswer | SetCommands
+Effect = Reply | CallbackAnswer | SetCommands | Reaction
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,10 @@ class Flow:
     states: Mapping[str, State]
     # A draft worth asking about before another command abandons it.
     keeps_draft: bool = True
+    # Commands the flow answers itself while it runs (e.g. /endwalk during a walk).
+    commands: Mapping[str, Step] = field(default_factory=dict)
+    # What /cancel does here, when leaving is not simply dropping the draft.
+    cancel: Step | None = None
 
     def step_for(self, state: str, kind: InputKind) -> Step | None:
         """Return the step that handles this input in this state, if the state accepts it."""

@@ -8,8 +8,12 @@
 | other command             | idle, or flow without draft| the command's flow               |
 | other command             | flow with a draft          | 'abandon the draft?' yes / no    |
 | button (callback)         | stale or forged            | polite toast, nothing changes    |
+| global button (g|...)     | always                     | its handler (checks ownership)   |
+| live location, edits      | always                     | background handler (walk track)  |
 | anything else             | in a flow                  | the state's step, or ask again   |
 | anything else             | idle                       | a hint (members), how to join    |
+
+When a flow ends, resume hooks may put the chat back in a longer-running flow (a walk).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from flows.engine import (
     reply,
 )
 from flows.help import role_of
-from flows.registry import FLOWS
+from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME
 from flows.roles import STRANGER
 from storage import organisations as orgs
 
@@ -64,8 +68,16 @@ def stay(*effects: Effect) -> Transition:
     return Transition(effects=effects, moved=False)
 
 
+GLOBAL_PREFIX = "g|"
+
+
 def encode_button(version: int, value: str) -> str:
-    """Return callback data: the chat-state version and the button's value."""
+    """Return callback data: the chat-state version and the button's value.
+
+    Global buttons (value starting with g|) stay valid across steps; their handler checks them.
+    """
+    if value.startswith(GLOBAL_PREFIX):
+        return value
     return f"{version}|{value}"
 
 
@@ -79,9 +91,20 @@ def decode_button(data: str | None, version: int) -> str | None:
     return value
 
 
-def _after(flow_name: str, outcome: Outcome) -> Transition:
+def _resume(ctx: StepContext, effects: tuple[Effect, ...]) -> Transition:
+    """End a flow, unless a longer-running flow (a walk) should take the chat back."""
+    for hook in RESUME:
+        position = hook(ctx)
+        if position is not None:
+            return Transition(
+                effects=effects, flow=position.flow, state=position.state, draft=position.draft
+            )
+    return Transition(effects=effects)
+
+
+def _after(ctx: StepContext, flow_name: str, outcome: Outcome) -> Transition:
     if outcome.state is None:
-        return Transition(effects=outcome.effects)
+        return _resume(ctx, outcome.effects)
     return Transition(
         effects=outcome.effects, flow=flow_name, state=outcome.state, draft=outcome.draft
     )
@@ -92,19 +115,25 @@ def _start_command(ctx: StepContext, inp: Input, name: str) -> Transition:
     if command.flow is None:
         return stay()
     flow = FLOWS[command.flow]
-    return _after(flow.name, flow.start(ctx, inp, {}))
+    return _after(ctx, flow.name, flow.start(ctx, inp, {}))
 
 
-def _cancel(position: Position) -> Transition:
-    if position.flow is None:
+def _cancel(ctx: StepContext, inp: Input, position: Position) -> Transition:
+    flow = FLOWS.get(position.flow or "")
+    if flow is None:
         return stay(reply("cancel.nothing"))
-    return Transition(effects=(Reply("cancel.done", remove_keyboard=True),))
+    if flow.cancel is not None and PENDING not in position.draft:
+        return _after(ctx, flow.name, flow.cancel(ctx, inp, position.draft))
+    return _resume(ctx, (Reply("cancel.done", remove_keyboard=True),))
 
 
 def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
     name = inp.command or ""
     if name == "cancel":
-        return _cancel(position)
+        return _cancel(ctx, inp, position)
+    current = FLOWS.get(position.flow or "")
+    if current is not None and name in current.commands and PENDING not in position.draft:
+        return _after(ctx, current.name, current.commands[name](ctx, inp, position.draft))
     command = COMMANDS_BY_NAME.get(name)
     if command is None:
         return stay(reply("error.unknown_command", command=name))
@@ -183,7 +212,7 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     """Decide what one input does, given where the chat is."""
     if inp.kind == InputKind.GROUP:
         return stay(reply("group.private_only"))
-    if inp.kind in (InputKind.IGNORED, InputKind.EDITED):
+    if inp.kind == InputKind.IGNORED:
         return stay()
     if inp.kind == InputKind.BLOCKED:
         if inp.user_id is not None:
@@ -193,9 +222,27 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         if inp.user_id is not None:
             orgs.mark_member_active(ctx.session, inp.user_id)
         return stay()
+    background = BACKGROUND.get(inp.kind)
+    if background is not None and ctx.member is not None:
+        effects = background(ctx, inp)
+        if effects is not None:
+            return stay(*effects)
+    if inp.kind in (InputKind.EDITED, InputKind.LIVE_LOCATION, InputKind.LIVE_STOPPED):
+        # An edit nobody claimed needs no answer; a stranger's live location is not read.
+        return (
+            stay()
+            if ctx.member is not None or inp.kind != InputKind.LIVE_LOCATION
+            else stay(reply("stranger.how_to_join"))
+        )
     if inp.kind == InputKind.COMMAND:
         return _command(ctx, inp, position)
     flow = FLOWS.get(position.flow or "")
+    if inp.kind == InputKind.CALLBACK and (inp.callback_data or "").startswith(GLOBAL_PREFIX):
+        parts = (inp.callback_data or "").split("|")
+        handler = GLOBAL_BUTTONS.get(parts[1]) if len(parts) > 1 else None
+        if handler is None or ctx.member is None:
+            return stay(CallbackAnswer("error.stale_button"))
+        return stay(*handler(ctx, inp, parts[2:]))
     if inp.kind == InputKind.CALLBACK:
         value = decode_button(inp.callback_data, position.version)
         if value is None or flow is None:
@@ -217,4 +264,4 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
             state=position.state,
             draft=position.draft,
         )
-    return _after(flow.name, step(ctx, inp, position.draft))
+    return _after(ctx, flow.name, step(ctx, inp, position.draft))

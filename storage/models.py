@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -196,8 +199,148 @@ class DeploymentValue(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class Walk(Base):
+    """A walk through the buurt: its track comes from the walker's shared live location."""
+
+    __tablename__ = "walks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    author: Mapped[str] = mapped_column(String(40))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    focus: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    live_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    live_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_point_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sharing_stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    distance_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    prompts_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+    points: Mapped[list[TrackPoint]] = relationship(
+        back_populates="walk", cascade="all, delete-orphan", order_by="TrackPoint.recorded_at"
+    )
+
+    __table_args__ = (
+        Index("ix_walks_org_started", "organisation_id", "started_at"),
+        Index("ix_walks_open", "ended_at", "member_id"),
+    )
+
+
+class TrackPoint(Base):
+    """One position of a walk's live location."""
+
+    __tablename__ = "track_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    walk_id: Mapped[int] = mapped_column(ForeignKey("walks.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime]
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    wijk_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    walk: Mapped[Walk] = relationship(back_populates="points")
+
+    __table_args__ = (
+        # An edited live location is an upsert: the same edit twice is one point.
+        UniqueConstraint("walk_id", "recorded_at", name="uq_track_point_time"),
+    )
+
+
+class Observation(Base):
+    """One thing recorded in the field: a walk note, encounter, key person, missing thing."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    # A pseudonym, never a Telegram id or name; exports and digests show only this.
+    author: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    theme: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    location_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    wijk_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    municipality_nis: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    in_brussels: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    in_buurt: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    walk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walks.id", ondelete="SET NULL"), nullable=True
+    )
+    # The message a note came from: a redelivered or replayed message is stored once.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    follow_up_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    follow_up_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    media: Mapped[list[MediaFile]] = relationship(
+        back_populates="observation", cascade="all, delete-orphan", order_by="MediaFile.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("chat_id", "message_id", name="uq_observation_message"),
+        Index("ix_observations_org_created", "organisation_id", "created_at"),
+        Index("ix_observations_member_created", "member_id", "created_at"),
+        Index("ix_observations_follow_up", "follow_up_on", "follow_up_sent_at"),
+    )
+
+
+class MediaFile(Base):
+    """A photo, voice note or video attached to an observation; downloaded after it is saved."""
+
+    __tablename__ = "media_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    file_id: Mapped[str] = mapped_column(String(200))
+    file_unique_id: Mapped[str] = mapped_column(String(100))
+    file_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    mime_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # A generated name relative to the media folder; never a name the user chose.
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+    observation: Mapped[Observation] = relationship(back_populates="media")
+
+    __table_args__ = (Index("ix_media_status", "status", "id"),)
+
+
+class GeocodeEntry(Base):
+    """A cached geocoder answer, so Nominatim is asked at most once per query."""
+
+    __tablename__ = "geocode_cache"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    query: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 __all__ = [
     "Base",
+    "GeocodeEntry",
+    "MediaFile",
+    "Observation",
+    "TrackPoint",
+    "Walk",
     "ChatState",
     "CodeAttempt",
     "DeploymentValue",

@@ -63,7 +63,7 @@ def _key_patterns() -> list[tuple[str, str]]:
                 found.append((path.name, re.escape(arg.value)))
             elif isinstance(arg, ast.JoinedStr):
                 parts = [
-                    re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z_]+"
+                    re.escape(v.value) if isinstance(v, ast.Constant) else "[a-z0-9_]+"
                     for v in arg.values
                 ]
                 found.append((path.name, "".join(parts)))

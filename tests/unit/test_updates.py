@@ -41,11 +41,18 @@ def test_plain_text_location_and_live_location() -> None:
             "edit_date": 2,
             "chat": PRIVATE,
             "from": USER,
-            "location": {"latitude": 50.81, "longitude": 4.31, "horizontal_accuracy": 12.5},
+            "location": {
+                "latitude": 50.81,
+                "longitude": 4.31,
+                "horizontal_accuracy": 12.5,
+                "live_period": 900,
+            },
         },
     }
     moved = parse_update(edited)
     assert moved.kind == InputKind.LIVE_LOCATION and moved.location.accuracy_m == 12.5
+    del edited["edited_message"]["location"]["live_period"]
+    assert parse_update(edited).kind == InputKind.LIVE_STOPPED
 
 
 def test_largest_photo_voice_and_video() -> None:

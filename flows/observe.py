@@ -1,0 +1,169 @@
+"""What every fieldwork flow shares: saving from an input, the light acknowledgement, undo.
+
+| input                       | step          | effect                                   |
+|-----------------------------|---------------|------------------------------------------|
+| g|obs|ID|tags (button)      | obs_button    | the saved line shows the theme buttons   |
+| g|obs|ID|t|THEME (button)   | obs_button    | theme stored, line shows it              |
+| g|obs|ID|undo (button)      | obs_button    | observation deleted, line says so        |
+| /undo                       | undo_last     | the member's latest observation deleted  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Reply,
+    StepContext,
+    Text,
+    done,
+    reply,
+)
+from flows.places import place_label
+from flows.themes import THEMES, theme_buttons
+from storage import observations as obs
+from storage.models import Observation
+from storage.observations import NewMedia, Place
+
+UNDO_WINDOW = timedelta(hours=1)
+BUTTON_UNDO_WINDOW = timedelta(hours=24)
+
+
+def media_of(inp: Input) -> list[NewMedia]:
+    """Return the file an input carries, ready to store."""
+    if inp.media is None or inp.kind not in (InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO):
+        return []
+    return [
+        NewMedia(
+            kind=inp.kind.value,
+            file_id=inp.media.file_id,
+            file_unique_id=inp.media.file_unique_id,
+            file_size=inp.media.file_size,
+            duration=inp.media.duration,
+            mime_type=inp.media.mime_type,
+        )
+    ]
+
+
+def text_of(inp: Input) -> str | None:
+    """Return the words an input carries (its text or caption)."""
+    value = inp.text if inp.kind == InputKind.TEXT else inp.caption
+    return value.strip() if value and value.strip() else None
+
+
+def too_big(observation: Observation) -> bool:
+    """Say whether a file of this observation is over Telegram's 20 MB download limit."""
+    return any(item.status == "too_big" for item in observation.media)
+
+
+def where(place: Place | None, language: str) -> Text:
+    """Return a short description of where something was saved."""
+    if place is None:
+        return Text("observe.no_place")
+    label = place_label(place, language)
+    if label is None:
+        return Text("observe.outside_brussels")
+    return Text("observe.in_place", {"place": label})
+
+
+def saved_line(
+    observation: Observation, place: Place | None, language: str, key: str = "observe.saved"
+) -> Reply:
+    """Return the one-line acknowledgement with theme and undo buttons."""
+    buttons = (
+        (
+            Button("observe.button_theme", f"g|obs|{observation.id}|tags"),
+            Button("observe.button_undo", f"g|obs|{observation.id}|undo"),
+        ),
+    )
+    params: dict[str, Any] = {"where": where(place, language)}
+    if observation.theme:
+        return Reply(
+            "observe.saved_theme",
+            {**params, "theme": Text(f"theme.{observation.theme}")},
+            buttons=buttons,
+        )
+    return Reply(key, params, buttons=buttons)
+
+
+def language_of(ctx: StepContext) -> str:
+    """Return the member's language."""
+    return ctx.member.language if ctx.member else ctx.config.default_language
+
+
+def place_of(observation: Observation) -> Place | None:
+    """Return an observation's stored place."""
+    if observation.lat is None or observation.lon is None:
+        return None
+    return Place(
+        lat=observation.lat,
+        lon=observation.lon,
+        accuracy_m=observation.accuracy_m,
+        source=observation.location_source or "message",
+        wijk_code=observation.wijk_code,
+        municipality_nis=observation.municipality_nis,
+        in_brussels=bool(observation.in_brussels),
+        in_buurt=bool(observation.in_buurt),
+    )
+
+
+def obs_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
+    """Handle the buttons under a saved observation: theme, undo."""
+    stale = (CallbackAnswer("error.stale_button"),)
+    if not args or not args[0].isdigit() or ctx.member is None:
+        return stale
+    observation = obs.get_observation(ctx.session, int(args[0]))
+    if observation is None or observation.member_id != ctx.member.id:
+        return stale
+    action = args[1] if len(args) > 1 else ""
+    language = language_of(ctx)
+    if action == "tags":
+        return (
+            CallbackAnswer(),
+            Reply(
+                "observe.choose_theme",
+                buttons=theme_buttons(f"g|obs|{observation.id}|t|"),
+                edit=True,
+            ),
+        )
+    if action == "t" and len(args) > 2 and args[2] in THEMES:
+        observation.theme = args[2]
+        return (
+            CallbackAnswer("observe.theme_set", {"theme": Text(f"theme.{args[2]}")}),
+            replace_edit(saved_line(observation, place_of(observation), language)),
+        )
+    if action == "undo":
+        if observation.created_at < ctx.now - BUTTON_UNDO_WINDOW:
+            return (CallbackAnswer("undo.too_old"),)
+        obs.delete_observation(ctx.session, observation)
+        return (CallbackAnswer("undo.done"), Reply("undo.done_line", edit=True))
+    return stale
+
+
+def replace_edit(item: Reply) -> Reply:
+    """Return the same reply as an edit of the tapped message."""
+    return Reply(item.key, item.params, buttons=item.buttons, edit=True)
+
+
+def undo_last(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Delete the member's latest observation if it is recent."""
+    if ctx.member is None:
+        return done(reply("stranger.how_to_join"))
+    latest = obs.last_observation(ctx.session, ctx.member.id, ctx.now, UNDO_WINDOW)
+    if latest is None:
+        return done(reply("undo.nothing"))
+    kind = Text(f"kind.{latest.kind}")
+    obs.delete_observation(ctx.session, latest)
+    return done(reply("undo.deleted", kind=kind))
+
+
+UNDO = Flow(name="undo", start=undo_last, states={}, keeps_draft=False)

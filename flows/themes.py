@@ -1,0 +1,29 @@
+"""The life domains of the method, used to tag observations, in a fixed order."""
+
+from __future__ import annotations
+
+from flows.engine import Button
+
+THEMES = (
+    "welfare",
+    "health",
+    "housing",
+    "food",
+    "shops",
+    "work",
+    "education",
+    "youth",
+    "sport",
+    "culture",
+    "religion",
+    "mobility",
+    "green",
+    "safety",
+    "other",
+)
+
+
+def theme_buttons(prefix: str, per_row: int = 3) -> tuple[tuple[Button, ...], ...]:
+    """Return the themes as rows of buttons whose values are prefix + theme."""
+    buttons = [Button(f"theme.{theme}", f"{prefix}{theme}") for theme in THEMES]
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))

@@ -1,0 +1,406 @@
+"""/walk and /endwalk: walk the buurt; everything sent meanwhile is a note on the track.
+
+| state      | accepts                                   | step            | goes to    |
+|------------|-------------------------------------------|-----------------|------------|
+| (start)    | /walk                                     | start           | walking    |
+| walking    | text, photo, voice, video                 | note            | walking    |
+| walking    | location                                  | location        | walking    |
+| walking    | callback focus:*, keyboard "skip"         | focus, skip     | walking    |
+| walking    | /endwalk                                  | end_walk        | reflection |
+| reflection | text, voice                               | reflect         | ends       |
+| reflection | callback refl:skip                        | skip_reflection | ends       |
+
+In the background (any state): live locations feed the track; a stopped share is noticed;
+an edited text corrects its note. After another flow (an encounter) the chat returns here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Point,
+    Reaction,
+    Reply,
+    State,
+    StepContext,
+    Text,
+    done,
+    goto,
+    reply,
+)
+from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
+from flows.places import author_of, place_at
+from geo import get_gazetteer, track_length_m
+from storage import observations as obs
+from storage import pipeline
+from storage import walks as walks_db
+from storage.models import Walk
+
+FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
+LOCATE_WITHIN = timedelta(minutes=10)
+FORGOTTEN_AFTER = timedelta(hours=3)
+LIVE_QUIET = timedelta(minutes=15)
+PROMPT_EVERY = 4
+PROMPTS = 8
+
+
+def focus_buttons() -> tuple[tuple[Button, ...], ...]:
+    """Return the optional focus choices, two per row."""
+    buttons = [Button(f"walk.focus.{focus}", f"focus:{focus}") for focus in FOCUSES]
+    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+
+
+def walking_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Remind the walker what to do (when something unexpected arrives)."""
+    return (reply("walk.walking_hint"),)
+
+
+def _walk(ctx: StepContext) -> Walk | None:
+    return walks_db.open_walk(ctx.session, ctx.member.id) if ctx.member else None
+
+
+def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Begin a walk at once; the focus is optional."""
+    assert ctx.member is not None
+    walk = _walk(ctx)
+    if walk is not None:
+        return goto("walking", {"walk_id": walk.id}, reply("walk.already"))
+    walk = walks_db.start_walk(
+        ctx.session,
+        organisation_id=ctx.member.organisation_id,
+        member_id=ctx.member.id,
+        author=author_of(ctx),
+        chat_id=inp.chat_id or 0,
+        now=ctx.now,
+    )
+    return goto(
+        "walking",
+        {"walk_id": walk.id},
+        Reply("walk.started", buttons=focus_buttons()),
+    )
+
+
+def choose_focus(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Store the focus the walker tapped."""
+    walk = _walk(ctx)
+    value = (inp.callback_data or "").removeprefix("focus:")
+    if walk is None or value not in FOCUSES:
+        return goto("walking", draft, CallbackAnswer("error.stale_button"))
+    walk.focus = value
+    return goto(
+        "walking",
+        draft,
+        CallbackAnswer(),
+        Reply("walk.focus_set", {"focus": Text(f"walk.focus.{value}")}, edit=True),
+    )
+
+
+def _position(ctx: StepContext, walk: Walk, inp: Input):  # noqa: ANN202 - Place | None
+    if inp.location is not None:
+        return place_at(ctx, inp.location, "message")
+    point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
+    if point is None:
+        return None
+    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
+
+
+def note(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Save whatever was sent as a walk note at once, then acknowledge it lightly."""
+    assert ctx.member is not None
+    walk = _walk(ctx)
+    if walk is None:
+        return done(reply("walk.not_walking"))
+    place = _position(ctx, walk, inp)
+    observation = obs.add_observation(
+        ctx.session,
+        organisation_id=ctx.member.organisation_id,
+        member_id=ctx.member.id,
+        author=walk.author,
+        kind="walk_note",
+        now=ctx.now,
+        text=text_of(inp),
+        place=place,
+        walk_id=walk.id,
+        chat_id=inp.chat_id,
+        message_id=inp.message_id,
+        details={"focus": walk.focus} if walk.focus else {},
+        media=media_of(inp),
+    )
+    language = language_of(ctx)
+    effects: list[Effect] = [Reaction(), saved_line(observation, place, language)]
+    if too_big(observation):
+        effects.append(reply("observe.file_too_big"))
+    new_draft = dict(draft)
+    if place is None:
+        waiting = list(draft.get("awaiting", []))
+        if not waiting:
+            effects.append(
+                Reply(
+                    "walk.where_was_this",
+                    request_location="button.send_location",
+                    keyboard=("button.skip",),
+                )
+            )
+        new_draft["awaiting"] = [*waiting, observation.id]
+    count = walks_db.count_walk_notes(ctx.session, walk.id)
+    if count % PROMPT_EVERY == 0:
+        effects.append(reply(f"walk.prompt.{walk.prompts_sent % PROMPTS + 1}"))
+        walk.prompts_sent += 1
+    return goto("walking", new_draft, *effects)
+
+
+def location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Place the notes waiting for a location, or save the location itself as a note."""
+    waiting = [int(i) for i in draft.get("awaiting", [])]
+    if not waiting or inp.location is None:
+        return note(ctx, inp, draft)
+    place = place_at(ctx, inp.location, "asked")
+    placed = 0
+    for observation_id in waiting:
+        observation = obs.get_observation(ctx.session, observation_id)
+        if observation is not None and observation.lat is None:
+            obs.set_place(observation, place)
+            placed += 1
+    new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
+    return goto(
+        "walking",
+        new_draft,
+        Reply(
+            "walk.location_added",
+            {"count": placed, "where": where(place, language_of(ctx))},
+            remove_keyboard=True,
+        ),
+    )
+
+
+def text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """A typed "skip" answers the location question; any other text is a note."""
+    if inp.keyboard_key == "button.skip" and draft.get("awaiting"):
+        new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
+        return goto("walking", new_draft, Reply("walk.location_skipped", remove_keyboard=True))
+    return note(ctx, inp, draft)
+
+
+def summary(ctx: StepContext, walk: Walk) -> Reply:
+    """Return the walk's summary: duration, distance, notes, wijken crossed."""
+    points = walks_db.track(ctx.session, walk.id)
+    distance = track_length_m((p.lat, p.lon) for p in points) if len(points) > 1 else 0.0
+    walk.distance_m = distance
+    notes = walks_db.walk_notes(ctx.session, walk.id)
+    codes = {p.wijk_code for p in points if p.wijk_code is not None}
+    codes |= {n.wijk_code for n in notes if n.wijk_code is not None}
+    language = language_of(ctx)
+    gazetteer = get_gazetteer()
+    names = sorted(gazetteer.wijk_name(code, language) for code in codes)
+    end = walk.ended_at or ctx.now
+    minutes = max(0, int((end - walk.started_at).total_seconds() // 60))
+    return Reply(
+        "walk.summary",
+        {
+            "hours": minutes // 60,
+            "minutes": minutes % 60,
+            "km": f"{distance / 1000:.1f}",
+            "notes": len(notes),
+            "wijken": ", ".join(names) if names else Text("walk.no_wijken"),
+        },
+    )
+
+
+def close_walk(ctx: StepContext, walk: Walk, reason: str) -> Reply:
+    """End a walk now and return its summary."""
+    walk.ended_at = ctx.now
+    walk.closed_reason = reason
+    return summary(ctx, walk)
+
+
+def end_walk(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Close the walk, show the summary and invite a reflection."""
+    walk = _walk(ctx)
+    if walk is None:
+        return done(reply("walk.not_walking"))
+    report = close_walk(ctx, walk, "ended")
+    ask = Reply(
+        "walk.ask_reflection",
+        buttons=((Button("button.skip", "refl:skip"),),),
+        remove_keyboard=False,
+    )
+    return goto("reflection", {"walk_id": walk.id}, report, ask)
+
+
+def reflect(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Keep the walker's reflection (text or voice) with the walk."""
+    assert ctx.member is not None
+    walk_id = draft.get("walk_id")
+    walk = ctx.session.get(Walk, walk_id) if walk_id else None
+    obs.add_observation(
+        ctx.session,
+        organisation_id=ctx.member.organisation_id,
+        member_id=ctx.member.id,
+        author=walk.author if walk else author_of(ctx),
+        kind="walk_note",
+        now=ctx.now,
+        text=text_of(inp),
+        walk_id=walk.id if walk else None,
+        chat_id=inp.chat_id,
+        message_id=inp.message_id,
+        details={"reflection": True},
+        media=media_of(inp),
+    )
+    return done(reply("walk.reflection_saved"))
+
+
+def skip_reflection(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Finish without a reflection."""
+    return done(CallbackAnswer(), reply("walk.thanks"))
+
+
+def ask_reflection(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Ask again for a reflection."""
+    return (Reply("walk.ask_reflection", buttons=((Button("button.skip", "refl:skip"),),)),)
+
+
+def walking_callback(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Handle the walking state's own buttons."""
+    if (inp.callback_data or "").startswith("focus:"):
+        return choose_focus(ctx, inp, draft)
+    return goto("walking", draft, CallbackAnswer("error.stale_button"))
+
+
+def cancel_walking(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """/cancel during a walk drops a pending question, but the walk goes on."""
+    new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
+    return goto("walking", new_draft, Reply("walk.cancel_hint", remove_keyboard=True))
+
+
+def already_walking(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Answer /walk during a walk."""
+    return goto("walking", draft, reply("walk.already"))
+
+
+WALKING = State(
+    {
+        InputKind.TEXT: text,
+        InputKind.PHOTO: note,
+        InputKind.VOICE: note,
+        InputKind.VIDEO: note,
+        InputKind.LOCATION: location,
+        InputKind.CALLBACK: walking_callback,
+    },
+    walking_prompt,
+)
+REFLECTION = State(
+    {
+        InputKind.TEXT: reflect,
+        InputKind.VOICE: reflect,
+        InputKind.CALLBACK: skip_reflection,
+    },
+    ask_reflection,
+)
+
+WALK = Flow(
+    name="walk",
+    start=start,
+    states={"walking": WALKING, "reflection": REFLECTION},
+    keeps_draft=False,
+    commands={"endwalk": end_walk, "walk": already_walking},
+    cancel=cancel_walking,
+)
+ENDWALK = Flow(name="endwalk", start=end_walk, states={"reflection": REFLECTION}, keeps_draft=False)
+
+
+# Background: live locations, stopped shares and corrected notes, in any state.
+
+
+def live_location(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
+    """Add a live-location position to the open walk's track."""
+    walk = _walk(ctx)
+    if walk is None or inp.location is None:
+        is_new = inp.message_id is not None and inp.live_period is not None
+        return (reply("walk.live_without_walk"),) if is_new and walk is None else ()
+    code = get_gazetteer().locate(inp.location.lat, inp.location.lon).wijk_code
+    new_share = walk.live_message_id != inp.message_id
+    walks_db.add_track_point(
+        ctx.session,
+        walk,
+        inp.date,
+        inp.location.lat,
+        inp.location.lon,
+        inp.location.accuracy_m,
+        code,
+    )
+    if not new_share:
+        return ()
+    walk.live_message_id = inp.message_id
+    walk.sharing_stopped_at = None
+    if inp.live_period:
+        walk.live_until = inp.date + timedelta(seconds=inp.live_period)
+    return (reply("walk.tracking"),)
+
+
+def live_stopped(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
+    """Notice that the walker stopped sharing their live location."""
+    walk = _walk(ctx)
+    if walk is None or walk.live_message_id != inp.message_id or walk.sharing_stopped_at:
+        return ()
+    walk.sharing_stopped_at = ctx.now
+    return (reply("walk.sharing_stopped"),)
+
+
+def corrected(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
+    """An edited message corrects the note it became."""
+    if inp.chat_id is None or inp.message_id is None or not inp.text:
+        return ()
+    observation = obs.find_by_message(ctx.session, inp.chat_id, inp.message_id)
+    if observation is None or ctx.member is None or observation.member_id != ctx.member.id:
+        return ()
+    observation.text = inp.text.strip()
+    return (Reaction(),)
+
+
+def resume_walk(ctx: StepContext):  # noqa: ANN201 - Position | None
+    """Put the chat back into the walk after another flow, while a walk is open."""
+    from flows.router import Position
+
+    walk = _walk(ctx)
+    if walk is None:
+        return None
+    return Position(flow="walk", state="walking", draft={"walk_id": walk.id})
+
+
+# Scheduled: stopped shares and forgotten walks.
+
+
+def sweep(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
+    """Return (chat, member id, effects) for walks whose sharing stopped or that were forgotten."""
+    results: list[tuple[int, int, tuple[Effect, ...]]] = []
+    for walk in walks_db.live_sharing_ended(ctx.session, ctx.now, LIVE_QUIET):
+        walk.sharing_stopped_at = ctx.now
+        if walk.member_id is not None:
+            results.append((walk.chat_id, walk.member_id, (reply("walk.sharing_stopped"),)))
+    for walk in walks_db.walks_to_close(ctx.session, ctx.now, FORGOTTEN_AFTER):
+        member_ctx = replace(ctx, member=walk_member(ctx, walk))
+        report = close_walk(member_ctx, walk, "forgotten")
+        state = pipeline.get_chat_state(ctx.session, walk.chat_id)
+        if state is not None and state.flow == "walk":
+            pipeline.delete_chat_state(ctx.session, walk.chat_id)
+        if walk.member_id is not None:
+            results.append((walk.chat_id, walk.member_id, (reply("walk.closed_forgotten"), report)))
+    return results
+
+
+def walk_member(ctx: StepContext, walk: Walk):  # noqa: ANN201 - Member | None
+    """Return the member who walks a walk."""
+    from storage.models import Member
+
+    return ctx.session.get(Member, walk.member_id) if walk.member_id else None

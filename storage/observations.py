@@ -1,0 +1,217 @@
+"""Observations and their media: stored at once, each message at most once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import MediaFile, Observation
+
+KINDS = ("walk_note", "encounter", "key_person", "missing", "diary_entry")
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an observation was made, with what the gazetteer says about the point."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+    source: str = "message"
+    wijk_code: int | None = None
+    municipality_nis: int | None = None
+    in_brussels: bool = False
+    in_buurt: bool = False
+
+
+@dataclass(frozen=True)
+class NewMedia:
+    """A file a user sent, to be downloaded after the observation is saved."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    duration: int | None = None
+    mime_type: str | None = None
+
+
+def place_columns(place: Place | None) -> dict[str, Any]:
+    """Return the observation columns for a place (all empty without one)."""
+    if place is None:
+        return {
+            "lat": None,
+            "lon": None,
+            "accuracy_m": None,
+            "location_source": None,
+            "wijk_code": None,
+            "municipality_nis": None,
+            "in_brussels": None,
+            "in_buurt": None,
+        }
+    return {
+        "lat": place.lat,
+        "lon": place.lon,
+        "accuracy_m": place.accuracy_m,
+        "location_source": place.source,
+        "wijk_code": place.wijk_code,
+        "municipality_nis": place.municipality_nis,
+        "in_brussels": place.in_brussels,
+        "in_buurt": place.in_buurt,
+    }
+
+
+def find_by_message(session: Session, chat_id: int, message_id: int) -> Observation | None:
+    """Return the observation stored for a message, if any."""
+    return session.scalar(
+        select(Observation).where(
+            Observation.chat_id == chat_id, Observation.message_id == message_id
+        )
+    )
+
+
+def add_observation(
+    session: Session,
+    *,
+    organisation_id: int,
+    member_id: int | None,
+    author: str,
+    kind: str,
+    now: datetime,
+    text: str | None = None,
+    theme: str | None = None,
+    place: Place | None = None,
+    walk_id: int | None = None,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    media: list[NewMedia] | tuple[NewMedia, ...] = (),
+    follow_up_on: Any = None,
+) -> Observation:
+    """Store an observation; a message already stored returns its observation unchanged."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown observation kind {kind!r}")
+    if chat_id is not None and message_id is not None:
+        existing = find_by_message(session, chat_id, message_id)
+        if existing is not None:
+            return existing
+    observation = Observation(
+        organisation_id=organisation_id,
+        member_id=member_id,
+        author=author,
+        kind=kind,
+        created_at=now,
+        text=text,
+        theme=theme,
+        walk_id=walk_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        details=dict(details or {}),
+        follow_up_on=follow_up_on,
+        **place_columns(place),
+    )
+    for item in media:
+        observation.media.append(media_row(item, now))
+    session.add(observation)
+    session.flush()
+    return observation
+
+
+def media_row(item: NewMedia, now: datetime) -> MediaFile:
+    """Return a media row; files over Telegram's 20 MB download limit are marked at once."""
+    too_big = item.file_size is not None and item.file_size > MAX_DOWNLOAD_BYTES
+    return MediaFile(
+        kind=item.kind,
+        file_id=item.file_id,
+        file_unique_id=item.file_unique_id,
+        file_size=item.file_size,
+        duration=item.duration,
+        mime_type=item.mime_type,
+        status="too_big" if too_big else "pending",
+        attempts=0,
+        created_at=now,
+    )
+
+
+def add_media(
+    session: Session, observation: Observation, item: NewMedia, now: datetime
+) -> MediaFile:
+    """Attach one more file to an observation."""
+    row = media_row(item, now)
+    observation.media.append(row)
+    session.flush()
+    return row
+
+
+def set_place(observation: Observation, place: Place | None) -> None:
+    """Position (or unposition) an observation."""
+    for name, value in place_columns(place).items():
+        setattr(observation, name, value)
+
+
+def get_observation(session: Session, observation_id: int) -> Observation | None:
+    """Return one observation."""
+    return session.get(Observation, observation_id)
+
+
+def last_observation(
+    session: Session, member_id: int, now: datetime, within: timedelta
+) -> Observation | None:
+    """Return the member's most recent observation if it is recent enough to undo."""
+    return session.scalar(
+        select(Observation)
+        .where(Observation.member_id == member_id, Observation.created_at >= now - within)
+        .order_by(Observation.created_at.desc(), Observation.id.desc())
+        .limit(1)
+    )
+
+
+def delete_observation(session: Session, observation: Observation) -> None:
+    """Delete an observation and its media rows (files go with the media sweep)."""
+    session.delete(observation)
+    session.flush()
+
+
+def pending_media(session: Session, limit: int = 20, max_attempts: int = 5) -> list[MediaFile]:
+    """Return media waiting to be downloaded, oldest first."""
+    return list(
+        session.scalars(
+            select(MediaFile)
+            .where(MediaFile.status == "pending", MediaFile.attempts < max_attempts)
+            .order_by(MediaFile.id)
+            .limit(limit)
+        )
+    )
+
+
+def referenced_media_paths(session: Session) -> set[str]:
+    """Return every media path some observation still refers to."""
+    return set(session.scalars(select(MediaFile.path).where(MediaFile.path.is_not(None))))
+
+
+def observations_between(
+    session: Session,
+    organisation_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Observation]:
+    """Return an organisation's observations in a period, oldest first."""
+    statement = select(Observation).where(Observation.organisation_id == organisation_id)
+    if start is not None:
+        statement = statement.where(Observation.created_at >= start)
+    if end is not None:
+        statement = statement.where(Observation.created_at < end)
+    return list(session.scalars(statement.order_by(Observation.created_at, Observation.id)))
+
+
+def delete_member_observations(session: Session, member_id: int, kind: str) -> int:
+    """Delete one member's observations of a kind."""
+    result = session.execute(
+        delete(Observation).where(Observation.member_id == member_id, Observation.kind == kind)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,172 @@
+"""Walks and their tracks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import Observation, TrackPoint, Walk
+
+
+def open_walk(session: Session, member_id: int) -> Walk | None:
+    """Return the member's walk that has not ended, if any."""
+    return session.scalar(
+        select(Walk)
+        .where(Walk.member_id == member_id, Walk.ended_at.is_(None))
+        .order_by(Walk.id.desc())
+        .limit(1)
+    )
+
+
+def start_walk(
+    session: Session,
+    *,
+    organisation_id: int,
+    member_id: int,
+    author: str,
+    chat_id: int,
+    now: datetime,
+) -> Walk:
+    """Begin a walk now."""
+    walk = Walk(
+        organisation_id=organisation_id,
+        member_id=member_id,
+        author=author,
+        chat_id=chat_id,
+        started_at=now,
+        prompts_sent=0,
+    )
+    session.add(walk)
+    session.flush()
+    return walk
+
+
+def add_track_point(
+    session: Session,
+    walk: Walk,
+    recorded_at: datetime,
+    lat: float,
+    lon: float,
+    accuracy_m: float | None,
+    wijk_code: int | None,
+) -> bool:
+    """Add a point to the track (an upsert: the same moment twice is stored once)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(TrackPoint)
+        .values(
+            walk_id=walk.id,
+            recorded_at=recorded_at,
+            lat=lat,
+            lon=lon,
+            accuracy_m=accuracy_m,
+            wijk_code=wijk_code,
+        )
+        .on_conflict_do_nothing(index_elements=["walk_id", "recorded_at"])
+        .returning(TrackPoint.id)
+    )
+    added = session.execute(statement).first() is not None
+    if walk.last_point_at is None or recorded_at > walk.last_point_at:
+        walk.last_point_at = recorded_at
+    session.flush()
+    return added
+
+
+def track(session: Session, walk_id: int) -> list[TrackPoint]:
+    """Return a walk's points in time order."""
+    return list(
+        session.scalars(
+            select(TrackPoint).where(TrackPoint.walk_id == walk_id).order_by(TrackPoint.recorded_at)
+        )
+    )
+
+
+def nearest_point(
+    session: Session, walk_id: int, at: datetime, within: timedelta
+) -> TrackPoint | None:
+    """Return the track point closest in time to a moment, if one lies within the window."""
+    before = session.scalar(
+        select(TrackPoint)
+        .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at <= at)
+        .order_by(TrackPoint.recorded_at.desc())
+        .limit(1)
+    )
+    after = session.scalar(
+        select(TrackPoint)
+        .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at > at)
+        .order_by(TrackPoint.recorded_at)
+        .limit(1)
+    )
+    candidates = [p for p in (before, after) if p is not None and abs(p.recorded_at - at) <= within]
+    return min(candidates, key=lambda p: abs(p.recorded_at - at), default=None)
+
+
+def walk_notes(session: Session, walk_id: int) -> list[Observation]:
+    """Return the notes of a walk in order."""
+    return list(
+        session.scalars(
+            select(Observation)
+            .where(Observation.walk_id == walk_id, Observation.kind == "walk_note")
+            .order_by(Observation.created_at, Observation.id)
+        )
+    )
+
+
+def count_walk_notes(session: Session, walk_id: int) -> int:
+    """Return how many notes a walk has."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.walk_id == walk_id, Observation.kind == "walk_note")
+        )
+        or 0
+    )
+
+
+def walks_to_close(session: Session, now: datetime, idle: timedelta) -> list[Walk]:
+    """Return open walks with no sign of life (points, notes or start) for longer than idle."""
+    walks = session.scalars(select(Walk).where(Walk.ended_at.is_(None))).all()
+    due: list[Walk] = []
+    for walk in walks:
+        last_note = session.scalar(
+            select(func.max(Observation.created_at)).where(Observation.walk_id == walk.id)
+        )
+        moments = [m for m in (walk.started_at, walk.last_point_at, last_note) if m is not None]
+        if max(moments) <= now - idle:
+            due.append(walk)
+    return due
+
+
+def live_sharing_ended(session: Session, now: datetime, quiet: timedelta) -> list[Walk]:
+    """Return open walks whose live location stopped (period over, or silent for a while)."""
+    walks = session.scalars(
+        select(Walk).where(
+            Walk.ended_at.is_(None),
+            Walk.live_message_id.is_not(None),
+            Walk.sharing_stopped_at.is_(None),
+        )
+    ).all()
+    ended: list[Walk] = []
+    for walk in walks:
+        expired = walk.live_until is not None and walk.live_until <= now
+        silent = walk.last_point_at is not None and walk.last_point_at <= now - quiet
+        if expired or silent:
+            ended.append(walk)
+    return ended
+
+
+def walks_between(
+    session: Session, organisation_id: int, start: datetime | None, end: datetime | None
+) -> list[Walk]:
+    """Return an organisation's walks started in a period."""
+    statement = select(Walk).where(Walk.organisation_id == organisation_id)
+    if start is not None:
+        statement = statement.where(Walk.started_at >= start)
+    if end is not None:
+        statement = statement.where(Walk.started_at < end)
+    return list(session.scalars(statement.order_by(Walk.started_at)))
