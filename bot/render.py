@@ -124,6 +124,14 @@ class Renderer:
             if markup is not None:
                 payload["reply_markup"] = markup
             calls.append(OutgoingCall(target.chat_id, "sendMessage", payload))
+        if item.document:
+            calls.append(
+                OutgoingCall(
+                    target.chat_id,
+                    "sendDocument",
+                    {"chat_id": target.chat_id, "document": {"path": item.document}},
+                )
+            )
         if item.qr:
             path = qr_file_in(target.media_dir, item.qr)
             caption = self.translator.text(target.language, "invite.qr_caption")

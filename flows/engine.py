@@ -107,6 +107,8 @@ class Reply:
     edit: bool = False
     # A picture of a QR code for this text (an invite link), sent with the message as caption.
     qr: str | None = None
+    # A file under the media folder (e.g. exports/x.geojson) sent as a document after the text.
+    document: str | None = None
 
 
 @dataclass(frozen=True)
