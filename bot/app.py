@@ -19,6 +19,8 @@ from telegram.ext import Application, ContextTypes, Defaults
 
 from bot.dispatcher import Clock, Dispatcher, utc_now
 from bot.i18n import LANGUAGES, load_translator
+from bot.jobs import sweep_job
+from bot.media import MediaDownloader
 from bot.outbox import OutboxSender
 from bot.polling import poll_updates
 from bot.ratelimit import SendPacer
@@ -26,6 +28,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import make_webhook_app, webhook_path
+from flows import walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from storage import deployment, organisations, pipeline
@@ -34,6 +37,9 @@ from storage.db import make_engine, make_session_factory
 log = logging.getLogger("buurtbot")
 
 KEEP_PROCESSED = timedelta(days=2)
+
+# Scheduled sweeps (function, seconds between runs): what is due is derived from the tables.
+SWEEPS = ((walk.sweep, 60),)
 
 
 class ConfigurationError(RuntimeError):
@@ -68,9 +74,11 @@ class Buurtbot:
     application: Application
     dispatcher: Dispatcher
     sender: OutboxSender
+    downloader: MediaDownloader
     clock: Clock = utc_now
     inbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
+    media_event: asyncio.Event = field(default_factory=asyncio.Event)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -96,6 +104,7 @@ def build_app(
         bot_username=settings.bot_username or stored_username,
         secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
         timezone=settings.timezone,
+        media_dir=str(media_dir),
     )
     root = settings.telegram_api_url.rstrip("/")
     application = (
@@ -110,6 +119,9 @@ def build_app(
     renderer = Renderer(load_translator())
     dispatcher = Dispatcher(factory, renderer, config, media_dir, clock)
     sender = OutboxSender(application.bot, factory, media_dir, pacer=pacer, clock=clock)
+    downloader = MediaDownloader(
+        application.bot, factory, media_dir, renderer, settings.default_language, clock
+    )
     return Buurtbot(
         settings=settings,
         engine=engine,
@@ -119,6 +131,7 @@ def build_app(
         application=application,
         dispatcher=dispatcher,
         sender=sender,
+        downloader=downloader,
         clock=clock,
     )
 
@@ -159,6 +172,7 @@ async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
         with app.session_factory.begin() as session:
             pipeline.purge_processed(session, now - KEEP_PROCESSED)
             organisations.purge_code_attempts(session, now, timedelta(hours=1))
+        app.downloader.remove_orphans(now)
 
     await asyncio.to_thread(purge)
 
@@ -168,6 +182,7 @@ async def _dispatch_loop(app: Buurtbot) -> None:
 
     def wake_sender() -> None:
         loop.call_soon_threadsafe(app.outbox_event.set)
+        loop.call_soon_threadsafe(app.media_event.set)
 
     while not app.stop_event.is_set():
         try:
@@ -192,6 +207,7 @@ async def run_bot(
     app.stop_event = asyncio.Event()
     app.inbox_event = asyncio.Event()
     app.outbox_event = asyncio.Event()
+    app.media_event = asyncio.Event()
     await app.application.initialize()
     await _learn_username(app)
     await _set_default_commands(app)
@@ -200,9 +216,14 @@ async def run_bot(
     app.application.job_queue.run_repeating(
         _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
     )
+    for sweep, interval in SWEEPS:
+        app.application.job_queue.run_repeating(
+            sweep_job(sweep), interval=interval, first=1, data=app, name=sweep.__name__
+        )
     tasks = [
         asyncio.create_task(_dispatch_loop(app), name="dispatch"),
         asyncio.create_task(app.sender.run(app.stop_event, app.outbox_event), name="outbox"),
+        asyncio.create_task(app.downloader.run(app.stop_event, app.media_event), name="media"),
     ]
     runner: web.AppRunner | None = None
     if webhook_url:

@@ -164,6 +164,8 @@ class FlowConfig:
     timezone: str = "Europe/Brussels"
     max_wrong_codes: int = 5
     wrong_code_window_minutes: int = 15
+    # Where generated files (exports, QR codes) are written; sent files must lie under it.
+    media_dir: str = "media/"
 
 
 @dataclass

@@ -249,7 +249,7 @@ class TrackPoint(Base):
 
     __table_args__ = (
         # An edited live location is an upsert: the same edit twice is one point.
-        UniqueConstraint("walk_id", "recorded_at", name="uq_track_point_time"),
+        UniqueConstraint("walk_id", "recorded_at", "lat", "lon", name="uq_track_point"),
     )
 
 

@@ -53,7 +53,7 @@ def add_track_point(
     accuracy_m: float | None,
     wijk_code: int | None,
 ) -> bool:
-    """Add a point to the track (an upsert: the same moment twice is stored once)."""
+    """Add a point to the track (an upsert: the same edit twice is stored once)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
@@ -66,7 +66,7 @@ def add_track_point(
             accuracy_m=accuracy_m,
             wijk_code=wijk_code,
         )
-        .on_conflict_do_nothing(index_elements=["walk_id", "recorded_at"])
+        .on_conflict_do_nothing(index_elements=["walk_id", "recorded_at", "lat", "lon"])
         .returning(TrackPoint.id)
     )
     added = session.execute(statement).first() is not None
@@ -80,7 +80,9 @@ def track(session: Session, walk_id: int) -> list[TrackPoint]:
     """Return a walk's points in time order."""
     return list(
         session.scalars(
-            select(TrackPoint).where(TrackPoint.walk_id == walk_id).order_by(TrackPoint.recorded_at)
+            select(TrackPoint)
+            .where(TrackPoint.walk_id == walk_id)
+            .order_by(TrackPoint.recorded_at, TrackPoint.id)
         )
     )
 
@@ -92,16 +94,17 @@ def nearest_point(
     before = session.scalar(
         select(TrackPoint)
         .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at <= at)
-        .order_by(TrackPoint.recorded_at.desc())
+        .order_by(TrackPoint.recorded_at.desc(), TrackPoint.id.desc())
         .limit(1)
     )
     after = session.scalar(
         select(TrackPoint)
         .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at > at)
-        .order_by(TrackPoint.recorded_at)
+        .order_by(TrackPoint.recorded_at, TrackPoint.id)
         .limit(1)
     )
     candidates = [p for p in (before, after) if p is not None and abs(p.recorded_at - at) <= within]
+    # On a tie the point before the moment wins: it is where the walker had just been.
     return min(candidates, key=lambda p: abs(p.recorded_at - at), default=None)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
-from storage.models import ChatState, InboxUpdate, Member, OutboxMessage
+from storage.models import ChatState, InboxUpdate, Member, Observation, OutboxMessage
 from tests.conversations.helpers import LANGUAGE_NAMES, TRANSLATOR
 
 pytestmark = pytest.mark.pipeline
@@ -24,8 +24,9 @@ pytestmark = pytest.mark.pipeline
 USERS = 6
 NOTES_PER_USER = 10
 KILLS = 6
-# Per user: choose language, about, consent, welcome, help; then one answer per message.
-MESSAGES_PER_USER = 5 + NOTES_PER_USER
+# Per user: choose language, about, consent, welcome, help; the walk's start; one saved line
+# per note, the one "where was this?" question, and an observation prompt every fourth note.
+MESSAGES_PER_USER = 5 + 1 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
 
 
 def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -39,7 +40,7 @@ def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: list) -> None:
-    """Join with taps (tolerating repeats after a crash), then send notes without waiting."""
+    """Join with taps (tolerating repeats after a crash), start a walk, send notes at once."""
     try:
         user = sandbox.user(user_id=user_id, first_name=f"U{user_id}", language_code=language)
         user.send_command("/start", code)
@@ -67,6 +68,7 @@ def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: 
             time.sleep(0.2)
         else:
             raise AssertionError(f"user {user_id} never became a member")
+        user.send_command("/walk")
         for note in range(NOTES_PER_USER):
             user.send_text(f"note {note} from {user_id}: the bench by the school is gone")
             time.sleep(random.uniform(0.05, 0.4))
@@ -151,7 +153,19 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             assert replies == MESSAGES_PER_USER, (chat, replies)
             member = session.scalar(select(Member).where(Member.telegram_user_id == chat))
             assert member is not None and member.language == languages[i % 3]
-        assert session.scalar(select(func.count()).select_from(ChatState)) == 0
+            # Every walk note exactly once.
+            texts = session.scalars(
+                select(Observation.text).where(Observation.member_id == member.id)
+            ).all()
+            assert sorted(texts) == sorted(
+                f"note {n} from {chat}: the bench by the school is gone"
+                for n in range(NOTES_PER_USER)
+            )
+        # Everyone is still walking: the flow state survived every kill.
+        states = session.scalars(select(ChatState)).all()
+        assert sorted((s.chat_id, s.flow, s.state) for s in states) == [
+            (9000 + i, "walk", "walking") for i in range(USERS)
+        ]
         assert session.scalar(select(func.count()).where(OutboxMessage.status != "sent")) == 0
     # Nothing lost on the way to the user; a repeat is only possible in the instant between
     # Telegram's answer and the sent-mark, so it must stay rare.

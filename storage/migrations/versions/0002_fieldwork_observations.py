@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 01:26:33.123224
+Create Date: 2026-11-29 01:31:05.381619
 """
 
 from collections.abc import Sequence
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('wijk_code', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['walk_id'], ['walks.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('walk_id', 'recorded_at', name='uq_track_point_time')
+    sa.UniqueConstraint('walk_id', 'recorded_at', 'lat', 'lon', name='uq_track_point')
     )
     op.create_table('media_files',
     sa.Column('id', sa.Integer(), nullable=False),

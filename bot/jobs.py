@@ -1,0 +1,62 @@
+"""Scheduled sweeps: derive what is due from the database and queue it through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from telegram.ext import ContextTypes
+
+from bot.render import RenderTarget
+from flows.engine import Effect, StepContext
+from storage import pipeline
+from storage.models import Member
+
+if TYPE_CHECKING:
+    from bot.app import Buurtbot
+
+log = logging.getLogger("buurtbot.jobs")
+
+Sweep = Callable[[StepContext], list[tuple[int, int, tuple[Effect, ...]]]]
+
+
+def run_sweep(app: Buurtbot, sweep: Sweep) -> int:
+    """Run one sweep in one transaction: its changes and the messages it queues commit together."""
+    with app.session_factory.begin() as session:
+        now = app.clock()
+        ctx = StepContext(session=session, now=now, config=app.flow_config, member=None)
+        queued = 0
+        for chat_id, member_id, effects in sweep(ctx):
+            member = session.get(Member, member_id)
+            if member is None or not member.active:
+                continue
+            state = pipeline.get_chat_state(session, chat_id)
+            target = RenderTarget(
+                chat_id=chat_id,
+                language=member.language,
+                version=state.version if state else 0,
+                media_dir=app.dispatcher.media_dir,
+            )
+            calls = app.renderer.render(effects, target)
+            pipeline.enqueue(session, calls, now)
+            queued += len(calls)
+        return queued
+
+
+def sweep_job(sweep: Sweep) -> Callable[[ContextTypes.DEFAULT_TYPE], object]:
+    """Wrap a sweep as a JobQueue callback that never raises."""
+
+    async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
+        app: Buurtbot = context.job.data
+        try:
+            queued = await asyncio.to_thread(run_sweep, app, sweep)
+        except Exception as error:  # noqa: BLE001 - the next run catches up
+            log.error("sweep %s failed: %s", sweep.__name__, type(error).__name__)
+            return
+        if queued:
+            app.outbox_event.set()
+
+    job.__name__ = f"sweep_{sweep.__name__}"
+    return job
