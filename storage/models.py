@@ -62,6 +62,11 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(2), default="nl")
     created_at: Mapped[datetime]
+    # When coordinators get the weekly picture: ISO weekday (1 = Monday) and local time.
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    digest_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
+    # Media and free text older than this are deleted by the retention job.
+    retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
 
     members: Mapped[list[Member]] = relationship(back_populates="organisation")
     wijken: Mapped[list[OrganisationWijk]] = relationship(
@@ -334,8 +339,55 @@ class GeocodeEntry(Base):
     created_at: Mapped[datetime]
 
 
+class Diarist(Base):
+    """A member keeping the 30-day diary: enrolment, reminder time, pause and stop."""
+
+    __tablename__ = "diarists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), unique=True
+    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    consent_version: Mapped[str] = mapped_column(String(40))
+    started_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    # Local time "HH:MM" in the deployment's time zone; None means no reminders.
+    reminder_time: Mapped[str | None] = mapped_column(String(5), nullable=True)
+    paused_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Only the wijk of "home", never the exact point.
+    home_wijk: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_reminded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    summary_sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_diarists_due", "stopped_at", "reminder_time"),)
+
+
+class Digest(Base):
+    """One weekly picture of one organisation: made and sent at most once per ISO week."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    iso_year: Mapped[int] = mapped_column(Integer)
+    iso_week: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Relative path of the HTML file under the media folder.
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "iso_year", "iso_week", name="uq_digest_week"),
+    )
+
+
 __all__ = [
     "Base",
+    "Diarist",
+    "Digest",
     "GeocodeEntry",
     "MediaFile",
     "Observation",
