@@ -20,6 +20,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 from bot.dispatcher import Clock, Dispatcher, utc_now
 from bot.i18n import LANGUAGES, load_translator
 from bot.jobs import sweep_job
+from bot.logs import protect_logs
 from bot.media import MediaDownloader
 from bot.outbox import OutboxSender
 from bot.polling import poll_updates
@@ -28,7 +29,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import make_webhook_app, webhook_path
-from flows import walk
+from flows import keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from storage import deployment, organisations, pipeline
@@ -39,7 +40,7 @@ log = logging.getLogger("buurtbot")
 KEEP_PROCESSED = timedelta(days=2)
 
 # Scheduled sweeps (function, seconds between runs): what is due is derived from the tables.
-SWEEPS = ((walk.sweep, 60),)
+SWEEPS = ((walk.sweep, 60), (keyperson.due_follow_ups, 300))
 
 
 class ConfigurationError(RuntimeError):
@@ -93,6 +94,7 @@ def build_app(
     """Build the bot from settings; tests, chat and demo use this same builder."""
     if not settings.telegram_token:
         raise ConfigurationError("BUURTBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
+    protect_logs(settings.telegram_token)
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     media_dir = prepare_media_dir(settings.media_path)

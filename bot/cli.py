@@ -78,6 +78,22 @@ def build_parser() -> Parser:
     invite.add_argument("--days", type=_positive, default=None, help="valid for N days")
     invite.add_argument("--qr", metavar="FILE.png", type=Path, help="also write a QR code PNG")
 
+    export = commands.add_parser("export", help="export observations and walk tracks")
+    export.add_argument("--org", type=_positive, required=True, help="organisation id")
+    export.add_argument(
+        "--format", choices=("geojson", "csv", "xlsx"), help="default: from the --out extension"
+    )
+    export.add_argument("--out", metavar="FILE", type=Path, required=True)
+    export.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", metavar="DATE", help="last day (included), YYYY-MM-DD")
+    export.add_argument("--media", metavar="ZIP", type=Path, help="also zip the media files")
+
+    digest = commands.add_parser("digest", help="compile one weekly picture as an HTML file")
+    digest.add_argument("--org", type=_positive, required=True, help="organisation id")
+    digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
+    digest.add_argument("--out", metavar="FILE.html", type=Path, required=True)
+    digest.add_argument("--language", choices=("nl", "fr", "en"), help="default: the org's")
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
     db_commands.add_parser("upgrade", help="apply migrations")
@@ -211,6 +227,96 @@ def cmd_chat(settings: Settings, _args: argparse.Namespace) -> str:
     return "bye"
 
 
+def _export_date(value: str | None, option: str):  # noqa: ANN202 - datetime.date | None
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise CliError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+
+
+def _export_target(path: Path, option: str) -> None:
+    import os
+
+    if path.is_dir():
+        raise CliError(f"{option} {path} is a folder; give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CliError(f"cannot write {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"cannot write {path}: the folder {folder} is not writable")
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> str:
+    """Export an organisation's observations and walk tracks; return what was written."""
+    from reports import export as exports
+
+    start = _export_date(args.start, "--from")
+    end = _export_date(args.end, "--to")
+    if start and end and start > end:
+        raise CliError(f"--from {start} is after --to {end}")
+    _export_target(args.out, "--out")
+    if args.media:
+        _export_target(args.media, "--media")
+    fmt = args.format
+    if fmt is None:
+        suffix = args.out.suffix.lower().lstrip(".")
+        fmt = {"json": "geojson", "geojson": "geojson", "csv": "csv", "xlsx": "xlsx"}.get(suffix)
+        if fmt is None:
+            raise CliError("say which --format: geojson, csv or xlsx")
+    factory = _session_factory(settings)
+    with factory() as session:
+        if organisations.get_organisation(session, args.org) is None:
+            raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
+        data = exports.build_export(session, args.org, start, end, settings.timezone)
+    lines: list[str] = []
+    try:
+        written = exports.write_export(data, fmt, args.out)
+        lines.append(
+            f"wrote {written[0]}: {len(data.observations)} observations "
+            f"({data.located} with a location), {len(data.tracks)} walk tracks"
+        )
+        for extra in written[1:]:
+            lines.append(f"wrote {extra}: {len(data.track_points)} track points")
+        if args.media:
+            result = exports.write_media_zip(data, settings.media_path, args.media)
+            missing = f", {len(result.missing)} not on disk" if result.missing else ""
+            lines.append(f"wrote {args.media}: {len(result.stored)} media files{missing}")
+    except OSError as error:
+        raise CliError(f"cannot write {error.filename or args.out}: {error.strerror}") from None
+    if data.is_empty:
+        lines.append("nothing was recorded in this period")
+    return "\n".join(lines)
+
+
+def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
+    """Compile one organisation's weekly picture into an HTML file."""
+    from functools import partial
+
+    from bot.i18n import load_translator
+    from reports.digest import build_digest, parse_iso_week
+    from reports.render import render_digest_html
+
+    year, week = parse_iso_week(args.week)
+    if args.out.is_dir() or not (args.out.parent if str(args.out.parent) else Path(".")).is_dir():
+        raise CliError(f"cannot write {args.out}: give a file in an existing folder")
+    with _session_factory(settings)() as session:
+        organisation = organisations.get_organisation(session, args.org)
+        if organisation is None:
+            raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
+        language = args.language or organisation.language
+        digest = build_digest(
+            session, args.org, year, week, language, settings.timezone, settings.media_path
+        )
+    page = render_digest_html(digest, partial(load_translator().raw, language))
+    try:
+        args.out.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write {args.out}: {error.strerror}") from None
+    return f"wrote {args.out}: week {digest.week_label}, {digest.observations} observations"
+
+
 HANDLERS = {
     ("run", None): cmd_run,
     ("chat", None): cmd_chat,
@@ -218,6 +324,8 @@ HANDLERS = {
     ("org", "list"): cmd_org_list,
     ("invite", None): cmd_invite,
     ("db", "upgrade"): cmd_db_upgrade,
+    ("export", None): cmd_export,
+    ("digest", None): cmd_digest,
 }
 
 

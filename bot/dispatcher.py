@@ -17,6 +17,7 @@ from flows.onboarding import preferred_language
 from flows.router import Position, Transition, route
 from storage import organisations as orgs
 from storage import pipeline
+from storage.db import reading
 from storage.models import Member
 
 log = logging.getLogger("buurtbot.dispatch")
@@ -44,7 +45,7 @@ class Dispatcher:
 
     def pending(self, limit: int = 200) -> list[int]:
         """Return ids of inbox rows waiting to be processed, oldest first."""
-        with self.session_factory() as session:
+        with reading(self.session_factory) as session:
             return pipeline.next_inbox_ids(session, limit)
 
     def process_pending(

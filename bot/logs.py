@@ -26,6 +26,25 @@ class RedactFilter(logging.Filter):
         return True
 
 
+# Loggers that may see Bot API URLs (which contain the token) or our own messages.
+GUARDED_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "buurtbot", "aiohttp.access")
+
+
+def protect_logs(token: str) -> None:
+    """Redact the token on every logger that might see it, whatever handler listens."""
+    guard = RedactFilter([token, token.split(":", 1)[-1]])
+    for name in GUARDED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if not isinstance(f, RedactFilter)]
+        logger.addFilter(guard)
+    # httpx logs every request URL at INFO, and Bot API URLs contain the token; PTB's DEBUG
+    # lines carry whole updates (names, texts). Neither level is allowed, whatever is configured.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("telegram", "telegram.ext"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def configure_logging(level: str, secrets: list[str]) -> None:
     """Log to stderr at a level, with secrets redacted and chatty HTTP libraries quieted."""
     handler = logging.StreamHandler()

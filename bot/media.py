@@ -20,6 +20,7 @@ from flows.engine import reply
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import pipeline
+from storage.db import reading
 from storage.models import MediaFile
 
 log = logging.getLogger("buurtbot.media")
@@ -58,7 +59,7 @@ class MediaDownloader:
         self.clock = clock
 
     def _pending(self) -> list[tuple[int, str, str]]:
-        with self.session_factory() as session:
+        with reading(self.session_factory) as session:
             return [(m.id, m.kind, m.file_id) for m in obs.pending_media(session, 10, MAX_ATTEMPTS)]
 
     def _finish(self, media_id: int, status: str, path: str | None, notify: bool) -> None:
@@ -128,7 +129,7 @@ class MediaDownloader:
 
     def remove_orphans(self, now: datetime) -> int:
         """Delete media files no observation refers to any more, and old exports."""
-        with self.session_factory() as session:
+        with reading(self.session_factory) as session:
             referenced = obs.referenced_media_paths(session)
         removed = 0
         for folder in MEDIA_FOLDERS:

@@ -27,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 from bot.ratelimit import SendPacer, counts_as_message
 from storage import organisations as orgs
 from storage import pipeline
+from storage.db import reading
 from storage.models import OutboxMessage
 
 # The outbox stores calls as raw Bot API parameters; PTB's generic request is the right tool.
@@ -36,6 +37,8 @@ log = logging.getLogger("buurtbot.outbox")
 
 FILE_FIELDS = ("photo", "document", "voice", "video")
 MAX_BACKOFF = 300.0
+# A 429 with a retry_after this long is a flood warning for the whole bot, not one chat.
+GLOBAL_PAUSE_AFTER = 5.0
 
 
 def utc_now() -> datetime:
@@ -72,7 +75,7 @@ class OutboxSender:
         self.sent = 0
 
     def _heads(self, limit: int) -> list[tuple[int, int, str, dict[str, Any]]]:
-        with self.session_factory() as session:
+        with reading(self.session_factory) as session:
             rows = pipeline.pending_heads(session, self.clock(), self._in_flight.keys(), limit)
             return [(row.id, row.chat_id, row.method, dict(row.payload)) for row in rows]
 
@@ -113,7 +116,9 @@ class OutboxSender:
         except RetryAfter as error:
             seconds = error.retry_after
             wait = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)
-            self.pacer.pause(wait)
+            self.pacer.hold_chat(chat_id, wait)
+            if wait >= GLOBAL_PAUSE_AFTER:
+                self.pacer.pause(wait)
             until = now() + timedelta(seconds=wait)
             await asyncio.to_thread(
                 self._record, lambda s: pipeline.postpone(s, outbox_id, until, "429")
@@ -152,7 +157,7 @@ class OutboxSender:
             self.sent += 1
 
     def _attempts(self, outbox_id: int) -> int:
-        with self.session_factory() as session:
+        with reading(self.session_factory) as session:
             row = session.get(OutboxMessage, outbox_id)
             return row.attempts if row else 0
 

@@ -15,6 +15,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 
 from bot.updates import ALLOWED_UPDATES
 from storage import pipeline
+from storage.db import reading
 
 log = logging.getLogger("buurtbot.polling")
 
@@ -27,7 +28,7 @@ def store_batch(factory: sessionmaker[Session], updates: list[dict[str, Any]]) -
 
 def resume_offset(factory: sessionmaker[Session]) -> int | None:
     """Return the offset that confirms everything already in the inbox."""
-    with factory() as session:
+    with reading(factory) as session:
         last = pipeline.last_update_id(session)
     return None if last is None else last + 1
 

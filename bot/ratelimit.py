@@ -27,19 +27,25 @@ def counts_as_message(method: str) -> bool:
 
 
 class SendPacer:
-    """Hands out send times so no window of one second holds more than `per_second` messages."""
+    """Hands out send times so no window of one second holds more than `per_second` messages.
+
+    Sends are also spaced evenly (a little under the limit): a burst of 30 at once followed by
+    30 more a second later lands in one second at Telegram as soon as the network jitters.
+    """
 
     def __init__(
         self,
         per_second: int = 30,
-        private_interval: float = 1.0,
-        group_interval: float = 3.0,
+        private_interval: float = 1.05,
+        group_interval: float = 3.1,
         clock: Callable[[], float] = time.monotonic,
+        spacing: float | None = None,
     ) -> None:
         self.per_second = per_second
         self.private_interval = private_interval
         self.group_interval = group_interval
         self.clock = clock
+        self.spacing = 1.0 / (per_second - 1) if spacing is None else spacing
         self._recent: deque[float] = deque()
         self._chat_next: dict[int, float] = {}
         self._paused_until = 0.0
@@ -58,7 +64,7 @@ class SendPacer:
         slot = max(now, self.chat_ready_at(chat_id))
         # Slots are handed out in increasing order, so the window check needs only the oldest.
         if self._recent:
-            slot = max(slot, self._recent[-1])
+            slot = max(slot, self._recent[-1] + self.spacing)
         while self._recent and self._recent[0] <= slot - 1.0:
             self._recent.popleft()
         if len(self._recent) >= self.per_second:
@@ -72,8 +78,12 @@ class SendPacer:
         return slot
 
     def pause(self, seconds: float) -> None:
-        """Hold every send for a while (after a 429 that names a retry_after)."""
+        """Hold every send for a while (after a long 429: a flood warning for the whole bot)."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+    def hold_chat(self, chat_id: int, seconds: float) -> None:
+        """Hold one chat for a while (after a 429 on it); other chats go on."""
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), self.clock() + seconds)
 
     def _forget_idle_chats(self, now: float) -> None:
         self._chat_next = {chat: t for chat, t in self._chat_next.items() if t > now}

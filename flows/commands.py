@@ -31,10 +31,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("encounter", FIELDWORKERS, "encounter", "command.encounter"),
     Command("keyperson", FIELDWORKERS, "keyperson", "command.keyperson"),
     Command("missing", MEMBERS, "missing", "command.missing"),
+    Command("diary", MEMBERS, "diary", "command.diary"),
     Command("undo", MEMBERS, "undo", "command.undo"),
+    Command("mydata", MEMBERS, "mydata", "command.mydata"),
+    Command("forget", MEMBERS, "forget", "command.forget"),
     Command("invite", COORDINATORS, "invite", "command.invite"),
     Command("area", COORDINATORS, "area", "command.area"),
     Command("export", COORDINATORS, "export", "command.export"),
+    Command("digest", COORDINATORS, "digest", "command.digest"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

@@ -25,3 +25,12 @@ CONSENT_TEXTS = {
 def consent_for(role: str) -> ConsentText:
     """Return the current consent text for a role."""
     return CONSENT_TEXTS[consent_audience(role)]
+
+
+# Commands and flows that record observations: they need the member's consent to be current.
+RECORDING = frozenset({"walk", "endwalk", "encounter", "keyperson", "missing", "diary"})
+
+
+def consent_is_current(role: str, version: str) -> bool:
+    """Say whether a member agreed to the current text for their role."""
+    return consent_for(role).version == version

@@ -6,18 +6,44 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flows import walk
+from flows.area import AREA
+from flows.diary import DIARY, diary_button
+from flows.digest import DIGEST
+from flows.encounter import ENCOUNTER
 from flows.engine import Effect, Flow, Input, InputKind, StepContext
+from flows.export import EXPORT
 from flows.help import HELP
 from flows.invite import INVITE
+from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
+from flows.missing import MISSING
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
+from flows.privacy import FORGET, MYDATA, consent_button
 
 if TYPE_CHECKING:
     from flows.router import Position
 
 FLOWS: dict[str, Flow] = {
-    flow.name: flow for flow in (ONBOARDING, HELP, LANGUAGE, INVITE, UNDO, walk.WALK, walk.ENDWALK)
+    flow.name: flow
+    for flow in (
+        ONBOARDING,
+        MYDATA,
+        FORGET,
+        HELP,
+        LANGUAGE,
+        INVITE,
+        UNDO,
+        walk.WALK,
+        walk.ENDWALK,
+        EXPORT,
+        ENCOUNTER,
+        KEYPERSON,
+        MISSING,
+        AREA,
+        DIARY,
+        DIGEST,
+    )
 }
 
 # Inputs handled whatever flow the chat is in (a live location keeps feeding the walk's track).
@@ -30,6 +56,8 @@ BACKGROUND: dict[InputKind, Callable[[StepContext, Input], tuple[Effect, ...] | 
 # Buttons that stay valid across steps, by the name after "g|" (their handler checks them).
 GLOBAL_BUTTONS: dict[str, Callable[[StepContext, Input, list[str]], tuple[Effect, ...]]] = {
     "obs": obs_button,
+    "consent": consent_button,
+    "diary": diary_button,
 }
 
 # When a flow ends, these may put the chat back into a longer-running flow.

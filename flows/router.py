@@ -10,6 +10,7 @@
 | button (callback)         | stale or forged            | polite toast, nothing changes    |
 | global button (g|...)     | always                     | its handler (checks ownership)   |
 | live location, edits      | always                     | background handler (walk track)  |
+| recording input           | consent text changed       | the new text, agree / decline    |
 | anything else             | in a flow                  | the state's step, or ask again   |
 | anything else             | idle                       | a hint (members), how to join    |
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.commands import COMMANDS_BY_NAME
+from flows.consent import RECORDING
 from flows.engine import (
     Button,
     CallbackAnswer,
@@ -35,6 +37,7 @@ from flows.engine import (
     reply,
 )
 from flows.help import role_of
+from flows.privacy import needs_consent, reconsent_prompt
 from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME
 from flows.roles import STRANGER
 from storage import organisations as orgs
@@ -142,6 +145,8 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
         if role == STRANGER:
             return stay(reply("stranger.how_to_join"))
         return stay(reply("error.not_allowed", command=name))
+    if name in RECORDING and needs_consent(ctx):
+        return stay(*reconsent_prompt(ctx))
     target = FLOWS.get(command.flow or "")
     if target is not None and not target.states:
         # A one-shot answer such as /help leaves the current flow where it is.
@@ -234,6 +239,13 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
             if ctx.member is not None or inp.kind != InputKind.LIVE_LOCATION
             else stay(reply("stranger.how_to_join"))
         )
+    if (
+        needs_consent(ctx)
+        and position.flow in RECORDING
+        and inp.kind not in (InputKind.COMMAND, InputKind.CALLBACK)
+    ):
+        # The consent text changed: nothing is recorded until the member agrees again.
+        return stay(*reconsent_prompt(ctx))
     if inp.kind == InputKind.COMMAND:
         return _command(ctx, inp, position)
     flow = FLOWS.get(position.flow or "")

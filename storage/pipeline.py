@@ -102,6 +102,7 @@ def mark_done(row: InboxUpdate, now: datetime) -> None:
     """Mark an update processed and drop its raw content."""
     row.status = "done"
     row.payload = None
+    row.chat_id = None
     row.processed_at = now
     row.attempts += 1
 
@@ -115,6 +116,7 @@ def mark_failed(session: Session, inbox_id: int, error: str, now: datetime) -> N
             status="failed",
             error=error[:200],
             payload=None,
+            chat_id=None,
             processed_at=now,
             attempts=InboxUpdate.attempts + 1,
         )
@@ -194,6 +196,8 @@ def mark_sent(session: Session, outbox_id: int, now: datetime, message_id: int |
             status="sent",
             sent_at=now,
             telegram_message_id=message_id,
+            # Delivered rows keep no trace of who they went to.
+            chat_id=0,
             payload={},
             attempts=OutboxMessage.attempts + 1,
         )
@@ -223,7 +227,7 @@ def give_up_chat(session: Session, chat_id: int, error: str) -> int:
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
-        .values(status="failed", error=error[:200], payload={})
+        .values(status="failed", error=error[:200], payload={}, chat_id=0)
     )
     return result.rowcount or 0
 

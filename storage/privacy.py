@@ -1,13 +1,159 @@
-"""Pseudonyms: a stable, keyed stand-in for a member in exports, digests and logs."""
+"""Pseudonyms, a member's own data, and erasure."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import secrets
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    ChatState,
+    Diarist,
+    InboxUpdate,
+    Invite,
+    MediaFile,
+    Member,
+    Observation,
+    OutboxMessage,
+    Walk,
+)
 
 
 def pseudonym(secret_key: str, member_id: int) -> str:
     """Return the member's pseudonym: stable per deployment, meaningless without the key."""
     digest = hmac.new(secret_key.encode(), f"member:{member_id}".encode(), hashlib.sha256).digest()
     return "P-" + base64.b32encode(digest)[:8].decode()
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _observation_data(observation: Observation) -> dict[str, Any]:
+    return {
+        "id": observation.id,
+        "kind": observation.kind,
+        "created_at": _iso(observation.created_at),
+        "text": observation.text,
+        "theme": observation.theme,
+        "latitude": observation.lat,
+        "longitude": observation.lon,
+        "wijk": observation.wijk_code,
+        "walk_id": observation.walk_id,
+        "details": observation.details,
+        "follow_up_on": _iso(observation.follow_up_on),
+        "media": [
+            {"kind": media.kind, "file": media.path, "status": media.status}
+            for media in observation.media
+        ],
+    }
+
+
+def member_data(session: Session, member: Member, secret_key: str) -> dict[str, Any]:
+    """Return everything stored about a member and by them, with readable field names."""
+    observations = session.scalars(
+        select(Observation).where(Observation.member_id == member.id).order_by(Observation.id)
+    ).all()
+    walks = session.scalars(select(Walk).where(Walk.member_id == member.id).order_by(Walk.id)).all()
+    diarist = session.scalar(select(Diarist).where(Diarist.member_id == member.id))
+    invites = session.scalars(
+        select(Invite).where(Invite.created_by_member_id == member.id).order_by(Invite.id)
+    ).all()
+    return {
+        "about_you": {
+            "telegram_user_id": member.telegram_user_id,
+            "organisation": member.organisation.name,
+            "role": member.role,
+            "language": member.language,
+            "consent_version": member.consent_version,
+            "consent_given_at": _iso(member.consent_at),
+            "joined_at": _iso(member.joined_at),
+            "active": member.active,
+            "pseudonym_in_reports": pseudonym(secret_key, member.id),
+        },
+        "observations": [_observation_data(o) for o in observations],
+        "walks": [
+            {
+                "id": walk.id,
+                "started_at": _iso(walk.started_at),
+                "ended_at": _iso(walk.ended_at),
+                "focus": walk.focus,
+                "distance_m": walk.distance_m,
+                "track": [
+                    {"at": _iso(p.recorded_at), "latitude": p.lat, "longitude": p.lon}
+                    for p in walk.points
+                ],
+            }
+            for walk in walks
+        ],
+        "diary": None
+        if diarist is None
+        else {
+            "started_on": _iso(diarist.started_on),
+            "ends_on": _iso(diarist.ends_on),
+            "reminder_time": diarist.reminder_time,
+            "paused_until": _iso(diarist.paused_until),
+            "stopped_at": _iso(diarist.stopped_at),
+            "home_wijk": diarist.home_wijk,
+            "consent_version": diarist.consent_version,
+        },
+        "invites_you_made": [
+            {"role": i.role, "created_at": _iso(i.created_at), "uses": i.uses} for i in invites
+        ],
+    }
+
+
+def member_media_paths(session: Session, member_id: int) -> list[str]:
+    """Return the media files of a member's observations."""
+    return list(
+        session.scalars(
+            select(MediaFile.path)
+            .join(Observation, MediaFile.observation_id == Observation.id)
+            .where(Observation.member_id == member_id, MediaFile.path.is_not(None))
+        )
+    )
+
+
+def forget_member(session: Session, member: Member) -> list[str]:
+    """Erase a member: diary entries go with their media, other observations lose every link.
+
+    Returns the media files to delete from disk.
+    """
+    telegram_id = member.telegram_user_id
+    stand_in = "P-" + secrets.token_hex(4).upper()
+    diary = session.scalars(
+        select(Observation).where(
+            Observation.member_id == member.id, Observation.kind == "diary_entry"
+        )
+    ).all()
+    paths = [m.path for o in diary for m in o.media if m.path]
+    for observation in diary:
+        session.delete(observation)
+    session.execute(
+        update(Observation)
+        .where(Observation.member_id == member.id)
+        .values(member_id=None, author=stand_in, chat_id=None, message_id=None)
+    )
+    session.execute(
+        update(Walk)
+        .where(Walk.member_id == member.id)
+        .values(member_id=None, author=stand_in, chat_id=0, live_message_id=None)
+    )
+    session.execute(
+        update(Invite)
+        .where(Invite.created_by_member_id == member.id)
+        .values(created_by_member_id=None)
+    )
+    session.execute(delete(Diarist).where(Diarist.member_id == member.id))
+    session.execute(delete(ChatState).where(ChatState.chat_id == telegram_id))
+    session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
+    session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == telegram_id))
+    session.delete(member)
+    session.flush()
+    return paths

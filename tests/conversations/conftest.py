@@ -13,7 +13,7 @@ from bot.runner import BotThread
 from bot.sandbox.server import SandboxServer
 from bot.settings import Settings, load_settings
 from storage import organisations as orgs
-from storage.db import make_engine, make_session_factory
+from storage.db import make_engine, make_session_factory, reading
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ class World:
             return invite.code
 
     def member(self, telegram_user_id: int):
-        with self.factory() as session:
+        with reading(self.factory) as session:
             return orgs.get_member(session, telegram_user_id)
 
 

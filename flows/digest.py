@@ -1,0 +1,269 @@
+"""/digest (coordinators) and the weekly delivery of the picture of the buurt (buurtbeeld).
+
+| state  | accepts  | step   | goes to |
+|--------|----------|--------|---------|
+|(start) | /digest  | start  | period  |
+| period | callback | make   | ends    |
+
+/digest asks "this week so far" or "last full week" and answers with the short summary and
+the HTML file as a document. Files asked for this way go to `exports/` (swept after a day);
+the weekly pictures go to `digests/` and stay, referenced by their Digest row.
+
+Scheduled: `due_digests()` makes, for every organisation whose weekly moment (its
+digest_weekday 1-7 and digest_time "HH:MM", in the deployment's time zone) has passed for the
+last full ISO week, that week's picture once: the Digest row (unique per organisation and week)
+is written in the same transaction as the messages, so a picture is never sent twice, and after
+downtime only the most recent full week is caught up. Every active coordinator gets the summary
+and the file, in their own language.
+
+Translation of the HTML file: the renderer needs catalog texts, which belong to `bot/`. Flows do
+not import `bot/`, so the catalog comes from `ctx.config.catalog` (language, key -> text) when
+the composition root provides it; until then `catalog_for` falls back to the packaged catalogs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime, time, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Reply,
+    State,
+    StepContext,
+    Text,
+    done,
+    goto,
+    reply,
+)
+from flows.roles import COORDINATOR
+from reports.digest import (
+    Msg,
+    WeeklyDigest,
+    build_digest,
+    last_full_week,
+    week_of,
+    week_start,
+)
+from reports.render import Catalog, render_digest_html, summary_message
+from storage.models import Digest, Member, Organisation
+
+DIGEST_FOLDER = "digests"
+ON_DEMAND_FOLDER = "exports"
+PERIODS = ("current", "last")
+TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+DEFAULT_WEEKDAY = 1
+DEFAULT_TIME = time(9, 0)
+
+
+# -- translation and files -------------------------------------------------------------------
+
+
+def catalog_for(ctx: StepContext, language: str) -> Catalog:
+    """Return the catalog lookup (key -> text) of a language for the HTML renderer."""
+    provided: Callable[[str, str], str] | None = getattr(ctx.config, "catalog", None)
+    if provided is not None:
+        return partial(provided, language)
+    from bot.i18n import load_translator  # interim, until FlowConfig carries the catalog
+
+    return partial(load_translator().raw, language)
+
+
+def as_text(value: Any) -> Any:
+    """Turn the renderer's Msg tree into the engine's Text values (the bot translates them)."""
+    if isinstance(value, Msg):
+        return Text(value.key, {name: as_text(item) for name, item in value.params.items()})
+    if isinstance(value, tuple | list):
+        return tuple(as_text(item) for item in value)
+    return value
+
+
+def summary_reply(digest: WeeklyDigest, document: str) -> Reply:
+    """Return the summary message of a digest with its HTML file as a document."""
+    message = as_text(summary_message(digest))
+    return Reply(message.key, message.params, document=document)
+
+
+def write_digest(
+    ctx: StepContext, digest: WeeklyDigest, folder: str, tag: str, catalog: Catalog
+) -> str:
+    """Render a digest and write it under the media folder; return its relative path."""
+    target = Path(ctx.config.media_dir) / folder
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = f"buurtbeeld-{digest.week_label}-{tag}-{digest.language}-{secrets.token_hex(4)}.html"
+    content = render_digest_html(digest, catalog)
+    temporary = target / f".{name}.part"
+    temporary.write_text(content, encoding="utf-8")
+    os.replace(temporary, target / name)
+    return f"{folder}/{name}"
+
+
+# -- /digest ---------------------------------------------------------------------------------
+
+
+def ask_period(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Ask which week: the one running or the last full one."""
+    rows = tuple((Button(f"digest.button.{period}", f"week:{period}"),) for period in PERIODS)
+    return (Reply("digest.choose", buttons=rows),)
+
+
+def _is_coordinator(ctx: StepContext) -> bool:
+    return ctx.member is not None and ctx.member.role == COORDINATOR
+
+
+def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Begin: which week?"""
+    if not _is_coordinator(ctx):
+        return done(reply("error.not_allowed", command="digest"))
+    return goto("period", {}, *ask_period(ctx, {}))
+
+
+def make(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Build the chosen week's picture and send the summary with the file."""
+    period = (inp.callback_data or "").removeprefix("week:")
+    if period not in PERIODS:
+        return goto("period", draft, CallbackAnswer("error.stale_button"), *ask_period(ctx, draft))
+    if not _is_coordinator(ctx):
+        return done(CallbackAnswer(), reply("error.not_allowed", command="digest"))
+    assert ctx.member is not None
+    timezone = ctx.config.timezone
+    if period == "current":
+        (year, week), as_of = week_of(ctx.now, timezone), ctx.now
+    else:
+        (year, week), as_of = last_full_week(ctx.now, timezone), None
+    language = ctx.member.language
+    digest = build_digest(
+        ctx.session,
+        ctx.member.organisation_id,
+        year,
+        week,
+        language,
+        timezone,
+        media_dir=ctx.config.media_dir,
+        as_of=as_of,
+    )
+    path = write_digest(ctx, digest, ON_DEMAND_FOLDER, period, catalog_for(ctx, language))
+    return done(CallbackAnswer(), summary_reply(digest, path))
+
+
+DIGEST = Flow(
+    name="digest",
+    start=start,
+    states={"period": State({InputKind.CALLBACK: make}, ask_period)},
+    keeps_draft=False,
+)
+
+
+# -- the weekly delivery ---------------------------------------------------------------------
+
+
+def weekly_moment(organisation: Organisation) -> tuple[int, time]:
+    """Return an organisation's ISO weekday and local time (Monday 09:00 when unreadable)."""
+    weekday = organisation.digest_weekday
+    if not isinstance(weekday, int) or not 1 <= weekday <= 7:
+        weekday = DEFAULT_WEEKDAY
+    match = TIME_OF_DAY.match((organisation.digest_time or "").strip())
+    moment = time(int(match[1]), int(match[2])) if match else DEFAULT_TIME
+    return weekday, moment
+
+
+def due_week(organisation: Organisation, now: datetime, timezone: str) -> tuple[int, int] | None:
+    """Return the last full ISO week if its delivery moment has passed, else None.
+
+    The moment falls in the week after the one it pictures: with the default, the Monday at
+    09:00 after that week's Sunday.
+    """
+    year, week = last_full_week(now, timezone)
+    weekday, at = weekly_moment(organisation)
+    this_year, this_week = week_of(now, timezone)
+    monday = week_start(this_year, this_week, timezone).astimezone(ZoneInfo(timezone)).date()
+    moment = datetime.combine(monday + timedelta(days=weekday - 1), at, ZoneInfo(timezone))
+    if now < moment:
+        return None
+    if organisation.created_at >= week_start(this_year, this_week, timezone):
+        return None  # the organisation did not exist yet during that week
+    return year, week
+
+
+def due_digests(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
+    """Return (chat, member id, effects) for every weekly picture now due; record each once.
+
+    The caller commits the Digest rows and the queued messages in one transaction. A row that
+    another run wrote meanwhile (unique per organisation and week) is skipped, not sent again.
+    """
+    session = ctx.session
+    results: list[tuple[int, int, tuple[Effect, ...]]] = []
+    organisations = session.scalars(select(Organisation).order_by(Organisation.id)).all()
+    for organisation in organisations:
+        week = due_week(organisation, ctx.now, ctx.config.timezone)
+        if week is None:
+            continue
+        year, number = week
+        exists = session.scalar(
+            select(Digest.id).where(
+                Digest.organisation_id == organisation.id,
+                Digest.iso_year == year,
+                Digest.iso_week == number,
+            )
+        )
+        if exists is not None:
+            continue
+        coordinators = session.scalars(
+            select(Member)
+            .where(
+                Member.organisation_id == organisation.id,
+                Member.role == COORDINATOR,
+                Member.active.is_(True),
+            )
+            .order_by(Member.id)
+        ).all()
+        if not coordinators:
+            continue
+        try:
+            with session.begin_nested():
+                row = Digest(
+                    organisation_id=organisation.id,
+                    iso_year=year,
+                    iso_week=number,
+                    created_at=ctx.now,
+                    sent_at=ctx.now,
+                )
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        files: dict[str, tuple[WeeklyDigest, str]] = {}
+        languages = {m.language for m in coordinators}
+        for language in sorted(languages, key=lambda code: (code != organisation.language, code)):
+            digest = build_digest(
+                session,
+                organisation.id,
+                year,
+                number,
+                language,
+                ctx.config.timezone,
+                media_dir=ctx.config.media_dir,
+            )
+            catalog = catalog_for(ctx, language)
+            files[language] = (digest, write_digest(ctx, digest, DIGEST_FOLDER, "week", catalog))
+        row.path = next(iter(files.values()))[1]
+        for member in coordinators:
+            digest, path = files[member.language]
+            results.append((member.telegram_user_id, member.id, (summary_reply(digest, path),)))
+    return results

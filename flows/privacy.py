@@ -1,0 +1,150 @@
+"""Privacy in the member's hands: /mydata, /forget, and asking consent again after a change.
+
+| state   | accepts            | step           | goes to |
+|---------|--------------------|----------------|---------|
+| (start) | /mydata            | send_my_data   | ends    |
+| (start) | /forget            | ask_forget     | confirm |
+| confirm | callback forget:*  | confirm_forget | ends    |
+
+Global buttons g|consent|yes and g|consent|no answer a re-asked consent text from any state.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flows.consent import consent_for, consent_is_current
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Reply,
+    State,
+    StepContext,
+    done,
+    goto,
+    reply,
+)
+from flows.roles import RESIDENT, VOLUNTEER
+from storage import privacy as privacy_db
+
+
+def reconsent_prompt(ctx: StepContext) -> tuple[Effect, ...]:
+    """Show the new consent text with agree / decline buttons."""
+    assert ctx.member is not None
+    consent = consent_for(ctx.member.role)
+    return (
+        reply("consent.changed"),
+        Reply(
+            consent.key,
+            {"organisation": ctx.member.organisation.name, "version": consent.version},
+            buttons=(
+                (
+                    Button("button.agree", "g|consent|yes"),
+                    Button("button.decline", "g|consent|no"),
+                ),
+            ),
+        ),
+    )
+
+
+def needs_consent(ctx: StepContext) -> bool:
+    """Say whether the member must agree to a newer consent text before recording."""
+    return ctx.member is not None and not consent_is_current(
+        ctx.member.role, ctx.member.consent_version
+    )
+
+
+def consent_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
+    """Record agreement to the current consent text, or explain what declining means."""
+    if ctx.member is None or not args:
+        return (CallbackAnswer("error.stale_button"),)
+    if args[0] == "yes":
+        consent = consent_for(ctx.member.role)
+        ctx.member.consent_version = consent.version
+        ctx.member.consent_at = ctx.now
+        return (CallbackAnswer(), Reply("consent.thanks", edit=True))
+    return (CallbackAnswer(), Reply("consent.declined_again", edit=True))
+
+
+def _export_dir(ctx: StepContext) -> Path:
+    folder = Path(ctx.config.media_dir) / "exports"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def send_my_data(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Send the member everything stored about them and by them, as JSON (and their media)."""
+    if ctx.member is None:
+        return done(reply("stranger.how_to_join"))
+    data = privacy_db.member_data(ctx.session, ctx.member, ctx.config.secret_key)
+    folder = _export_dir(ctx)
+    name = f"mydata-{uuid.uuid4().hex[:12]}"
+    json_path = folder / f"{name}.json"
+    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    effects: list[Effect] = [Reply("mydata.ready", document=f"exports/{name}.json")]
+    media = privacy_db.member_media_paths(ctx.session, ctx.member.id)
+    existing = [p for p in media if (Path(ctx.config.media_dir) / p).is_file()]
+    if existing:
+        zip_path = folder / f"{name}-media.zip"
+        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for relative in existing:
+                archive.write(Path(ctx.config.media_dir) / relative, arcname=relative)
+        effects.append(Reply("mydata.media", document=f"exports/{name}-media.zip"))
+    return done(*effects)
+
+
+def ask_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Explain what /forget erases and what stays, then ask for confirmation."""
+    if ctx.member is None:
+        return done(reply("stranger.how_to_join"))
+    # The language is kept in the draft: after erasure the goodbye still reads right.
+    return goto("confirm", {"language": ctx.member.language}, *forget_question(ctx, {}))
+
+
+def forget_question(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Return the confirmation question, worded for the member's role."""
+    assert ctx.member is not None
+    key = "forget.ask_resident" if ctx.member.role in (RESIDENT, VOLUNTEER) else "forget.ask_staff"
+    return (
+        Reply(
+            key,
+            {"organisation": ctx.member.organisation.name},
+            buttons=(
+                (
+                    Button("forget.button_yes", "forget:yes"),
+                    Button("forget.button_no", "forget:no"),
+                ),
+            ),
+        ),
+    )
+
+
+def confirm_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Erase the member and their personal data, or keep everything."""
+    if inp.callback_data != "forget:yes" or ctx.member is None:
+        return done(reply("forget.kept"))
+    paths = privacy_db.forget_member(ctx.session, ctx.member)
+    media_dir = Path(ctx.config.media_dir)
+    for relative in paths:
+        (media_dir / relative).unlink(missing_ok=True)
+    ctx.member = None
+    return done(reply("forget.done"))
+
+
+MYDATA = Flow(name="mydata", start=send_my_data, states={}, keeps_draft=False)
+FORGET = Flow(
+    name="forget",
+    start=ask_forget,
+    states={"confirm": State({InputKind.CALLBACK: confirm_forget}, forget_question)},
+    keeps_draft=False,
+)

@@ -1,0 +1,119 @@
+"""/export in Telegram: coordinators get a file for maps or spreadsheets; others are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from storage import observations as obs
+from storage import walks as walks_db
+from storage.observations import Place
+from tests.conversations.helpers import TRANSLATOR, join, says, tap
+
+pytestmark = pytest.mark.pipeline
+
+COORDINATOR_ID = 700
+AUTHOR = "P-FIELDWK1"
+
+
+def record_fieldwork(world, organisation_id: int, member_id: int) -> None:
+    """Two observations and a walk with a track, stored as the flows would store them."""
+    now = datetime.now(UTC)
+    place = Place(lat=50.8467, lon=4.3516, wijk_code=1, municipality_nis=21004, in_brussels=True)
+    with world.factory.begin() as session:
+        walk = walks_db.start_walk(
+            session,
+            organisation_id=organisation_id,
+            member_id=member_id,
+            author=AUTHOR,
+            chat_id=COORDINATOR_ID,
+            now=now,
+        )
+        walks_db.add_track_point(session, walk, now, 50.8466, 4.3515, 5.0, 1)
+        walks_db.add_track_point(session, walk, now + timedelta(minutes=1), 50.8470, 4.351, None, 1)
+        common = {"organisation_id": organisation_id, "member_id": member_id, "author": AUTHOR}
+        obs.add_observation(
+            session,
+            **common,
+            kind="walk_note",
+            now=now,
+            text="Bench broken",
+            place=place,
+            walk_id=walk.id,
+            chat_id=COORDINATOR_ID,
+            message_id=1,
+        )
+        obs.add_observation(session, **common, kind="missing", now=now, text="No toilet")
+
+
+def choose(user, language: str, format_key: str, period_key: str) -> list[dict]:
+    user.send_command("/export")
+    [ask_format] = user.wait_for_messages(1)
+    assert says(ask_format, "export.choose_format", language)
+    tap(user, ask_format, TRANSLATOR.raw(language, format_key))
+    [ask_period] = user.wait_for_messages(1)
+    assert says(ask_period, "export.choose_period", language)
+    tap(user, ask_period, TRANSLATOR.raw(language, period_key))
+
+
+def test_coordinator_gets_a_geojson_document(sandbox, world, join_member) -> None:
+    coordinator, member = join_member(COORDINATOR_ID, "coordinator", "en")
+    record_fieldwork(world, member.organisation_id, member.id)
+    choose(coordinator, "en", "export.format.geojson", "export.period.week")
+    ready, document = coordinator.wait_for_messages(2)
+    assert says(ready, "export.ready", "en")
+    assert "Observations: 2 (with a location: 1)" in ready["text"]
+    assert document["document"]["file_name"].endswith(".geojson")
+    content = sandbox.file_bytes(document["document"]["file_id"])
+    collection = json.loads(content)
+    assert collection["type"] == "FeatureCollection"
+    kinds = sorted(feature["properties"]["kind"] for feature in collection["features"])
+    assert kinds == ["missing", "walk_note", "walk_track"]
+    assert {feature["properties"]["author"] for feature in collection["features"]} == {AUTHOR}
+    assert str(COORDINATOR_ID) not in content.decode()
+
+
+def test_csv_comes_with_its_track_file(sandbox, world, join_member) -> None:
+    coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
+    record_fieldwork(world, member.organisation_id, member.id)
+    choose(coordinator, "fr", "export.format.csv", "export.period.all")
+    ready, table, tracks_text, tracks = coordinator.wait_for_messages(4)
+    assert says(ready, "export.ready", "fr")
+    assert says(tracks_text, "export.tracks_file", "fr", points=2)
+    rows = list(csv.reader(io.StringIO(sandbox.file_bytes(table["document"]["file_id"]).decode())))
+    assert rows[0][:3] == ["\ufeffid", "kind", "created_at"] and len(rows) == 3
+    points = sandbox.file_bytes(tracks["document"]["file_id"]).decode("utf-8-sig").splitlines()
+    assert points[0] == "walk_id,recorded_at,lat,lon,accuracy_m" and len(points) == 3
+
+
+def test_an_empty_period_sends_no_file(sandbox, world, join_member) -> None:
+    coordinator, _member = join_member(COORDINATOR_ID, "coordinator", "nl")
+    choose(coordinator, "nl", "export.format.xlsx", "export.period.four_weeks")
+    [answer] = coordinator.wait_for_messages(1)
+    assert says(answer, "export.empty", "nl")
+    assert not sandbox.calls("sendDocument")
+
+
+def test_staff_are_refused(sandbox, world, join_member) -> None:
+    staff, _member = join_member(701, "staff", "nl")
+    staff.send_command("/export")
+    [refused] = staff.wait_for_messages(1)
+    assert says(refused, "error.not_allowed", "nl", command="export")
+    assert not sandbox.calls("sendDocument")
+
+
+@pytest.fixture
+def join_member(sandbox, world):
+    """Return a helper that makes a member with a role through onboarding."""
+    organisation_id = world.organisation()
+
+    def make(user_id: int, role: str, language: str):
+        user = sandbox.user(user_id=user_id, language_code=language)
+        join(user, world.invite(organisation_id, role), language)
+        return user, world.member(user_id)
+
+    return make

@@ -1,0 +1,500 @@
+"""Exports: GeoJSON for maps, CSV and XLSX tables, the media zip and the `export` command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import zipfile
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.cli import main
+from flows import export as export_flow
+from flows.engine import FlowConfig, Input, InputKind, StepContext
+from reports import export as exports
+from storage import observations as obs
+from storage import organisations as orgs
+from storage import walks as walks_db
+from storage.models import MediaFile
+from storage.observations import Place
+from storage.privacy import pseudonym
+
+TELEGRAM_USER_ID = 987654321
+SECRET = "export-test-key"
+# 2026-11-24 09:30 UTC is 10:30 in Brussels (CET, +01:00).
+GRAND_PLACE = Place(
+    lat=50.846678,
+    lon=4.351577,
+    accuracy_m=12.0,
+    wijk_code=1,
+    municipality_nis=21004,
+    in_brussels=True,
+    in_buurt=True,
+)
+DANSAERT = Place(lat=50.850817, lon=4.345508, wijk_code=2, municipality_nis=21004, in_brussels=True)
+
+
+@dataclass
+class Fixture:
+    org_id: int
+    member_id: int
+    author: str
+    walk_id: int
+    media_dir: Path
+
+
+def _media(session: Session, observation, kind: str, path: str | None, now: datetime) -> None:
+    observation.media.append(
+        MediaFile(
+            kind=kind,
+            file_id=f"FILE-{kind}-{observation.id}",
+            file_unique_id=f"U-{kind}-{observation.id}",
+            path=path,
+            status="stored" if path else "pending",
+            attempts=0,
+            created_at=now,
+        )
+    )
+    session.flush()
+
+
+def populate(factory: sessionmaker[Session], now: datetime, media_dir: Path) -> Fixture:
+    """An organisation with one member, every kind of observation and one walk."""
+    media_dir.mkdir(parents=True, exist_ok=True)
+    (media_dir / "photo/2026-11").mkdir(parents=True)
+    (media_dir / "photo/2026-11/a.jpg").write_bytes(b"\xff\xd8jpeg")
+    (media_dir / "voice/2026-11").mkdir(parents=True)
+    (media_dir / "voice/2026-11/b.ogg").write_bytes(b"OggS")
+    with factory.begin() as session:
+        org = orgs.create_organisation(session, "Buurtwerk Noord", now, "nl", [1, 2])
+        invite = orgs.create_invite(session, org.id, "staff", now, timedelta(days=1), 1)
+        member = orgs.join_with_invite(session, invite, TELEGRAM_USER_ID, "nl", "v1", now)
+        author = pseudonym(SECRET, member.id)
+        common = {"organisation_id": org.id, "member_id": member.id, "author": author}
+        walk = walks_db.start_walk(
+            session,
+            organisation_id=org.id,
+            member_id=member.id,
+            author=author,
+            chat_id=TELEGRAM_USER_ID,
+            now=now,
+        )
+        walk.focus = "green"
+        for minute, (lat, lon) in enumerate(
+            [(50.8466, 4.3515), (50.8470, 4.3510), (50.8480, 4.35)]
+        ):
+            walks_db.add_track_point(
+                session, walk, now + timedelta(minutes=minute), lat, lon, 5.0, 1
+            )
+        walk.ended_at = now + timedelta(minutes=40)
+        # A walk with a single point is no track.
+        lonely = walks_db.start_walk(
+            session,
+            organisation_id=org.id,
+            member_id=member.id,
+            author=author,
+            chat_id=TELEGRAM_USER_ID,
+            now=now + timedelta(hours=1),
+        )
+        walks_db.add_track_point(session, lonely, now + timedelta(hours=1), 50.85, 4.35, None, 1)
+        lonely.ended_at = now + timedelta(hours=2)
+
+        note = obs.add_observation(
+            session,
+            **common,
+            kind="walk_note",
+            now=now + timedelta(minutes=1),
+            text="=SUM(A1) bench broken near the square",
+            theme="public_space",
+            place=GRAND_PLACE,
+            walk_id=walk.id,
+            chat_id=TELEGRAM_USER_ID,
+            message_id=11,
+            details={"focus": "green", "member_id": member.id, "id": "clash"},
+        )
+        _media(session, note, "photo", "photo/2026-11/a.jpg", now)
+        _media(session, note, "photo", None, now)
+        encounter = obs.add_observation(
+            session,
+            **common,
+            kind="encounter",
+            now=now + timedelta(minutes=5),
+            text="Talked with a mother at the playground",
+            theme="youth",
+            place=DANSAERT,
+            details={"who": "parent", "topics": ["play", "safety"], "age": {"min": 30}},
+        )
+        _media(session, encounter, "voice", "voice/2026-11/b.ogg", now)
+        _media(session, encounter, "video", "video/2026-11/gone.mp4", now)
+        obs.add_observation(
+            session,
+            **common,
+            kind="key_person",
+            now=now + timedelta(minutes=10),
+            text="Shopkeeper who knows everyone",
+            details={"role": "shopkeeper", "consented": True, "contact": "0470 12 34 56"},
+            follow_up_on=date(2026, 12, 1),
+        )
+        obs.add_observation(
+            session,
+            **common,
+            kind="missing",
+            now=now + timedelta(minutes=20),
+            text="No public toilet",
+            theme="health",
+            place=GRAND_PLACE,
+            details={"need": "toilet"},
+        )
+        obs.add_observation(
+            session,
+            **common,
+            kind="diary_entry",
+            now=now + timedelta(minutes=30),
+            text="Needed a quiet place to study",
+            details={"day": 3, "found": False},
+        )
+        # Before the period filters of most tests: 2026-11-02 (a Monday, just after midnight).
+        obs.add_observation(
+            session,
+            **common,
+            kind="missing",
+            now=datetime.fromisoformat("2026-11-01T23:30:00+00:00"),
+            text="Old note",
+        )
+        # Another organisation's notes never leak into this export.
+        other = orgs.create_organisation(session, "Elders", now, "fr", [3])
+        obs.add_observation(
+            session,
+            organisation_id=other.id,
+            member_id=None,
+            author="P-OTHER",
+            kind="missing",
+            now=now,
+            text="elsewhere",
+        )
+        return Fixture(org.id, member.id, author, walk.id, media_dir)
+
+
+@pytest.fixture
+def data_fixture(session_factory, now, tmp_path) -> Fixture:
+    return populate(session_factory, now, tmp_path / "media")
+
+
+def build(factory, fx: Fixture, start=None, end=None) -> exports.ExportData:
+    with factory() as session:
+        return exports.build_export(session, fx.org_id, start, end)
+
+
+def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
+    fx = data_fixture
+    data = build(session_factory, fx)
+    path = exports.write_geojson(data, tmp_path / "out.geojson")
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    assert "crs" not in collection
+    features = collection["features"]
+    ids = [feature["id"] for feature in features]
+    assert len(ids) == len(set(ids)) == 7  # 6 observations + 1 track (a 1-point walk is none)
+    points = [f for f in features if f["properties"]["kind"] != "walk_track"]
+    assert {f["properties"]["kind"] for f in points} == set(obs.KINDS)
+    for feature in points:
+        properties = feature["properties"]
+        assert feature["id"] == properties["id"]
+        for name in ("id", "kind", "created_at", "author", "text", "theme", "wijk", "wijk_name"):
+            assert name in properties
+        for name in ("municipality", "in_buurt", "walk_id", "media"):
+            assert name in properties
+        assert properties["author"] == fx.author
+        assert isinstance(properties["media"], list)
+        assert datetime.fromisoformat(properties["created_at"]).utcoffset() is not None
+
+    note = next(f for f in points if f["properties"]["kind"] == "walk_note")
+    assert note["geometry"] == {"type": "Point", "coordinates": [4.351577, 50.846678]}
+    props = note["properties"]
+    assert props["created_at"] == "2026-11-24T10:31:00+01:00"
+    assert props["wijk"] == 1
+    assert props["wijk_name"] == "Grand Place / Grote Markt"
+    assert props["municipality"] == "Bruxelles / Brussel"
+    assert props["in_buurt"] is True
+    assert props["walk_id"] == fx.walk_id
+    assert props["media"] == ["photo/2026-11/a.jpg"]  # the file not downloaded yet is left out
+    assert props["focus"] == "green"  # the kind's own fields, flattened
+    assert props["id"] != "clash" and props["detail_id"] == "clash"  # never overwriting
+    assert "member_id" not in props
+
+    encounter = next(f for f in points if f["properties"]["kind"] == "encounter")
+    assert encounter["properties"]["wijk_name"] == "Dansaert"  # same name in both languages
+    assert encounter["properties"]["topics"] == ["play", "safety"]
+    assert encounter["properties"]["age"] == '{"min": 30}'
+
+    key_person = next(f for f in points if f["properties"]["kind"] == "key_person")
+    assert key_person["geometry"] is None
+    assert (
+        key_person["properties"]["wijk"] is None and key_person["properties"]["wijk_name"] is None
+    )
+    assert key_person["properties"]["follow_up_on"] == "2026-12-01"
+    assert key_person["properties"]["consented"] is True
+
+    [track] = [f for f in features if f["properties"]["kind"] == "walk_track"]
+    assert track["id"] == track["properties"]["id"] == f"walk-{fx.walk_id}"
+    assert track["geometry"]["type"] == "LineString"
+    assert track["geometry"]["coordinates"][0] == [4.3515, 50.8466]
+    assert len(track["geometry"]["coordinates"]) == 3
+    assert track["properties"]["author"] == fx.author
+    assert track["properties"]["started_at"] == "2026-11-24T10:30:00+01:00"
+    assert track["properties"]["ended_at"] == "2026-11-24T11:10:00+01:00"
+    assert track["properties"]["focus"] == "green"
+    assert track["properties"]["distance_m"] > 100
+
+
+def test_no_member_or_telegram_ids_anywhere(session_factory, data_fixture, tmp_path) -> None:
+    data = build(session_factory, data_fixture)
+    written = [
+        exports.write_geojson(data, tmp_path / "out.geojson"),
+        *exports.write_csv(data, tmp_path / "out.csv"),
+    ]
+    for path in written:
+        text = path.read_text(encoding="utf-8-sig")
+        assert str(TELEGRAM_USER_ID) not in text
+        assert "FILE-" not in text and "member_id" not in text
+        assert "0470 12 34 56" not in text  # a key person's contact stays in the bot
+        assert "elsewhere" not in text
+    exports.write_xlsx(data, tmp_path / "out.xlsx")
+    workbook = load_workbook(tmp_path / "out.xlsx")
+    for sheet in workbook:
+        for row in sheet.iter_rows(values_only=True):
+            assert all(str(TELEGRAM_USER_ID) not in str(value) for value in row)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_csv_and_xlsx_have_the_same_columns(session_factory, data_fixture, tmp_path) -> None:
+    data = build(session_factory, data_fixture)
+    main_csv, tracks_csv = exports.write_csv(data, tmp_path / "fieldwork.csv")
+    assert tracks_csv == tmp_path / "fieldwork_tracks.csv"
+    exports.write_xlsx(data, tmp_path / "fieldwork.xlsx")
+
+    table = read_csv(main_csv)
+    header = table[0]
+    assert header[:8] == ["id", "kind", "created_at", "author", "text", "theme", "lat", "lon"]
+    assert "geometry" not in header
+    geojson_names = {name for f in data.observations for name in f["properties"]}
+    assert set(header) == geojson_names | {"lat", "lon"}
+    # The kind-specific columns come after the common ones, grouped by kind.
+    assert header.index("focus") < header.index("who") < header.index("role") < header.index("day")
+    assert len(table) == 1 + 6
+
+    workbook = load_workbook(tmp_path / "fieldwork.xlsx")
+    assert workbook.sheetnames == ["observations", "walk_tracks"]
+    sheet = workbook["observations"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == header
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.bold
+    assert sheet.column_dimensions["E"].width > 10
+    assert len(rows) == len(table)
+
+    by_id = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
+    note = next(row for row in by_id.values() if row["kind"] == "walk_note")
+    assert note["lat"] == "50.846678" and note["lon"] == "4.351577"
+    assert note["in_buurt"] == "true"
+    assert note["text"].startswith("'=SUM")  # no formula when opened in a spreadsheet
+    encounter = next(row for row in by_id.values() if row["kind"] == "encounter")
+    assert encounter["media"] == "voice/2026-11/b.ogg;video/2026-11/gone.mp4"
+    assert encounter["topics"] == "play;safety"
+    key_person = next(row for row in by_id.values() if row["kind"] == "key_person")
+    assert key_person["lat"] == "" and key_person["wijk"] == ""
+
+    xlsx_note = next(dict(zip(header, r, strict=True)) for r in rows[1:] if r[1] == "walk_note")
+    assert xlsx_note["text"].startswith("=SUM")
+    text_column = header.index("text") + 1
+    note_row = next(i for i, r in enumerate(rows, start=1) if r[1] == "walk_note")
+    assert sheet.cell(row=note_row, column=text_column).data_type == "s"
+
+    tracks = read_csv(tracks_csv)
+    assert tracks[0] == ["walk_id", "recorded_at", "lat", "lon", "accuracy_m"]
+    assert len(tracks) == 1 + 3
+    assert tracks[1][1] == "2026-11-24T10:30:00+01:00"
+    track_rows = list(workbook["walk_tracks"].iter_rows(values_only=True))
+    assert list(track_rows[0]) == tracks[0]
+    assert len(track_rows) == len(tracks)
+
+
+def test_date_filters_are_inclusive_local_days(session_factory, data_fixture) -> None:
+    fx = data_fixture
+    everything = build(session_factory, fx)
+    assert len(everything.observations) == 6
+    # The old note is 2026-11-01 23:30 UTC = 2026-11-02 00:30 in Brussels.
+    only_old = build(session_factory, fx, date(2026, 11, 2), date(2026, 11, 2))
+    assert [f["properties"]["text"] for f in only_old.observations] == ["Old note"]
+    assert only_old.tracks == [] and only_old.track_points == []
+    assert build(session_factory, fx, date(2026, 11, 1), date(2026, 11, 1)).is_empty
+    day = build(session_factory, fx, date(2026, 11, 24), date(2026, 11, 24))
+    assert len(day.observations) == 5 and len(day.tracks) == 1
+    assert len(build(session_factory, fx, end=date(2026, 11, 23)).observations) == 1
+    assert len(build(session_factory, fx, start=date(2026, 11, 25)).observations) == 0
+    with pytest.raises(ValueError):
+        build(session_factory, fx, date(2026, 11, 25), date(2026, 11, 24))
+    with session_factory() as session, pytest.raises(exports.UnknownOrganisation):
+        exports.build_export(session, 999, None, None)
+
+
+def test_media_zip_holds_the_files_that_exist(session_factory, data_fixture, tmp_path) -> None:
+    fx = data_fixture
+    data = build(session_factory, fx)
+    assert data.media_paths == [
+        "photo/2026-11/a.jpg",
+        "voice/2026-11/b.ogg",
+        "video/2026-11/gone.mp4",
+    ]
+    result = exports.write_media_zip(data, fx.media_dir, tmp_path / "media.zip")
+    assert result.stored == ["photo/2026-11/a.jpg", "voice/2026-11/b.ogg"]
+    assert result.missing == ["video/2026-11/gone.mp4"]
+    with zipfile.ZipFile(tmp_path / "media.zip") as archive:
+        assert archive.namelist() == ["photo/2026-11/a.jpg", "voice/2026-11/b.ogg"]
+        assert archive.read("voice/2026-11/b.ogg") == b"OggS"
+
+
+def test_media_zip_never_reaches_outside_the_media_folder(tmp_path) -> None:
+    (tmp_path / "secret.txt").write_text("no")
+    media_dir = tmp_path / "media"
+    media_dir.mkdir()
+    feature = {"type": "Feature", "id": 1, "geometry": None, "properties": {"media": []}}
+    feature["properties"]["media"] = ["../secret.txt", "/etc/hostname"]
+    data = exports.ExportData(1, "x", "Europe/Brussels", None, None, observations=[feature])
+    result = exports.write_media_zip(data, media_dir, tmp_path / "m.zip")
+    assert result.stored == [] and len(result.missing) == 2
+
+
+def test_empty_export_is_a_valid_empty_collection(session_factory, now, tmp_path) -> None:
+    with session_factory.begin() as session:
+        org_id = orgs.create_organisation(session, "Empty", now).id
+    with session_factory() as session:
+        data = exports.build_export(session, org_id)
+    assert data.is_empty
+    collection = json.loads(exports.write_geojson(data, tmp_path / "e.geojson").read_text())
+    assert collection == {"type": "FeatureCollection", "features": []}
+    main_csv, _ = exports.write_csv(data, tmp_path / "e.csv")
+    assert read_csv(main_csv) == [list(exports.COMMON_COLUMNS)]
+    exports.write_xlsx(data, tmp_path / "e.xlsx")
+    assert load_workbook(tmp_path / "e.xlsx")["walk_tracks"].max_row == 1
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(monkeypatch, database_url, data_fixture, tmp_path) -> Fixture:
+    monkeypatch.setenv("BUURTBOT_DATABASE_URL", database_url)
+    monkeypatch.setenv("BUURTBOT_MEDIA_DIR", str(data_fixture.media_dir))
+    monkeypatch.chdir(tmp_path)  # no stray .env is read
+    return data_fixture
+
+
+def test_cli_writes_each_format(cli_env, tmp_path, capsys) -> None:
+    org = str(cli_env.org_id)
+    out = tmp_path / "out.geojson"
+    assert main(["export", "--org", org, "--format", "geojson", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}: 6 observations (3 with a location), 1 walk tracks" in printed
+    assert len(json.loads(out.read_text())["features"]) == 7
+
+    out_csv = tmp_path / "table.csv"
+    args = ["export", "--org", org, "--out", str(out_csv), "--from", "2026-11-24"]
+    assert main([*args, "--to", "2026-11-24", "--media", str(tmp_path / "m.zip")]) == 0
+    printed = capsys.readouterr().out
+    assert "5 observations" in printed
+    assert f"wrote {tmp_path / 'table_tracks.csv'}: 3 track points" in printed
+    assert f"wrote {tmp_path / 'm.zip'}: 2 media files, 1 not on disk" in printed
+    assert len(read_csv(out_csv)) == 6
+
+    out_xlsx = tmp_path / "book.xlsx"
+    assert main(["export", "--org", org, "--format", "xlsx", "--out", str(out_xlsx)]) == 0
+    assert load_workbook(out_xlsx).sheetnames == ["observations", "walk_tracks"]
+
+
+def test_cli_empty_period_says_so(cli_env, tmp_path, capsys) -> None:
+    out = tmp_path / "out.geojson"
+    args = ["export", "--org", str(cli_env.org_id), "--out", str(out)]
+    assert main([*args, "--from", "2020-01-01", "--to", "2020-01-31"]) == 0
+    assert "nothing was recorded in this period" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--org", "999", "--out", "x.geojson"], "there is no organisation with id 999"),
+        (["--org", "{org}", "--out", "x.geojson", "--from", "24/11/2026"], "use YYYY-MM-DD"),
+        (["--org", "{org}", "--out", "x.geojson", "--to", "2026-02-30"], "use YYYY-MM-DD"),
+        (
+            ["--org", "{org}", "--out", "x.geojson", "--from", "2026-11-25", "--to", "2026-11-24"],
+            "--from 2026-11-25 is after --to 2026-11-24",
+        ),
+        (["--org", "{org}", "--out", "no/such/folder/x.csv"], "cannot write"),
+        (["--org", "{org}", "--out", "."], "is a folder"),
+        (["--org", "{org}", "--out", "x.txt"], "say which --format"),
+    ],
+)
+def test_cli_errors_are_one_line(cli_env, capsys, extra, message) -> None:
+    args = [part.replace("{org}", str(cli_env.org_id)) for part in extra]
+    assert main(["export", *args]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("buurtbot: error: ") and message in captured.err
+
+
+def test_cli_bad_format_is_a_usage_error(cli_env, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--org", "1", "--format", "kml", "--out", "x.kml"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice" in err
+
+
+# --- the /export step itself (the conversation runs in tests/conversations/test_export.py) --
+
+
+def run_export_step(factory, fx: Fixture, tmp_path, monkeypatch=None, limit=None):
+    if limit is not None:
+        monkeypatch.setattr(export_flow, "UPLOAD_LIMIT_BYTES", limit)
+    config = FlowConfig(media_dir=str(tmp_path / "bot-media"), timezone="Europe/Brussels")
+    moment = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
+    tap = Input(InputKind.CALLBACK, TELEGRAM_USER_ID, TELEGRAM_USER_ID, moment)
+    with factory.begin() as session:
+        member = orgs.get_member(session, TELEGRAM_USER_ID)
+        member.role = "coordinator"
+        ctx = StepContext(session=session, now=moment, config=config, member=member)
+        chosen = export_flow.choose_format(ctx, replace_data(tap, "fmt:xlsx"), {})
+        return export_flow.make_export(ctx, replace_data(tap, "period:week"), chosen.draft)
+
+
+def replace_data(inp: Input, data: str) -> Input:
+    return replace(inp, callback_data=data)
+
+
+def test_export_step_writes_under_the_media_folder(session_factory, data_fixture, tmp_path):
+    outcome = run_export_step(session_factory, data_fixture, tmp_path)
+    assert outcome.state is None
+    [ready] = outcome.effects
+    assert ready.key == "export.ready"
+    assert ready.params["observations"] == 5 and ready.params["tracks"] == 1
+    assert ready.document.startswith("exports/") and ready.document.endswith(".xlsx")
+    assert (tmp_path / "bot-media" / ready.document).is_file()
+
+
+def test_export_step_refuses_files_over_the_upload_limit(
+    session_factory, data_fixture, tmp_path, monkeypatch
+):
+    outcome = run_export_step(session_factory, data_fixture, tmp_path, monkeypatch, limit=100)
+    [answer] = outcome.effects
+    assert answer.key == "export.too_big" and answer.document is None
+    assert list((tmp_path / "bot-media" / "exports").iterdir()) == []

@@ -1,0 +1,115 @@
+"""Access control: every command for every role, strangers, and other organisations' data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows.commands import COMMANDS
+from flows.consent import consent_for
+from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext
+from flows.observe import obs_button
+from flows.router import Position, route
+from storage import observations as obs
+from storage import organisations as orgs
+
+ROLES = ("coordinator", "staff", "volunteer", "resident", "stranger")
+
+# The table users can rely on: who may use which command. "-" is a polite refusal.
+EXPECTED = {
+    "start": "CSVRx",
+    "help": "CSVRx",
+    "language": "CSVRx",
+    "cancel": "CSVRx",
+    "walk": "CSV--",
+    "endwalk": "CSV--",
+    "encounter": "CSV--",
+    "keyperson": "CSV--",
+    "missing": "CSVR-",
+    "undo": "CSVR-",
+    "mydata": "CSVR-",
+    "forget": "CSVR-",
+    "diary": "CSVR-",
+    "invite": "C----",
+    "area": "C----",
+    "export": "C----",
+    "digest": "C----",
+}
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def member_of(session, organisation_id: int, role: str, user_id: int):
+    invite = orgs.create_invite(session, organisation_id, role, NOW, timedelta(days=1))
+    version = consent_for(role).version
+    return orgs.join_with_invite(session, invite, user_id, "en", version, NOW)
+
+
+def command(name: str, user_id: int) -> Input:
+    return Input(kind=InputKind.COMMAND, chat_id=user_id, user_id=user_id, date=NOW, command=name)
+
+
+def refusal_keys(effects) -> set[str]:
+    return {e.key for e in effects if isinstance(e, Reply)} & {
+        "error.not_allowed",
+        "stranger.how_to_join",
+    }
+
+
+def test_the_expected_table_covers_every_command() -> None:
+    assert {c.name for c in COMMANDS} <= set(EXPECTED)
+
+
+@pytest.mark.parametrize("command_name", [c.name for c in COMMANDS])
+@pytest.mark.parametrize("role_index", range(len(ROLES)))
+def test_every_command_for_every_role(session_factory, command_name: str, role_index: int) -> None:
+    role = ROLES[role_index]
+    allowed = EXPECTED[command_name][role_index] != "-"
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", NOW)
+        member = None if role == "stranger" else member_of(session, org.id, role, 4242)
+        ctx = StepContext(
+            session=session, now=NOW, config=FlowConfig(secret_key="k"), member=member
+        )
+        transition = route(ctx, command(command_name, 4242), Position())
+        refused = refusal_keys(transition.effects)
+        if command_name in ("start", "help", "language") and role == "stranger":
+            # Strangers may ask; the answer is how to join (nothing is stored).
+            assert orgs.get_member(session, 4242) is None
+            return
+        assert bool(refused) != allowed, (command_name, role, transition.effects)
+        session.rollback()
+
+
+def test_nobody_touches_another_organisations_observations(session_factory) -> None:
+    with session_factory.begin() as session:
+        first = orgs.create_organisation(session, "A", NOW)
+        second = orgs.create_organisation(session, "B", NOW)
+        author = member_of(session, first.id, "staff", 1)
+        stranger_coordinator = member_of(session, second.id, "coordinator", 2)
+        observation = obs.add_observation(
+            session,
+            organisation_id=first.id,
+            member_id=author.id,
+            author="P-AAAA",
+            kind="walk_note",
+            now=NOW,
+            text="private",
+        )
+        ctx = StepContext(
+            session=session, now=NOW, config=FlowConfig(secret_key="k"), member=stranger_coordinator
+        )
+        tap = Input(
+            kind=InputKind.CALLBACK,
+            chat_id=2,
+            user_id=2,
+            date=NOW,
+            callback_data=f"g|obs|{observation.id}|undo",
+            callback_query_id="q",
+        )
+        effects = obs_button(ctx, tap, [str(observation.id), "undo"])
+        assert effects[0].key == "error.stale_button"
+        assert obs.get_observation(session, observation.id) is not None
+        # Forged, malformed and unknown global buttons are refused the same way.
+        for args in ([], ["x"], ["999999", "undo"], [str(observation.id), "boom"]):
+            assert obs_button(ctx, tap, args)[0].key == "error.stale_button"

@@ -1,0 +1,366 @@
+"""Diary reminders and summaries: due once a day at the local time, across DST and restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from flows.diary import (
+    CONSENT_VERSION,
+    diary_button,
+    due_reminders,
+    due_summaries,
+    reminder,
+)
+from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext, Text
+from storage import diaries
+from storage import observations as obs
+from storage import organisations as orgs
+from storage.models import Diarist, Member, Observation
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+CONFIG = FlowConfig(secret_key="k", timezone="Europe/Brussels")
+
+
+def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """Return a Brussels wall-clock moment as an aware UTC datetime."""
+    moment = datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=BRUSSELS)
+    return moment.astimezone(UTC)
+
+
+def context(session: Session, now: datetime, member: Member | None = None) -> StepContext:
+    return StepContext(session=session, now=now, config=CONFIG, member=member)
+
+
+def make_member(session: Session, telegram_user_id: int, organisation_id: int | None = None):
+    if organisation_id is None:
+        organisation_id = orgs.create_organisation(
+            session, "Buurtwerk", datetime(2026, 1, 1, tzinfo=UTC), "nl", [1, 2]
+        ).id
+    invite = orgs.create_invite(
+        session,
+        organisation_id,
+        "resident",
+        datetime(2026, 1, 1, tzinfo=UTC),
+        timedelta(days=3650),
+    )
+    return orgs.join_with_invite(
+        session,
+        invite,
+        telegram_user_id,
+        "nl",
+        "resident-2026-11",
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def enrol(
+    session: Session, member: Member, started_on: date, reminder_time: str | None = "09:00"
+) -> Diarist:
+    return diaries.enrol(
+        session,
+        member,
+        consent_version=CONSENT_VERSION,
+        started_on=started_on,
+        reminder_time=reminder_time,
+        home_wijk=None,
+        now=local(started_on, 8),
+    )
+
+
+def add_entry(
+    session: Session, member: Member, day: date, at: datetime, **details: object
+) -> Observation:
+    return obs.add_observation(
+        session,
+        organisation_id=member.organisation_id,
+        member_id=member.id,
+        author="P-TEST",
+        kind="diary_entry",
+        now=at,
+        text="bread",
+        theme=str(details.pop("theme", "food")),
+        details={"for_date": day.isoformat(), "met": "yes", **details},
+    )
+
+
+def sweep(factory: sessionmaker[Session], now: datetime, job=due_reminders) -> list:
+    """Run a sweep in its own committed transaction, as the scheduler does."""
+    with factory.begin() as session:
+        return job(context(session, now))
+
+
+@pytest.fixture
+def setup(session_factory: sessionmaker[Session], now: datetime):
+    """One resident with a 09:00 reminder whose diary started on 2026-11-20."""
+    with session_factory.begin() as session:
+        member = make_member(session, 4242)
+        enrol(session, member, date(2026, 11, 20))
+        return member.id
+
+
+def test_a_reminder_is_due_at_the_local_time_once(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    assert sweep(session_factory, local(day, 8, 59, 59)) == []
+    [(chat, member_id, effects)] = sweep(session_factory, local(day, 9, 0))
+    assert (chat, member_id) == (4242, setup)
+    [message] = effects
+    assert isinstance(message, Reply) and message.key == "diary.reminder"
+    assert message.params["day"] == 5
+    values = [button.value for row in message.buttons for button in row]
+    assert values == ["g|diary|none|20261124", "g|diary|pause|20261124"]
+    assert all(len(value.encode()) <= 64 for value in values)
+    assert sweep(session_factory, local(day, 9, 1)) == []
+    assert sweep(session_factory, local(day, 23, 59)) == []
+    with session_factory() as session:
+        assert diaries.get_diarist(session, setup).last_reminded_on == day
+    # The next day it is due again.
+    assert len(sweep(session_factory, local(day + timedelta(days=1), 9, 0))) == 1
+
+
+def test_no_reminder_when_today_already_has_an_entry(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        member = session.get(Member, setup)
+        add_entry(session, member, day, local(day, 7, 30))
+        # An entry about yesterday, written today, does not answer today.
+        add_entry(session, member, day, local(day - timedelta(days=1), 20))
+    assert sweep(session_factory, local(day, 9, 0)) == []
+    with session_factory.begin() as session:
+        member = session.get(Member, setup)
+        add_entry(session, member, day - timedelta(days=1), local(day + timedelta(days=1), 7))
+    # The next day, an entry written that morning about the day before does not count.
+    assert len(sweep(session_factory, local(day + timedelta(days=1), 9, 0))) == 1
+
+
+def test_a_nothing_today_answer_counts_as_an_entry(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        ctx = context(session, local(day, 8), session.get(Member, setup))
+        inp = Input(kind=InputKind.CALLBACK, chat_id=4242, user_id=4242, date=ctx.now)
+        answer, noted = diary_button(ctx, inp, ["none", "20261124"])
+        assert noted.key == "diary.nothing_noted" and noted.edit
+        assert noted.params["when"] == Text("diary.when.today")
+        # Tapping twice stores one answer.
+        again = diary_button(ctx, inp, ["none", "20261124"])
+        assert again[0].key == "diary.already_answered"
+        # A button of another day, or a made-up one, changes nothing.
+        assert diary_button(ctx, inp, ["none", "20261101"])[0].key == "error.stale_button"
+        assert diary_button(ctx, inp, ["none", "garbage"])[0].key == "diary.not_running_toast"
+    assert sweep(session_factory, local(day, 9, 0)) == []
+    with session_factory() as session:
+        [marker] = diaries.entries(session, setup, day, day)
+        assert marker.details["nothing"] is True and not diaries.is_need(marker)
+        assert marker.text is None and marker.details["day_number"] == 5
+
+
+def test_paused_and_stopped_diaries_get_no_reminder(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        ctx = context(session, local(day, 8), session.get(Member, setup))
+        inp = Input(kind=InputKind.CALLBACK, chat_id=4242, user_id=4242, date=ctx.now)
+        _, paused = diary_button(ctx, inp, ["pause", "20261124"])
+        assert paused.key == "diary.paused"
+        assert diaries.get_diarist(session, setup).paused_until == day + timedelta(days=3)
+    for offset in range(4):
+        assert sweep(session_factory, local(day + timedelta(days=offset), 10)) == []
+    assert len(sweep(session_factory, local(day + timedelta(days=4), 10))) == 1
+    with session_factory.begin() as session:
+        diaries.stop(diaries.get_diarist(session, setup), local(day + timedelta(days=4), 12))
+    for offset in range(5, 40):
+        moment = local(day + timedelta(days=offset), 10)
+        assert sweep(session_factory, moment) == []
+        assert sweep(session_factory, moment, due_summaries) == []
+
+
+def test_no_reminders_means_none_and_resume_brings_them_back(session_factory, now) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        quiet = enrol(session, make_member(session, 5001), day, None)
+        paused = enrol(session, make_member(session, 5002), day, "08:00")
+        diaries.pause(paused, day, 7)
+    assert sweep(session_factory, local(day, 21)) == []
+    with session_factory.begin() as session:
+        diaries.resume(session.get(Diarist, paused.id))
+        diaries.set_reminder_time(session.get(Diarist, quiet.id), "20:15")
+    due = sweep(session_factory, local(day, 21))
+    assert sorted(chat for chat, _, _ in due) == [5001, 5002]
+
+
+def test_a_blocked_member_is_skipped_until_they_come_back(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        orgs.mark_member_inactive(session, 4242)
+    assert sweep(session_factory, local(day, 9, 30)) == []
+    with session_factory() as session:
+        assert diaries.get_diarist(session, setup).last_reminded_on is None
+    with session_factory.begin() as session:
+        orgs.mark_member_active(session, 4242)
+    assert len(sweep(session_factory, local(day, 9, 31))) == 1
+
+
+@pytest.mark.parametrize(
+    ("day", "utc_hour"),
+    [
+        (date(2027, 3, 28), 7),  # spring forward: CEST from 02:00, 09:00 local is 07:00 UTC
+        (date(2026, 10, 25), 8),  # fall back: CET from 03:00, 09:00 local is 08:00 UTC
+        (date(2027, 10, 31), 8),
+    ],
+)
+def test_a_0900_reminder_is_due_at_0900_local_on_dst_days(
+    session_factory, day: date, utc_hour: int
+) -> None:
+    with session_factory.begin() as session:
+        member = make_member(session, 6001)
+        enrol(session, member, day - timedelta(days=3))
+    due_at = datetime(day.year, day.month, day.day, utc_hour, tzinfo=UTC)
+    assert local(day, 9) == due_at
+    assert sweep(session_factory, due_at - timedelta(seconds=1)) == []
+    assert sweep(session_factory, due_at - timedelta(hours=1)) == []
+    assert len(sweep(session_factory, due_at)) == 1
+    assert sweep(session_factory, due_at + timedelta(hours=1)) == []
+    # The day after the change, 09:00 local is at the new offset, once again.
+    next_day = day + timedelta(days=1)
+    assert sweep(session_factory, local(next_day, 8, 59, 59)) == []
+    assert len(sweep(session_factory, local(next_day, 9))) == 1
+
+
+def test_reminders_in_the_skipped_and_repeated_hour(session_factory) -> None:
+    spring, autumn = date(2027, 3, 28), date(2026, 10, 25)
+    with session_factory.begin() as session:
+        for user_id, started in ((6101, spring), (6102, autumn)):
+            enrol(session, make_member(session, user_id), started - timedelta(days=1), "02:30")
+    # 02:30 does not exist on 28 March 2027: the clock jumps from 01:59:59 to 03:00 (01:00 UTC).
+    assert sweep(session_factory, datetime(2027, 3, 28, 0, 59, 59, tzinfo=UTC)) == []
+    [(chat, _, _)] = sweep(session_factory, datetime(2027, 3, 28, 1, 0, tzinfo=UTC))
+    assert chat == 6101
+    # 02:30 happens twice on 25 October 2026 (00:30 and 01:30 UTC): one reminder.
+    assert sweep(session_factory, datetime(2026, 10, 25, 0, 29, tzinfo=UTC)) == []
+    [(chat, _, _)] = sweep(session_factory, datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    assert chat == 6102
+    assert sweep(session_factory, datetime(2026, 10, 25, 1, 30, tzinfo=UTC)) == []
+
+
+def test_a_restart_around_the_reminder_minute_gives_exactly_one(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    # Down from 08:58:30 to 09:07: the first sweeps after the restart catch up with one.
+    assert sweep(session_factory, local(day, 8, 58, 30)) == []
+    assert len(sweep(session_factory, local(day, 9, 7))) == 1
+    assert sweep(session_factory, local(day, 9, 7, 1)) == []
+    # A crash inside the sweep's transaction keeps nothing: the next run sends it, once.
+    next_day = day + timedelta(days=1)
+    with session_factory() as session:
+        assert len(due_reminders(context(session, local(next_day, 9, 0, 5)))) == 1
+        session.rollback()
+    assert len(sweep(session_factory, local(next_day, 9, 0, 30))) == 1
+    assert sweep(session_factory, local(next_day, 9, 1)) == []
+    # After downtime of several days: one reminder, not one per missed day.
+    later = day + timedelta(days=5)
+    assert len(sweep(session_factory, local(later, 15))) == 1
+    assert sweep(session_factory, local(later, 15, 1)) == []
+
+
+def test_reminders_only_within_the_30_days(session_factory) -> None:
+    start = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        enrol(session, make_member(session, 6201), start)
+    assert sweep(session_factory, local(start - timedelta(days=1), 10)) == []
+    assert len(sweep(session_factory, local(start + timedelta(days=29), 10))) == 1
+    assert sweep(session_factory, local(start + timedelta(days=30), 10)) == []
+
+
+def test_a_full_30_day_diary_with_a_simulated_clock(session_factory) -> None:
+    start = date(2026, 10, 12)  # crosses the autumn DST change on 25 October
+    with session_factory.begin() as session:
+        member = make_member(session, 7001)
+        enrol(session, member, start, "19:00")
+        member_id = member.id
+    reminded: list[date] = []
+    summaries: list[tuple[date, Reply]] = []
+    entry_days = {0, 3, 4, 10, 13, 20, 29}
+    for offset in range(0, 36):
+        day = start + timedelta(days=offset)
+        for hour, minute in ((0, 30), (12, 0), (18, 59), (19, 0), (19, 5), (23, 59)):
+            moment = local(day, hour, minute)
+            if offset in entry_days and (hour, minute) == (12, 0):
+                with session_factory.begin() as session:
+                    member = session.get(Member, member_id)
+                    met = "no" if offset % 2 else "yes"
+                    theme = "health" if offset in (3, 13, 20) else "food"
+                    extra = {"where_source": "typed"} if met == "no" else {}
+                    add_entry(session, member, day, moment, met=met, theme=theme, **extra)
+            for chat, _, _effects in sweep(session_factory, moment):
+                assert chat == 7001 and (hour, minute) == (19, 0)
+                reminded.append(day)
+            for _chat, _, effects in sweep(session_factory, moment, due_summaries):
+                summaries.append((day, effects[0]))
+    expected = [start + timedelta(days=d) for d in range(30) if d not in entry_days]
+    assert reminded == expected
+    assert len(reminded) == 23
+    [(sent_on, summary)] = summaries
+    assert sent_on == start + timedelta(days=30)  # the day after day 30, at the reminder time
+    assert summary.key == "diary.summary"
+    assert summary.params["needs"] == 7
+    assert summary.params["outside"] == 3  # days 3, 13 and 29 were "no" with a place elsewhere
+    assert summary.params["theme"] == Text("theme.food")
+    assert summary.params["organisation"] == "Buurtwerk"
+    with session_factory() as session:
+        diarist = diaries.get_diarist(session, member_id)
+        assert diarist.ends_on == start + timedelta(days=29)
+        assert diarist.summary_sent_at is not None
+
+
+def test_a_summary_without_needs_and_one_without_reminders(session_factory) -> None:
+    start = date(2026, 11, 1)
+    with session_factory.begin() as session:
+        enrol(session, make_member(session, 7101), start, None)
+    end = start + timedelta(days=29)
+    assert sweep(session_factory, local(end, 23), due_summaries) == []
+    assert sweep(session_factory, local(end + timedelta(days=1), 12, 29), due_summaries) == []
+    [(_, _, (summary,))] = sweep(
+        session_factory, local(end + timedelta(days=1), 12, 30), due_summaries
+    )
+    assert summary.key == "diary.summary_empty"
+    assert sweep(session_factory, local(end + timedelta(days=2), 13), due_summaries) == []
+
+
+def test_a_late_summary_goes_within_two_weeks_only(session_factory) -> None:
+    start = date(2026, 9, 1)
+    with session_factory.begin() as session:
+        enrol(session, make_member(session, 7201), start, "09:00")
+        enrol(session, make_member(session, 7202), start + timedelta(days=5), "09:00")
+    moment = local(start + timedelta(days=29 + 15), 10)
+    [(chat, _, _)] = sweep(session_factory, moment, due_summaries)
+    assert chat == 7202
+
+
+def test_the_reminder_counts_days_from_the_start(session_factory, setup) -> None:
+    with session_factory() as session:
+        diarist = diaries.get_diarist(session, setup)
+        assert reminder(diarist, date(2026, 11, 20)).params["day"] == 1
+        assert reminder(diarist, date(2026, 12, 19)).params["day"] == 30
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("20:15", "20:15"),
+        (" 8:05 ", "08:05"),
+        ("20.15", "20:15"),
+        ("20h15", "20:15"),
+        ("20u15", "20:15"),
+        ("8", "08:00"),
+        ("19h", "19:00"),
+        ("0:00", "00:00"),
+        ("24:00", None),
+        ("12:60", None),
+        ("noon", None),
+        ("", None),
+        ("1215", None),
+    ],
+)
+def test_typed_times(typed: str, expected: str | None) -> None:
+    assert diaries.read_time(typed) == expected
