@@ -19,7 +19,7 @@ from telegram.ext import Application, ContextTypes, Defaults
 
 from bot.dispatcher import Clock, Dispatcher, utc_now
 from bot.i18n import LANGUAGES, load_translator
-from bot.jobs import sweep_job
+from bot.jobs import geocode_job, sweep_job
 from bot.logs import protect_logs
 from bot.media import MediaDownloader
 from bot.outbox import OutboxSender
@@ -32,8 +32,10 @@ from bot.webhook import make_webhook_app, webhook_path
 from flows import keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
+from geo import Geocoder, NominatimGeocoder
 from storage import deployment, organisations, pipeline
 from storage.db import make_engine, make_session_factory
+from storage.geocache import DatabaseGeocodeCache
 
 log = logging.getLogger("buurtbot")
 
@@ -76,6 +78,7 @@ class Buurtbot:
     dispatcher: Dispatcher
     sender: OutboxSender
     downloader: MediaDownloader
+    geocoder: Geocoder | None = None
     clock: Clock = utc_now
     inbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -86,6 +89,21 @@ class Buurtbot:
     def bot(self):  # noqa: ANN201 - telegram.Bot; kept untyped to avoid an import cycle in hints
         """Return the PTB bot."""
         return self.application.bot
+
+
+def make_geocoder(settings: Settings, factory: sessionmaker[Session]) -> Geocoder | None:
+    """Return the configured online geocoder, or None (offline matching only)."""
+    if settings.geocoder != "nominatim":
+        return None
+    if not settings.geocoder_user_agent:
+        raise ConfigurationError(
+            "BUURTBOT_GEOCODER=nominatim needs BUURTBOT_GEOCODER_USER_AGENT (Nominatim's policy)"
+        )
+    return NominatimGeocoder(
+        settings.geocoder_user_agent,
+        DatabaseGeocodeCache(factory),
+        language=settings.default_language,
+    )
 
 
 def build_app(
@@ -134,6 +152,7 @@ def build_app(
         dispatcher=dispatcher,
         sender=sender,
         downloader=downloader,
+        geocoder=make_geocoder(settings, factory),
         clock=clock,
     )
 
@@ -218,6 +237,10 @@ async def run_bot(
     app.application.job_queue.run_repeating(
         _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
     )
+    if app.geocoder is not None:
+        app.application.job_queue.run_repeating(
+            geocode_job, interval=30, first=10, data=app, name="geocode"
+        )
     for sweep, interval in SWEEPS:
         app.application.job_queue.run_repeating(
             sweep_job(sweep), interval=interval, first=1, data=app, name=sweep.__name__

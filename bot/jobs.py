@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from telegram.ext import ContextTypes
 
 from bot.render import RenderTarget
+from flows import geocoding
 from flows.engine import Effect, StepContext
 from storage import pipeline
+from storage.db import reading
 from storage.models import Member
 
 if TYPE_CHECKING:
@@ -43,6 +45,37 @@ def run_sweep(app: Buurtbot, sweep: Sweep) -> int:
             pipeline.enqueue(session, calls, now)
             queued += len(calls)
         return queued
+
+
+def geocode_round(app: Buurtbot) -> int:
+    """Ask the geocoder about recent observations, outside any transaction; store the answers."""
+    if app.geocoder is None:
+        return 0
+    with reading(app.session_factory) as session:
+        todo = geocoding.lookups(session)
+    answers = [
+        (
+            lookup,
+            app.geocoder.reverse(lookup.lat, lookup.lon)
+            if lookup.kind == "street"
+            else app.geocoder.geocode(lookup.query),
+        )
+        for lookup in todo
+    ]
+    if not answers:
+        return 0
+    with app.session_factory.begin() as session:
+        ctx = StepContext(session=session, now=app.clock(), config=app.flow_config, member=None)
+        return geocoding.apply(ctx, answers)
+
+
+async def geocode_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Run one geocoding round in a thread (the geocoder waits a second between requests)."""
+    app: Buurtbot = context.job.data
+    try:
+        await asyncio.to_thread(geocode_round, app)
+    except Exception as error:  # noqa: BLE001 - the next round tries again
+        log.warning("geocoding round failed: %s", type(error).__name__)
 
 
 def sweep_job(sweep: Sweep) -> Callable[[ContextTypes.DEFAULT_TYPE], object]:

@@ -41,6 +41,12 @@ def _timezone(value: str) -> str:
     return value
 
 
+def _geocoder(value: str) -> str:
+    if value not in ("off", "nominatim"):
+        raise SettingsError(f"BUURTBOT_GEOCODER must be off or nominatim, not {value!r}")
+    return value
+
+
 def _positive_int(variable: str) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
@@ -123,6 +129,19 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int("BUURTBOT_POLL_TIMEOUT"),
     ),
     Setting("BUURTBOT_LOG_LEVEL", "log_level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting(
+        "BUURTBOT_GEOCODER",
+        "geocoder",
+        "off",
+        "off, or nominatim to add street names and place typed places (needs internet)",
+        _geocoder,
+    ),
+    Setting(
+        "BUURTBOT_GEOCODER_USER_AGENT",
+        "geocoder_user_agent",
+        "",
+        "who you are for Nominatim's usage policy, e.g. buurtbot-myorg (contact@example.org)",
+    ),
 )
 
 
@@ -142,6 +161,8 @@ class Settings:
     invite_days: int
     poll_timeout: int
     log_level: str
+    geocoder: str
+    geocoder_user_agent: str
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some values changed (tests, chat and demo use this)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_session_factory, upgrade
@@ -32,12 +33,35 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """Return the URL of an empty database: PostgreSQL if configured, else a SQLite file."""
-    if POSTGRES_URL:
-        reset_postgres(POSTGRES_URL)
+def worker_postgres_url(worker: str) -> str:
+    """Return a database of its own for each parallel test worker, creating it if needed."""
+    if worker in ("", "master"):
         return POSTGRES_URL
+    url = make_url(POSTGRES_URL)
+    name = f"{url.database}_{worker}"
+    admin = make_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> str:
+    """Return this worker's PostgreSQL URL (empty when PostgreSQL is not configured)."""
+    return worker_postgres_url(worker_id) if POSTGRES_URL else ""
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgres_url: str) -> str:
+    """Return the URL of an empty database: PostgreSQL if configured, else a SQLite file."""
+    if postgres_url:
+        reset_postgres(postgres_url)
+        return postgres_url
     return f"sqlite:///{tmp_path / 'buurtbot.db'}"
 
 
