@@ -51,8 +51,13 @@ def test_typed_places_and_streets_are_filled_in_later(session_factory, now) -> N
     with session_factory() as session:
         todo = lookups(session)
     answers = [
-        (l, geocoder.reverse(l.lat, l.lon) if l.kind == "street" else geocoder.geocode(l.query))
-        for l in todo
+        (
+            ask,
+            geocoder.reverse(ask.lat, ask.lon)
+            if ask.kind == "street"
+            else geocoder.geocode(ask.query),
+        )
+        for ask in todo
     ]
     with session_factory.begin() as session:
         ctx = StepContext(session, now, FlowConfig(secret_key="k"), None)
@@ -66,7 +71,7 @@ def test_typed_places_and_streets_are_filled_in_later(session_factory, now) -> N
         assert missing.details["alternative_lat"] == 50.8365
         assert 4000 < missing.details["distance_m"] < 6000
         # Nothing is asked twice.
-        assert [l.kind for l in lookups(session)] == ["street"]
+        assert [ask.kind for ask in lookups(session)] == ["street"]
 
 
 def test_database_cache_round_trips(session_factory) -> None:
