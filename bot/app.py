@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,7 @@ from flows import keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from geo import Geocoder, NominatimGeocoder
-from storage import deployment, organisations, pipeline
+from storage import deployment, organisations, pipeline, retention
 from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
 
@@ -193,6 +194,18 @@ async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
         with app.session_factory.begin() as session:
             pipeline.purge_processed(session, now - KEEP_PROCESSED)
             organisations.purge_code_attempts(session, now, timedelta(hours=1))
+            removed = retention.apply_retention(session, now)
+            for result in removed:
+                deployment.set_value(
+                    session,
+                    f"retention:{result.organisation_id}",
+                    json.dumps(
+                        {"at": now.isoformat(), "texts": result.texts, "media": result.media}
+                    ),
+                )
+        for result in removed:
+            for relative in result.paths:
+                (app.dispatcher.media_dir / relative).unlink(missing_ok=True)
         app.downloader.remove_orphans(now)
 
     await asyncio.to_thread(purge)

@@ -1,0 +1,44 @@
+"""Retention clears old free text and media per organisation, and keeps the rest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import observations as obs
+from storage import organisations as orgs
+from storage.models import MediaFile
+from storage.observations import NewMedia
+from storage.retention import apply_retention
+
+
+def test_old_text_and_media_go_recent_ones_stay(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", now)
+        org.retention_months = 12
+        common = {"organisation_id": org.id, "member_id": None, "author": "P-X"}
+        old = obs.add_observation(
+            session,
+            kind="encounter",
+            now=now - timedelta(days=400),
+            text="said something personal",
+            theme="food",
+            details={"experience": "long story", "quote_ok": True},
+            media=[NewMedia("voice", "f1", "u1")],
+            **common,
+        )
+        old.media[0].path = "voice/2025-10/a.ogg"
+        recent = obs.add_observation(
+            session, kind="walk_note", now=now - timedelta(days=30), text="recent", **common
+        )
+        old_id, recent_id = old.id, recent.id
+    with session_factory.begin() as session:
+        [result] = apply_retention(session, now)
+        assert (result.texts, result.media, result.paths) == (1, 1, ("voice/2025-10/a.ogg",))
+    with session_factory() as session:
+        cleared = obs.get_observation(session, old_id)
+        assert cleared.text is None and cleared.theme == "food"
+        assert cleared.details == {"quote_ok": True, "retention_cleared": True}
+        assert session.query(MediaFile).count() == 0
+        assert obs.get_observation(session, recent_id).text == "recent"
+    with session_factory.begin() as session:
+        assert apply_retention(session, now) == []
