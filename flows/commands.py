@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("forget", MEMBERS, "forget", "command.forget"),
     Command("invite", COORDINATORS, "invite", "command.invite"),
     Command("area", COORDINATORS, "area", "command.area"),
+    Command("team", COORDINATORS, "team", "command.team"),
     Command("export", COORDINATORS, "export", "command.export"),
     Command("digest", COORDINATORS, "digest", "command.digest"),
 )

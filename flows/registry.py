@@ -20,6 +20,7 @@ from flows.missing import MISSING
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
+from flows.team import TEAM
 
 if TYPE_CHECKING:
     from flows.router import Position
@@ -30,6 +31,7 @@ FLOWS: dict[str, Flow] = {
         ONBOARDING,
         MYDATA,
         FORGET,
+        TEAM,
         HELP,
         LANGUAGE,
         INVITE,

@@ -35,6 +35,7 @@ EXPECTED = {
     "area": "C----",
     "export": "C----",
     "digest": "C----",
+    "team": "C----",
 }
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
