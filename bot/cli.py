@@ -59,6 +59,10 @@ def build_parser() -> Parser:
     run.add_argument("--port", type=_positive, help="local port for the webhook server")
 
     commands.add_parser("chat", help="talk to the bot from this terminal through a local sandbox")
+    demo = commands.add_parser(
+        "demo", help="play four weeks of scripted fieldwork and write the weekly pictures"
+    )
+    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
 
     org = commands.add_parser("org", help="manage organisations")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=Parser)
@@ -219,6 +223,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
     return "stopped"
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> str:
+    """Run the scripted demo against the sandbox and write its outputs."""
+    from bot.demo import run_demo
+
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(f"{args.out} exists and is not a folder")
+    written = run_demo(settings, args.out)
+    return f"done: {len(written)} files in {args.out}"
+
+
 def cmd_chat(settings: Settings, _args: argparse.Namespace) -> str:
     """Talk to the bot from the terminal through the sandbox."""
     from bot.chat import run_chat
@@ -320,6 +334,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
 HANDLERS = {
     ("run", None): cmd_run,
     ("chat", None): cmd_chat,
+    ("demo", None): cmd_demo,
     ("org", "create"): cmd_org_create,
     ("org", "list"): cmd_org_list,
     ("invite", None): cmd_invite,

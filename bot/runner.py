@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 from bot.app import Buurtbot, build_app, run_bot
+from bot.dispatcher import Clock, utc_now
 from bot.ratelimit import SendPacer
 from bot.settings import Settings
 from storage.db import upgrade
@@ -14,9 +15,12 @@ from storage.db import upgrade
 class BotThread:
     """A running bot in a thread: start() returns once it polls, stop() waits for it."""
 
-    def __init__(self, settings: Settings, pacer: SendPacer | None = None) -> None:
+    def __init__(
+        self, settings: Settings, pacer: SendPacer | None = None, clock: Clock = utc_now
+    ) -> None:
         self.settings = settings
         self.pacer = pacer
+        self.clock = clock
         self.app: Buurtbot | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -26,7 +30,7 @@ class BotThread:
     def start(self, timeout: float = 30.0) -> BotThread:
         """Migrate the database, start the bot and wait until it runs."""
         upgrade(self.settings.database_url)
-        self.app = build_app(self.settings, pacer=self.pacer)
+        self.app = build_app(self.settings, clock=self.clock, pacer=self.pacer)
         self._thread = threading.Thread(target=self._main, name="buurtbot", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):

@@ -135,3 +135,17 @@ def test_parameters_are_escaped_but_nested_texts_are_not() -> None:
 def test_a_missing_key_is_an_error_not_a_silent_fallback() -> None:
     with pytest.raises(MissingMessage):
         load_translator().text("fr", "no.such.key")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_valid_telegram_html(language: str) -> None:
+    from bot.sandbox.spec import parse_html
+
+    translator = load_translator()
+    for key in translator.keys(language):
+        message = translator.raw(language, key)
+        filled = message.format(**{name: "x" for name in placeholders(message)})
+        try:
+            parse_html(filled)
+        except Exception as error:  # noqa: BLE001 - report which message is broken
+            pytest.fail(f"{language}:{key} is not valid Telegram HTML: {error}")

@@ -1,0 +1,366 @@
+"""`buurtbot demo`: four weeks of scripted fieldwork through the real bot and the sandbox.
+
+Several simulated people join with invites, walk with live locations, note encounters, key
+persons and what is missing, each on its own day of four past weeks; then the weekly
+pictures and the exports are written to the output folder. No token, no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import load_translator
+from bot.ratelimit import SendPacer
+from bot.runner import BotThread
+from bot.sandbox.server import SandboxServer
+from bot.settings import Settings
+from storage import organisations as orgs
+from storage.db import make_engine, make_session_factory, upgrade
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+# The buurt of the demo organisation: around the Anneessens and Marolles quarters.
+BUURT = (1, 2, 3, 5, 6, 7, 8)
+ROUTE = (
+    (50.8467, 4.3525),
+    (50.8450, 4.3500),
+    (50.8436, 4.3470),
+    (50.8418, 4.3452),
+    (50.8395, 4.3440),
+    (50.8372, 4.3458),
+    (50.8355, 4.3489),
+)
+PHOTO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+
+class DemoClock:
+    """A clock the script sets to a scripted day; time then runs on from there."""
+
+    def __init__(self) -> None:
+        self._base = datetime.now(UTC)
+        self._set_at = time.monotonic()
+
+    def set(self, moment: datetime) -> None:
+        """Jump to a moment."""
+        self._base = moment.astimezone(UTC)
+        self._set_at = time.monotonic()
+
+    def now(self) -> datetime:
+        """Return the scripted time."""
+        return self._base + timedelta(seconds=time.monotonic() - self._set_at)
+
+    def epoch(self) -> float:
+        """Return the scripted time as seconds since the epoch (for the sandbox)."""
+        return self.now().timestamp()
+
+
+@dataclass
+class Actor:
+    """One simulated person and the language they read."""
+
+    user: Any
+    language: str
+
+    def text_of(self, key: str) -> str:
+        """Return a catalog text as the sandbox shows it, for matching messages."""
+        import html
+        import re
+
+        raw = load_translator().raw(self.language, key)
+        return html.unescape(re.sub(r"<[^>]+>", "", raw)).split("{")[0].strip()[:30]
+
+    def expect(self, *keys: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait for the next bot message that starts like one of the keys' texts."""
+        heads = [self.text_of(key) for key in keys]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.user.new_messages():
+                text = message.get("text") or message.get("caption") or ""
+                if any(text.startswith(head) for head in heads):
+                    return message
+            time.sleep(0.05)
+        raise TimeoutError(f"the bot did not answer with {keys}")
+
+    def tap(self, message: dict[str, Any], value: str) -> None:
+        """Tap the button of a message whose value ends with the given value."""
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        for row in rows:
+            for button in row:
+                data = button.get("callback_data", "")
+                if data.split("|", 1)[-1] == value or data.endswith(value):
+                    self.user.click(data, message=message)
+                    return
+        raise LookupError(f"no button {value}")
+
+    def join(self, code: str) -> None:
+        """Play onboarding with a code."""
+        self.user.send_command("/start", code)
+        self.tap(self.expect("onboarding.choose_language"), f"lang:{self.language}")
+        self.tap(self.expect("onboarding.about.staff", "onboarding.about.resident"), "about:ok")
+        self.tap(self.expect("consent.staff", "consent.resident"), "consent:yes")
+        self.expect("onboarding.welcome")
+
+
+def walk(actor: Actor, notes: list[str], reflection: str) -> None:
+    """Walk the route with a live location, dropping notes on the way."""
+    user = actor.user
+    user.send_command("/walk")
+    actor.tap(actor.expect("walk.started"), "focus:meeting")
+    live = user.send_location(*ROUTE[0], live_period=7200, horizontal_accuracy=10)
+    actor.expect("walk.tracking")
+    for index, point in enumerate(ROUTE[1:]):
+        user.edit_location(live["message_id"], *point, horizontal_accuracy=12)
+        if index < len(notes):
+            if index == 1:
+                user.send_photo(PHOTO, caption=notes[index])
+            else:
+                user.send_text(notes[index])
+            actor.expect("observe.saved")
+    user.send_command("/endwalk")
+    actor.expect("walk.ask_reflection")
+    user.send_text(reflection)
+    actor.expect("walk.reflection_saved")
+
+
+def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str]) -> None:
+    """Note a conversation with a resident met on the street."""
+    user = actor.user
+    user.send_command("/encounter")
+    actor.tap(actor.expect("encounter.ask_who"), f"who:{answers['who']}")
+    actor.expect("encounter.ask_where")
+    user.send_location(*point)
+    actor.tap(actor.expect("encounter.ask_channel"), f"ch:{answers['channel']}")
+    user.send_text(answers["experience"])
+    actor.expect("encounter.ask_places")
+    user.send_text(answers["places"])
+    actor.expect("encounter.ask_needs")
+    user.send_text(answers["needs"])
+    actor.tap(actor.expect("encounter.ask_theme"), f"theme:{answers['theme']}")
+    actor.tap(actor.expect("encounter.ask_quote"), "quote:yes")
+    actor.expect("encounter.saved", "observe.saved", "observe.saved_theme")
+
+
+def missing(actor: Actor, what: str, theme: str, alternative: str, transport: str) -> None:
+    """Report something the neighbourhood lacks and where people go instead."""
+    user = actor.user
+    user.send_command("/missing")
+    actor.expect("missing.ask_what")
+    user.send_text(what)
+    actor.tap(actor.expect("missing.ask_theme"), f"th:{theme}")
+    actor.tap(actor.expect("missing.ask_status"), "st:year")
+    actor.expect("missing.ask_place")
+    user.send_location(*ROUTE[3])
+    actor.expect("missing.ask_alternative")
+    user.send_text(alternative)
+    actor.tap(actor.expect("missing.ask_transport"), f"tr:{transport}")
+    actor.tap(actor.expect("missing.ask_affected"), "skip")
+    actor.tap(actor.expect("missing.ask_impact"), "skip")
+    actor.expect("missing.saved", "observe.saved", "observe.saved_theme")
+
+
+def key_person(actor: Actor, alias: str, role: str, network: str) -> None:
+    """Note a key person with a follow-up in two weeks, without contact details."""
+    user = actor.user
+    user.send_command("/keyperson")
+    actor.expect("keyperson.ask_alias")
+    user.send_text(alias)
+    actor.expect("keyperson.ask_role")
+    user.send_text(role)
+    actor.expect("keyperson.ask_where")
+    user.send_location(*ROUTE[5])
+    actor.expect("keyperson.ask_network")
+    user.send_text(network)
+    actor.expect("keyperson.ask_follow_up")
+    user.send_text("Drop by on Wednesday after school")
+    actor.tap(actor.expect("keyperson.ask_when"), "when:2weeks")
+    actor.tap(actor.expect("keyperson.ask_consent"), "consent:no")
+    actor.expect("keyperson.saved", "observe.saved", "observe.saved_theme")
+
+
+WEEKS: list[dict[str, Any]] = [
+    {
+        "notes": [
+            "Lots of mothers with prams chatting at the corner of the square.",
+            "The bakery on the corner closed; the shutter is covered in posters.",
+            "Heavy traffic on the boulevard: people wait long to cross.",
+            "A bench in the shade where older men play cards.",
+            "Children playing football in the street; no playground nearby.",
+        ],
+        "reflection": "The boulevard is a real border: on the other side we know almost nobody.",
+        "encounter": {
+            "who": "resident",
+            "channel": "street",
+            "experience": "I have lived here 30 years; it got busier but lonelier.",
+            "places": "The market on Sunday and the laundrette, where you always meet someone.",
+            "needs": "A place to sit and have coffee without having to buy much.",
+            "theme": "welfare",
+        },
+        "missing": ("Een bank- of postkantoor", "shops", "Anderlecht", "transit"),
+        "key_person": ("The baker's wife", "runs the bakery", "Moroccan mothers of the school"),
+    },
+    {
+        "notes": [
+            "Quiet morning; the laundrette is full, people wait outside.",
+            "New street art on the wall behind the church.",
+            "A group of youngsters hanging out near the metro exit.",
+        ],
+        "reflection": "The laundrette is a meeting place we did not know about.",
+        "encounter": {
+            "who": "shopkeeper",
+            "channel": "visit",
+            "experience": "Customers ask me for help with letters from the administration.",
+            "places": "My shop, the mosque, the square.",
+            "needs": "Somewhere to send people for help with paperwork.",
+            "theme": "welfare",
+        },
+        "missing": ("Geen huisarts meer in de wijk", "health", "Saint-Gilles", "transit"),
+        "key_person": None,
+    },
+    {
+        "notes": [
+            "Playground closed for works until spring.",
+            "Older woman with a walker struggling on the broken pavement.",
+            "The community garden is busy: people from many countries.",
+            "Evening: the square is empty and dark.",
+        ],
+        "reflection": "Safety and light in the evening come up again and again.",
+        "encounter": {
+            "who": "passerby",
+            "channel": "event",
+            "experience": "Nice neighbourhood by day, I avoid the square at night.",
+            "places": "The community garden and the library.",
+            "needs": "Better lighting and something for teenagers in the evening.",
+            "theme": "safety",
+        },
+        "missing": ("A cheap supermarket within walking distance", "food", "Molenbeek", "foot"),
+        "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
+    },
+    {
+        "notes": [
+            "Market day: crowded and friendly.",
+            "The post office has reduced its opening hours.",
+            "Teenagers ask if there is a place to play table tennis.",
+        ],
+        "reflection": "People want to meet; they lack low-threshold places to do it.",
+        "encounter": {
+            "who": "user",
+            "channel": "activity",
+            "experience": "Since my husband died I come here for the company.",
+            "places": "Your centre and the church.",
+            "needs": "Someone to drive me to the card club on Thursday.",
+            "theme": "mobility",
+        },
+        "missing": ("Geen wassalon meer sinds de zomer", "shops", "Schaerbeek", "transit"),
+        "key_person": None,
+    },
+]
+
+
+def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = print) -> list[Path]:
+    """Play four scripted weeks and write the weekly pictures and exports; return the files."""
+    out.mkdir(parents=True, exist_ok=True)
+    database = out / "demo.db"
+    for leftover in (database, out / "demo.db-wal", out / "demo.db-shm"):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(out / "media", ignore_errors=True)
+    clock = DemoClock()
+    today = datetime.now(BRUSSELS).date()
+    first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=len(WEEKS))
+    clock.set(datetime.combine(first_monday, datetime.min.time(), BRUSSELS) + timedelta(hours=9))
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with factory.begin() as session:
+        organisation = orgs.create_organisation(
+            session, "Buurtwerk Zuid (demo)", clock.now(), "nl", list(BUURT)
+        )
+        org_id = organisation.id
+        codes = {
+            role: orgs.create_invite(
+                session, org_id, role, clock.now(), timedelta(days=60), None
+            ).code
+            for role in ("coordinator", "staff", "volunteer", "resident")
+        }
+    server = SandboxServer(strict=True, clock=clock.epoch)
+    server.start()
+    demo_settings = settings.with_overrides(
+        telegram_token=server.token,
+        telegram_api_url=server.url,
+        database_url=url,
+        media_dir=str(out / "media"),
+        bot_username=server.bot_username,
+        poll_timeout=2,
+    )
+    # Simulated people answer at once; a small per-chat gap keeps the demo quick.
+    bot = BotThread(demo_settings, pacer=SendPacer(private_interval=0.05), clock=clock.now)
+    try:
+        bot.start()
+        people = {
+            "coordinator": Actor(server.user(user_id=101, language_code="nl"), "nl"),
+            "staff": Actor(server.user(user_id=102, language_code="fr"), "fr"),
+            "volunteer": Actor(server.user(user_id=103, language_code="en"), "en"),
+            "resident": Actor(server.user(user_id=104, language_code="nl"), "nl"),
+        }
+        for role, actor in people.items():
+            actor.join(codes[role])
+        progress("four people joined with invites")
+        for number, week in enumerate(WEEKS):
+            monday = first_monday + timedelta(weeks=number)
+            clock.set(
+                datetime.combine(monday + timedelta(days=1), datetime.min.time(), BRUSSELS)
+                + timedelta(hours=10)
+            )
+            walk(people["staff"], week["notes"], week["reflection"])
+            clock.set(
+                datetime.combine(monday + timedelta(days=2), datetime.min.time(), BRUSSELS)
+                + timedelta(hours=14)
+            )
+            encounter(people["volunteer"], ROUTE[2], week["encounter"])
+            clock.set(
+                datetime.combine(monday + timedelta(days=3), datetime.min.time(), BRUSSELS)
+                + timedelta(hours=11)
+            )
+            missing(people["resident"], *week["missing"])
+            if week["key_person"]:
+                key_person(people["staff"], *week["key_person"])
+            progress(f"week {monday.isocalendar().year}-W{monday.isocalendar().week:02d} played")
+        time.sleep(1.0)
+    finally:
+        bot.stop()
+        server.stop()
+    return write_outputs(factory, org_id, first_monday, out, progress)
+
+
+def write_outputs(
+    factory: Any, org_id: int, first_monday: date, out: Path, progress: Callable[[str], None]
+) -> list[Path]:
+    """Write the four weekly pictures and the exports."""
+    from reports import export as exports
+    from reports.digest import build_digest
+    from reports.render import render_digest_html
+
+    written: list[Path] = []
+    with factory() as session:
+        for number in range(len(WEEKS)):
+            monday = first_monday + timedelta(weeks=number)
+            year, week, _ = monday.isocalendar()
+            digest = build_digest(session, org_id, year, week, "nl", media_dir=out / "media")
+            path = out / f"buurtbeeld-{year}-W{week:02d}.html"
+            path.write_text(render_digest_html(digest), encoding="utf-8")
+            written.append(path)
+        data = exports.build_export(session, org_id, None, None)
+        for fmt, name in (
+            ("geojson", "observations.geojson"),
+            ("csv", "observations.csv"),
+            ("xlsx", "observations.xlsx"),
+        ):
+            written.extend(exports.write_export(data, fmt, out / name))
+    for path in written:
+        progress(f"wrote {path}")
+    return written
