@@ -16,11 +16,18 @@ class BotThread:
     """A running bot in a thread: start() returns once it polls, stop() waits for it."""
 
     def __init__(
-        self, settings: Settings, pacer: SendPacer | None = None, clock: Clock = utc_now
+        self,
+        settings: Settings,
+        pacer: SendPacer | None = None,
+        clock: Clock = utc_now,
+        webhook_url: str | None = None,
+        port: int | None = None,
     ) -> None:
         self.settings = settings
         self.pacer = pacer
         self.clock = clock
+        self.webhook_url = webhook_url
+        self.port = port
         self.app: Buurtbot | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -48,7 +55,7 @@ class BotThread:
             assert self.app is not None
             watcher = asyncio.create_task(self._signal_ready(ready))
             try:
-                await run_bot(self.app, ready=ready)
+                await run_bot(self.app, self.webhook_url, self.port, ready=ready)
             finally:
                 watcher.cancel()
 

@@ -1,0 +1,80 @@
+"""Webhook mode: Telegram's secret is checked, and 200 comes only after the inbox commit."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+
+import pytest
+from sqlalchemy import select
+
+from bot.runner import BotThread
+from storage import deployment
+from storage.db import make_engine, make_session_factory, reading
+from storage.models import InboxUpdate
+from tests.conversations.helpers import says
+
+pytestmark = pytest.mark.pipeline
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def post(url: str, body: bytes, secret: str | None) -> int:
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", "application/json")
+    if secret is not None:
+        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_webhook_mode_end_to_end(sandbox, settings) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    runner = BotThread(settings, webhook_url=url, port=port).start()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        assert sandbox.webhook_info()["url"] == url
+        # Telegram (the sandbox) pushes a user's message; the bot answers through the outbox.
+        user = sandbox.user(user_id=4000, language_code="en")
+        user.send_text("hello")
+        [answer] = user.wait_for_messages(1)
+        assert says(answer, "stranger.how_to_join", "en")
+
+        with reading(factory) as session:
+            secret = deployment.get_value(session, "webhook_secret")
+        update = {
+            "update_id": 777_000_001,
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": 4001, "type": "private"},
+                "from": {"id": 4001, "is_bot": False, "first_name": "W"},
+                "text": "hi",
+            },
+        }
+        body = json.dumps(update).encode()
+        assert post(url, body, "wrong") == 403
+        assert post(url, body, None) == 403
+        assert post(url, b"not json", secret) == 400
+        assert post(url, b"x" * (2 * 1024 * 1024), secret) == 413
+        assert post(url, body, secret) == 200
+        # The 200 means committed: the row is there the moment the answer arrives.
+        with reading(factory) as session:
+            assert session.scalar(
+                select(InboxUpdate.id).where(InboxUpdate.update_id == 777_000_001)
+            )
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as health:
+            assert health.read() == b"ok"
+    finally:
+        runner.stop()
+        factory.kw["bind"].dispose()
