@@ -341,6 +341,8 @@ def write_outputs(
     factory: Any, org_id: int, first_monday: date, out: Path, progress: Callable[[str], None]
 ) -> list[Path]:
     """Write the four weekly pictures and the exports."""
+    from functools import partial
+
     from reports import export as exports
     from reports.digest import build_digest
     from reports.render import render_digest_html
@@ -352,7 +354,8 @@ def write_outputs(
             year, week, _ = monday.isocalendar()
             digest = build_digest(session, org_id, year, week, "nl", media_dir=out / "media")
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
-            path.write_text(render_digest_html(digest), encoding="utf-8")
+            catalog = partial(load_translator().raw, "nl")
+            path.write_text(render_digest_html(digest, catalog), encoding="utf-8")
             written.append(path)
         data = exports.build_export(session, org_id, None, None)
         for fmt, name in (
