@@ -30,7 +30,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import make_webhook_app, webhook_path
-from flows import keyperson, walk
+from flows import digest, keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from geo import Geocoder, NominatimGeocoder
@@ -43,7 +43,7 @@ log = logging.getLogger("buurtbot")
 KEEP_PROCESSED = timedelta(days=2)
 
 # Scheduled sweeps (function, seconds between runs): what is due is derived from the tables.
-SWEEPS = ((walk.sweep, 60), (keyperson.due_follow_ups, 300))
+SWEEPS = ((walk.sweep, 60), (keyperson.due_follow_ups, 300), (digest.due_digests, 300))
 
 
 class ConfigurationError(RuntimeError):
@@ -119,6 +119,7 @@ def build_app(
     media_dir = prepare_media_dir(settings.media_path)
     with factory() as session:
         stored_username = deployment.get_value(session, "bot_username")
+    renderer = Renderer(load_translator())
     config = FlowConfig(
         default_language=settings.default_language,
         invite_valid_days=settings.invite_days,
@@ -126,6 +127,7 @@ def build_app(
         secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
         timezone=settings.timezone,
         media_dir=str(media_dir),
+        catalog=renderer.translator.raw,
     )
     root = settings.telegram_api_url.rstrip("/")
     application = (
@@ -137,7 +139,6 @@ def build_app(
         .updater(None)
         .build()
     )
-    renderer = Renderer(load_translator())
     dispatcher = Dispatcher(factory, renderer, config, media_dir, clock)
     sender = OutboxSender(application.bot, factory, media_dir, pacer=pacer, clock=clock)
     downloader = MediaDownloader(

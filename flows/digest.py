@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
@@ -77,12 +77,9 @@ DEFAULT_TIME = time(9, 0)
 
 def catalog_for(ctx: StepContext, language: str) -> Catalog:
     """Return the catalog lookup (key -> text) of a language for the HTML renderer."""
-    provided: Callable[[str, str], str] | None = getattr(ctx.config, "catalog", None)
-    if provided is not None:
-        return partial(provided, language)
-    from bot.i18n import load_translator  # interim, until FlowConfig carries the catalog
-
-    return partial(load_translator().raw, language)
+    # The composition root (bot/app.py) always provides the catalogs.
+    assert ctx.config.catalog is not None
+    return partial(ctx.config.catalog, language)
 
 
 def as_text(value: Any) -> Any:
@@ -158,7 +155,8 @@ def make(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         media_dir=ctx.config.media_dir,
         as_of=as_of,
     )
-    path = write_digest(ctx, digest, ON_DEMAND_FOLDER, period, catalog_for(ctx, language))
+    catalog = catalog_for(ctx, language)
+    path = write_digest(ctx, digest, ON_DEMAND_FOLDER, period, catalog)
     return done(CallbackAnswer(), summary_reply(digest, path))
 
 
@@ -265,5 +263,6 @@ def due_digests(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
         row.path = next(iter(files.values()))[1]
         for member in coordinators:
             digest, path = files[member.language]
-            results.append((member.telegram_user_id, member.id, (summary_reply(digest, path),)))
+            reply = summary_reply(digest, path)
+            results.append((member.telegram_user_id, member.id, (reply,)))
     return results

@@ -166,6 +166,9 @@ class FlowConfig:
     wrong_code_window_minutes: int = 15
     # Where generated files (exports, QR codes) are written; sent files must lie under it.
     media_dir: str = "media/"
+    # (language, key) -> catalog text, for files a flow writes itself (the weekly picture);
+    # the composition root passes the bot's catalogs, so flows never import bot/.
+    catalog: Callable[[str, str], str] | None = None
 
 
 @dataclass

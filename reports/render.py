@@ -66,10 +66,14 @@ class Words:
 
     # Messages.
 
-    def raw(self, key: str) -> str:
-        """Return a catalog text, or "" when the key is unknown (for optional labels)."""
+    def plain(self, key: str) -> str:
+        """Return a catalog text as plain text (tags dropped, entities decoded); "" if unknown.
+
+        Catalog texts are Telegram HTML ("Shops &amp; services"); SVG text, attributes and
+        labels built into other strings need the plain text, which gets escaped again there.
+        """
         try:
-            return self.catalog(key)
+            return Markup(self.catalog(key)).striptags()
         except KeyError:
             return ""
 
@@ -99,8 +103,8 @@ class Words:
         return "" if value is None else str(value)
 
     def label(self, key: str, fallback: str | None) -> str:
-        """Return a catalog label for a code, or the code itself when the catalog has none."""
-        return self.raw(key) or (fallback or "")
+        """Return a catalog label as plain text, or the code itself when the catalog has none."""
+        return self.plain(key) or (fallback or "")
 
     # Values.
 
@@ -178,32 +182,32 @@ class Words:
 
 
 def _theme_label(words: Words, theme: str | None) -> str:
-    return words.label(f"theme.{theme}", theme) if theme else words.raw("digest.theme.none")
+    return words.label(f"theme.{theme}", theme) if theme else words.plain("digest.theme.none")
 
 
 def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
     """Return the weekly picture as one self-contained HTML file (inline CSS, SVG, images)."""
     words = Words(digest.language, digest.timezone, catalog)
     template = ENV.get_template("digest.html")
-    charts: dict[str, Markup] = {}
+    charts: dict[str, Markup | None] = {"map": None, "themes": None, "diary": None}
     if digest.map is not None:
-        charts["map"] = svg.map_svg(digest.map, words.raw("digest.map.title"))
+        charts["map"] = svg.map_svg(digest.map, words.plain("digest.map.title"))
     if digest.themes:
         bars = [
             svg.Bar(_theme_label(words, row.theme), row.count, row.previous)
             for row in digest.themes
         ]
-        charts["themes"] = svg.bar_chart(bars, words.raw("digest.themes.title"))
+        charts["themes"] = svg.bar_chart(bars, words.plain("digest.themes.title"))
     diary = digest.diary
     if diary.answered:
         parts = (
-            (words.raw("digest.diary.inside"), diary.met_inside, SHARE_COLOURS[0]),
-            (words.raw("digest.diary.partly"), diary.met_partly, SHARE_COLOURS[1]),
-            (words.raw("digest.diary.outside"), diary.met_outside, SHARE_COLOURS[2]),
+            (words.plain("digest.diary.inside"), diary.met_inside, SHARE_COLOURS[0]),
+            (words.plain("digest.diary.partly"), diary.met_partly, SHARE_COLOURS[1]),
+            (words.plain("digest.diary.outside"), diary.met_outside, SHARE_COLOURS[2]),
         )
-        charts["diary"] = svg.share_bar(parts, words.raw("digest.diary.title"))
+        charts["diary"] = svg.share_bar(parts, words.plain("digest.diary.title"))
     legend = [
-        (svg.legend_symbol(kind), words.raw(f"digest.map.kind.{kind}"))
+        (svg.legend_symbol(kind), words.plain(f"digest.map.kind.{kind}"))
         for kind in KINDS
         if digest.map is not None and any(p.kind == kind for p in digest.map.points)
     ]
@@ -242,8 +246,9 @@ def summary_message(digest: WeeklyDigest) -> Msg:
 
     Numbers and dates are already written out in the digest's language, so the bot can turn
     the tree into nested `Text` values and let its one Translator render it (escaping every
-    string parameter), while `digest_summary_text` renders the very same tree here. User text
-    is shortened, and the number of lines is fixed, so the result stays far below 4096.
+    string parameter, inserting nested catalog texts as they are), while
+    `digest_summary_text` renders the very same tree here. User text is shortened, and the
+    number of lines is fixed, so the result stays far below 4096.
     """
     words = Words(digest.language, digest.timezone)
     period = {

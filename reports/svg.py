@@ -119,8 +119,11 @@ def _path(points: Sequence[tuple[float, float]], close: bool) -> str:
     return "".join(parts)
 
 
-def symbol(kind: str, x: float, y: float, size: float = 5.0) -> str:
-    """Return the SVG shape of an observation kind at a position (shape and colour differ)."""
+def symbol(kind: str, x: float, y: float, size: float = 5.0, title: str | None = None) -> str:
+    """Return the SVG shape of an observation kind at a position (shape and colour differ).
+
+    A title (the observation's text, escaped) shows as a tooltip where the viewer has them.
+    """
     colour = KIND_COLOURS.get(kind, "#57606a")
     common = f'fill="{colour}" stroke="#fff" stroke-width="1.2"'
     if kind == "encounter":
@@ -133,8 +136,15 @@ def symbol(kind: str, x: float, y: float, size: float = 5.0) -> str:
         s = size * 1.2
         corners = [(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)]
     else:
-        return f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(size * 0.9)}" {common}/>'
-    return f'<path d="{_path(corners, True)}" {common}/>'
+        corners = []
+    if corners:
+        tag, shape = "path", f'<path d="{_path(corners, True)}" {common}'
+    else:
+        tag = "circle"
+        shape = f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(size * 0.9)}" {common}'
+    if not title:
+        return f"{shape}/>"
+    return f"{shape}><title>{escape(title)}</title></{tag}>"
 
 
 def legend_symbol(kind: str) -> Markup:
@@ -184,7 +194,7 @@ def map_svg(data: MapData, title: str) -> Markup:
             parts.append(f'<path d="{_path(points, False)}" {TRACK_STYLE}/>')
     order = {"walk_note": 0, "encounter": 1, "missing": 2, "key_person": 3}
     for point in sorted(data.points, key=lambda p: order.get(p.kind, 9)):
-        parts.append(symbol(point.kind, *projection.xy(point.lat, point.lon)))
+        parts.append(symbol(point.kind, *projection.xy(point.lat, point.lon), title=point.text))
     for group, css in ((neighbours, "nbl"), (own, "ownl")):
         for area in group:
             x, y = projection.xy(*area.label)
