@@ -30,7 +30,7 @@ from bot.render import Renderer
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import make_webhook_app, webhook_path
-from flows import digest, keyperson, walk
+from flows import diary, digest, keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from geo import Geocoder, NominatimGeocoder
@@ -43,7 +43,13 @@ log = logging.getLogger("buurtbot")
 KEEP_PROCESSED = timedelta(days=2)
 
 # Scheduled sweeps (function, seconds between runs): what is due is derived from the tables.
-SWEEPS = ((walk.sweep, 60), (keyperson.due_follow_ups, 300), (digest.due_digests, 300))
+SWEEPS = (
+    (walk.sweep, 60),
+    (keyperson.due_follow_ups, 300),
+    (diary.due_reminders, 30),
+    (diary.due_summaries, 600),
+    (digest.due_digests, 300),
+)
 
 
 class ConfigurationError(RuntimeError):

@@ -95,7 +95,7 @@ class Dispatcher:
         if inp.kind != InputKind.TEXT or not inp.text:
             return inp
         for key in KEYBOARD_KEYS:
-            if inp.text.strip() == self.renderer.translator.text(language, key):
+            if inp.text.strip() == self.renderer.translator.plain(language, key):
                 return replace(inp, keyboard_key=key)
         return inp
 

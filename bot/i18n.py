@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,7 @@ from babel.messages.pofile import read_po
 from flows.engine import Text
 
 LANGUAGES = ("nl", "fr", "en")
+TAGS = re.compile(r"<[^>]+>")
 
 
 class MissingMessage(KeyError):
@@ -47,6 +49,10 @@ class Translator:
             return message
         values = {name: self._value(language, value) for name, value in params.items()}
         return message.format(**values)
+
+    def plain(self, language: str, key: str, params: Mapping[str, Any] | None = None) -> str:
+        """Translate a key for a place Telegram shows as plain text (buttons, toasts, menus)."""
+        return html.unescape(TAGS.sub("", self.text(language, key, params)))
 
     def _value(self, language: str, value: Any) -> str:
         if isinstance(value, Text):

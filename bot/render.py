@@ -69,7 +69,7 @@ class Renderer:
             "inline_keyboard": [
                 [
                     {
-                        "text": self.translator.text(target.language, button.label, button.params),
+                        "text": self.translator.plain(target.language, button.label, button.params),
                         "callback_data": encode_button(target.version, button.value),
                     }
                     for button in row
@@ -84,10 +84,10 @@ class Renderer:
         if item.request_location or item.keyboard:
             rows: list[list[dict[str, Any]]] = []
             if item.request_location:
-                label = self.translator.text(target.language, item.request_location)
+                label = self.translator.plain(target.language, item.request_location)
                 rows.append([{"text": label, "request_location": True}])
             rows.extend(
-                [{"text": self.translator.text(target.language, key)}] for key in item.keyboard
+                [{"text": self.translator.plain(target.language, key)}] for key in item.keyboard
             )
             return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
         if item.remove_keyboard:
@@ -134,7 +134,7 @@ class Renderer:
             )
         if item.qr:
             path = qr_file_in(target.media_dir, item.qr)
-            caption = self.translator.text(target.language, "invite.qr_caption")
+            caption = self.translator.plain(target.language, "invite.qr_caption")
             calls.append(
                 OutgoingCall(
                     target.chat_id,
@@ -159,7 +159,7 @@ class Renderer:
         return [
             {
                 "command": command.name,
-                "description": self.translator.text(language, command.description),
+                "description": self.translator.plain(language, command.description),
             }
             for command in commands_for(role)
         ]
@@ -172,7 +172,7 @@ class Renderer:
             answer = next((e for e in effects if isinstance(e, CallbackAnswer)), CallbackAnswer())
             payload: dict[str, Any] = {"callback_query_id": target.callback_query_id}
             if answer.key:
-                payload["text"] = self.translator.text(target.language, answer.key, answer.params)
+                payload["text"] = self.translator.plain(target.language, answer.key, answer.params)
             calls.append(OutgoingCall(target.chat_id, "answerCallbackQuery", payload))
             edits_source = any(isinstance(e, Reply) and e.edit for e in effects)
             if target.clear_source_keyboard and target.callback_message_id and not edits_source:

@@ -10,8 +10,8 @@
 | time      | callback t:0900, t:1230, t:1900, t:off         | choose_time      | home (enrolling) |
 |           | text: a time such as 20:15                     | typed_time       | ends (changing)  |
 | home      | text: keyboard "skip", or a wijk name          | home_text        | home (matches)   |
-|           | location (only its wijk is kept)               | home_location    | menu (enrolled)  |
-|           | callback w:CODE (one of the matches), w:skip   | home_button      | menu (enrolled)  |
+|           | location (only its wijk is kept)               | home_location    | ends (enrolled)  |
+|           | callback w:CODE (one of the matches), w:skip   | home_button      | ends (enrolled)  |
 | menu      | callback day:today, day:yesterday              | menu_button      | need             |
 |           | text, voice, photo (a need for today at once)  | menu_need        | theme            |
 |           | callback pause / resume / time / stop          | menu_button      | pausing / ends / |
@@ -31,9 +31,14 @@
 | duration  | callback du:lt15, du:15to30, du:30to60, du:gt60| choose_duration  | ends (saved)     |
 
 Enrolment stores nothing before the last answer (the home wijk); it keeps the diary's own
-consent version, the reminder time and only the wijk of home, never a point. An entry is stored
-at its last answer as an observation of kind "diary_entry" (storage.diaries explains the
-details); its place is where the member went instead, when they said.
+consent version, the reminder time and only the wijk of home, never a point; the chat then
+leaves the flow. An entry is stored at its last answer as an observation of kind "diary_entry":
+text and files are the need, theme the life domain, the place is where the member went instead
+(when they sent or typed a known place). Details: need, met (yes / partly / no), where_instead
+(typed words, or the wijk name in the organisation's language), where_source (location / typed
+/ did_without), where_wijk, transport, duration, distance_m and distance_from (home: the home
+wijk's label point; buurt: the centre of the buurt's wijken), day_number, for_date (ISO),
+home_wijk.
 
 Global buttons under a reminder (valid in any state): g|diary|none|YYYYMMDD answers "nothing
 needed" for that day (a diary_entry with details {"nothing": true}, never counted as a need),
@@ -376,7 +381,7 @@ def typed_time(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
 
 
 def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *notes: Effect):
-    """Store the enrolment and show the first day."""
+    """Store the enrolment, say when it ends and how to tell a need (/diary)."""
     assert ctx.member is not None
     day = today(ctx)
     diarist = diaries.enrol(
@@ -395,9 +400,9 @@ def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *not
     welcome = Reply(
         "diary.enrolled",
         {"days": DIARY_DAYS, "end": date_text(diarist.ends_on), "reminder": reminder},
-        buttons=((Button("diary.button.today", "day:today"),),),
     )
-    return goto("menu", {}, *notes, welcome)
+    # The chat leaves the flow: nothing lingers that would capture the next message.
+    return done(*notes, welcome)
 
 
 def _home_choices(ctx: StepContext, codes: list[int]) -> tuple[tuple[Button, ...], ...]:
@@ -596,13 +601,22 @@ def reference_point(
 
 
 def _went(
-    ctx: StepContext, draft: Mapping[str, Any], label: Any, source: str, place: Place | None
+    ctx: StepContext,
+    draft: Mapping[str, Any],
+    label: str | None,
+    source: str,
+    place: Place | None,
+    stored: str | None = None,
 ) -> Outcome:
-    """Keep where the member went, with the distance when both points are known."""
+    """Keep where the member went, with the distance when both points are known.
+
+    `label` is shown to the member; `stored` (default: the label) goes into the entry.
+    """
     new: dict[str, Any] = {
         **draft,
-        "where_instead": label if isinstance(label, str) else None,
+        "where_instead": stored if stored is not None else label,
         "where_source": source,
+        "where_wijk": place.wijk_code if place is not None else None,
         "place": asdict(place) if place is not None else None,
         "distance_m": None,
         "distance_from": None,
@@ -633,7 +647,9 @@ def where_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
     if inp.location is None:
         return goto("where", draft, *ask_where(ctx, draft))
     place = place_at(ctx, inp.location, "message")
-    return _went(ctx, draft, place_label(place, language_of(ctx)), "location", place)
+    # The entry keeps the wijk's name in the organisation's language, so reports can count it.
+    stored = place_label(place, ctx.member.organisation.language) if ctx.member else None
+    return _went(ctx, draft, place_label(place, language_of(ctx)), "location", place, stored)
 
 
 def where_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -643,6 +659,7 @@ def where_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
             **draft,
             "where_instead": None,
             "where_source": "did_without",
+            "where_wijk": None,
             "place": None,
             "distance_m": None,
             "distance_from": None,
@@ -677,7 +694,7 @@ def choose_duration(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> O
     return save(ctx, {**draft, "duration": value}, CallbackAnswer(), answer)
 
 
-def _saved_where(draft: Mapping[str, Any], place: Place | None, language: str) -> Text | None:
+def _saved_where(draft: Mapping[str, Any], place: Place | None) -> Text | None:
     """Return what the saved line says instead of 'no place yet', when there is no place."""
     if place is not None:
         return None
@@ -701,6 +718,7 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
         "met": draft.get("met"),
         "where_instead": draft.get("where_instead"),
         "where_source": draft.get("where_source"),
+        "where_wijk": draft.get("where_wijk"),
         "transport": draft.get("transport"),
         "duration": draft.get("duration"),
         "distance_m": draft.get("distance_m"),
@@ -726,7 +744,7 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
     )
     language = language_of(ctx)
     line = saved_line(observation, place, language)
-    where = _saved_where(draft, place, language)
+    where = _saved_where(draft, place)
     if where is not None:
         line = replace(line, params={**line.params, "where": where})
     effects: list[Effect] = [*before, line]
@@ -824,12 +842,12 @@ def diary_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect,
 # Scheduled sweeps: (chat, member id, effects), the caller commits and queues them.
 
 
-def reminder(diarist: Diarist, day: date) -> Reply:
+def reminder(day_number: int, day: date) -> Reply:
     """Return the daily reminder with its one-tap answers."""
     stamp = day.strftime("%Y%m%d")
     return Reply(
         "diary.reminder",
-        {"day": diaries.day_number(diarist, day), "days": DIARY_DAYS},
+        {"day": day_number, "days": DIARY_DAYS},
         buttons=(
             (
                 Button("diary.button.nothing", f"g|diary|none|{stamp}"),
@@ -849,11 +867,15 @@ def due_reminders(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]
     now = local_now(ctx)
     day = now.date()
     due = diaries.due_for_reminder(ctx.session, day, now.strftime("%H:%M"), day_start(ctx, day))
-    results: list[tuple[int, int, tuple[Effect, ...]]] = []
-    for diarist, member in due:
-        diarist.last_reminded_on = day
-        results.append((member.telegram_user_id, member.id, (reminder(diarist, day),)))
-    return results
+    diaries.mark_reminded(ctx.session, (row.diarist_id for row in due), day)
+    return [
+        (
+            row.telegram_user_id,
+            row.member_id,
+            (reminder((day - row.started_on).days + 1, day),),
+        )
+        for row in due
+    ]
 
 
 def summary_reply(ctx: StepContext, diarist: Diarist, organisation: str) -> Reply:

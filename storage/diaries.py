@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import deployment
@@ -31,6 +32,8 @@ SUMMARY_DEFAULT_TIME = "12:30"
 # A summary not sent within this many days after the diary ended is not sent any more.
 SUMMARY_WITHIN_DAYS = 14
 MET_OUTSIDE = ("partly", "no")
+# Ids per IN (...) list in bulk updates.
+CHUNK = 500
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.hHuU]\s*(\d{2})?)?\s*(?:uur|h)?\s*$")
 
@@ -216,17 +219,28 @@ def _locked(session: Session, statement: Select) -> Select:
     return statement
 
 
+@dataclass(frozen=True)
+class DueReminder:
+    """One reminder to send: plain values, so ten thousand of them stay cheap."""
+
+    diarist_id: int
+    member_id: int
+    telegram_user_id: int
+    started_on: date
+
+
 def due_for_reminder(
     session: Session, today: date, local_time: str, since: datetime
-) -> list[tuple[Diarist, Member]]:
-    """Return diarists whose reminder is due now, with their member.
+) -> list[DueReminder]:
+    """Return the diarists whose reminder is due now.
 
     Due: the local time has reached the reminder time, no reminder yet today, no entry about
     today (entries are looked for from `since`, the start of today in UTC), not paused, not
-    stopped, today within the 30 days, the member active. The caller sets last_reminded_on.
+    stopped, today within the 30 days, the member active. The caller marks them with
+    mark_reminded in the same transaction as the messages it queues.
     """
     statement = (
-        select(Diarist, Member)
+        select(Diarist.id, Diarist.member_id, Member.telegram_user_id, Diarist.started_on)
         .join(Member, Member.id == Diarist.member_id)
         .where(
             Diarist.stopped_at.is_(None),
@@ -241,7 +255,18 @@ def due_for_reminder(
         )
         .order_by(Diarist.reminder_time, Diarist.id)
     )
-    return [(d, m) for d, m in session.execute(_locked(session, statement)).all()]
+    return [DueReminder(*row) for row in session.execute(_locked(session, statement)).all()]
+
+
+def mark_reminded(session: Session, diarist_ids: Iterable[int], day: date) -> None:
+    """Record that these diarists had their reminder for a day (never a second one)."""
+    ids = list(diarist_ids)
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            update(Diarist)
+            .where(Diarist.id.in_(ids[start : start + CHUNK]))
+            .values(last_reminded_on=day)
+        )
 
 
 def due_for_summary(session: Session, today: date, local_time: str) -> list[tuple[Diarist, Member]]:

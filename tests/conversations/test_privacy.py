@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from flows import consent as consent_module
 from storage.db import reading
-from storage.models import Member, Observation
+from storage.models import Member, Observation, OutboxMessage
 from tests.conversations.helpers import TRANSLATOR, join, says, tap
 
 pytestmark = pytest.mark.pipeline
@@ -83,6 +83,14 @@ def test_forget_leaves_no_trace_of_the_member_in_any_table(sandbox, world, setti
     [goodbye] = user.wait_for_messages(1)
     assert says(goodbye, "forget.done", "en")
     assert world.member(2001) is None
+
+    def goodbye_delivered() -> bool:
+        with reading(world.factory) as session:
+            return not session.scalars(
+                select(OutboxMessage.id).where(OutboxMessage.status == "pending")
+            ).all()
+
+    wait_for(goodbye_delivered)
     # Staff observations stay with the organisation, with their free text, unlinked.
     with reading(world.factory) as session:
         kept = session.scalars(select(Observation)).all()

@@ -338,10 +338,9 @@ def test_a_late_summary_goes_within_two_weeks_only(session_factory) -> None:
 
 
 def test_the_reminder_counts_days_from_the_start(session_factory, setup) -> None:
-    with session_factory() as session:
-        diarist = diaries.get_diarist(session, setup)
-        assert reminder(diarist, date(2026, 11, 20)).params["day"] == 1
-        assert reminder(diarist, date(2026, 12, 19)).params["day"] == 30
+    day = date(2026, 12, 19)
+    [(_, _, (message,))] = sweep(session_factory, local(day, 9))
+    assert message.params == {"day": 30, "days": 30} == reminder(30, day).params
 
 
 @pytest.mark.parametrize(
@@ -364,3 +363,19 @@ def test_the_reminder_counts_days_from_the_start(session_factory, setup) -> None
 )
 def test_typed_times(typed: str, expected: str | None) -> None:
     assert diaries.read_time(typed) == expected
+
+
+def test_distances_run_from_the_home_wijk_else_the_buurt_centre(session_factory, setup) -> None:
+    from flows.diary import reference_point
+    from geo import get_gazetteer
+
+    gazetteer = get_gazetteer()
+    with session_factory.begin() as session:
+        member = session.get(Member, setup)
+        ctx = context(session, local(date(2026, 11, 24), 10), member)
+        diarist = diaries.get_diarist(session, setup)
+        labels = [gazetteer.wijk(code).label for code in (1, 2)]
+        centre = (sum(p[0] for p in labels) / 2, sum(p[1] for p in labels) / 2)
+        assert reference_point(ctx, diarist) == (centre, "buurt")
+        diarist.home_wijk = 37
+        assert reference_point(ctx, diarist) == (gazetteer.wijk(37).label, "home")

@@ -86,3 +86,10 @@ def test_long_texts_are_split_at_line_breaks_under_the_limit() -> None:
     assert all(len(piece) <= 4096 for piece in pieces)
     assert "\n".join(pieces) == text
     assert split_text("y" * 5000, 4096) == ["y" * 4096, "y" * 904]
+
+
+def test_plain_text_places_show_no_html_entities(tmp_path) -> None:
+    renderer = Renderer(load_translator())
+    reply = Reply("observe.choose_theme", buttons=((Button("theme.shops", "t:shops"),),))
+    [call] = renderer.render([reply], RenderTarget(5, "en", 1, tmp_path))
+    assert call.payload["reply_markup"]["inline_keyboard"][0][0]["text"] == "Shops & services"
