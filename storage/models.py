@@ -325,7 +325,10 @@ class MediaFile(Base):
 
     observation: Mapped[Observation] = relationship(back_populates="media")
 
-    __table_args__ = (Index("ix_media_status", "status", "id"),)
+    __table_args__ = (
+        Index("ix_media_status", "status", "id"),
+        Index("ix_media_observation", "observation_id"),
+    )
 
 
 class GeocodeEntry(Base):
