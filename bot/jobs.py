@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from telegram.ext import ContextTypes
 
 from bot.render import RenderTarget
@@ -14,14 +16,27 @@ from flows import geocoding
 from flows.engine import Effect, StepContext
 from storage import pipeline
 from storage.db import reading
-from storage.models import Member
+from storage.models import ChatState, Member
 
 if TYPE_CHECKING:
     from bot.app import Buurtbot
 
 log = logging.getLogger("buurtbot.jobs")
 
+CHUNK = 500
+
 Sweep = Callable[[StepContext], list[tuple[int, int, tuple[Effect, ...]]]]
+
+
+def _by_id(session: Session, model: Any, column: Any, ids: set[int]) -> dict[int, Any]:
+    """Load rows whose column is in a set of ids, in chunks the database accepts."""
+    found: dict[int, Any] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        for row in session.scalars(select(model).where(column.in_(chunk))):
+            found[getattr(row, column.key)] = row
+    return found
 
 
 def run_sweep(app: Buurtbot, sweep: Sweep) -> int:
@@ -29,22 +44,27 @@ def run_sweep(app: Buurtbot, sweep: Sweep) -> int:
     with app.session_factory.begin() as session:
         now = app.clock()
         ctx = StepContext(session=session, now=now, config=app.flow_config, member=None)
-        queued = 0
-        for chat_id, member_id, effects in sweep(ctx):
-            member = session.get(Member, member_id)
+        results = sweep(ctx)
+        if not results:
+            return 0
+        # Members and chat states are loaded in bulk: a sweep may reach thousands of people.
+        members = _by_id(session, Member, Member.id, {member_id for _, member_id, _ in results})
+        states = _by_id(session, ChatState, ChatState.chat_id, {chat for chat, _, _ in results})
+        calls = []
+        for chat_id, member_id, effects in results:
+            member = members.get(member_id)
             if member is None or not member.active:
                 continue
-            state = pipeline.get_chat_state(session, chat_id)
+            state = states.get(chat_id)
             target = RenderTarget(
                 chat_id=chat_id,
                 language=member.language,
                 version=state.version if state else 0,
                 media_dir=app.dispatcher.media_dir,
             )
-            calls = app.renderer.render(effects, target)
-            pipeline.enqueue(session, calls, now)
-            queued += len(calls)
-        return queued
+            calls.extend(app.renderer.render(effects, target))
+        pipeline.enqueue(session, calls, now)
+        return len(calls)
 
 
 def geocode_round(app: Buurtbot) -> int:
