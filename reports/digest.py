@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import statistics
 import unicodedata
@@ -42,6 +43,7 @@ from sqlalchemy.orm import Session
 
 import geo
 from flows.themes import THEMES
+from storage import deployment
 from storage.models import Diarist, MediaFile, Observation, Organisation, TrackPoint, Walk
 
 WEEK = timedelta(days=7)
@@ -320,6 +322,15 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class RetentionNote:
+    """What the retention job removed this week: counts only, never content."""
+
+    texts: int
+    media: int
+    months: int
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
     """The picture of one organisation's buurt for one ISO week, compared with the week before.
 
@@ -351,6 +362,8 @@ class WeeklyDigest:
     context: ContextSummary | None
     questions: tuple[Msg, ...]
     photos: tuple[Photo, ...]
+    # Set when the retention job removed old free text or media during this week.
+    retention: RetentionNote | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -491,6 +504,21 @@ class _Window:
     walks: list[Walk]
 
 
+def _retention(
+    session: Session, organisation_id: int, start: datetime, end: datetime
+) -> RetentionNote | None:
+    """Return the retention job's last removal if it happened in this week."""
+    raw = deployment.get_value(session, f"retention:{organisation_id}")
+    organisation = session.get(Organisation, organisation_id)
+    if not raw or organisation is None:
+        return None
+    record = json.loads(raw)
+    moment = datetime.fromisoformat(record["at"])
+    if not start <= moment < end:
+        return None
+    return RetentionNote(int(record["texts"]), int(record["media"]), organisation.retention_months)
+
+
 def build_digest(
     session: Session,
     organisation_id: int,
@@ -565,6 +593,7 @@ def build_digest(
         context=_context(buurt, language),
         questions=(),
         photos=_photos(session, current.observations, media_dir, language, tz),
+        retention=_retention(session, organisation_id, start, end),
     )
     return _with_questions(digest, buurt, current)
 

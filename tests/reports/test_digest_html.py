@@ -245,3 +245,31 @@ def test_a_week_with_a_single_thing_renders_in_every_language(
         page = Page(render_digest_html(digest, catalog(language)))
         assert not page.all("b") and "questions" in page.ids()
         assert digest_summary_text(digest, catalog(language))
+
+
+def test_the_picture_notes_what_retention_removed_that_week(session_factory, now) -> None:
+    import json
+
+    from storage import deployment
+
+    with session_factory.begin() as s:
+        org = orgs.create_organisation(s, "Bewaren", now - timedelta(days=60), "nl", [1])
+        org.retention_months = 12
+        add(s, org.id, None, "walk_note", at(TUE), text="this week")
+        deployment.set_value(
+            s,
+            f"retention:{org.id}",
+            json.dumps({"at": at(TUE).isoformat(), "texts": 4, "media": 2}),
+        )
+        org_id = org.id
+    with session_factory() as s:
+        digest = build_digest(s, org_id, *WEEK, "nl")
+        earlier = build_digest(s, org_id, 2026, 47, "nl")
+    assert digest.retention is not None and (digest.retention.texts, digest.retention.media) == (
+        4,
+        2,
+    )
+    assert earlier.retention is None
+    page = Page(render_digest_html(digest, catalog("nl")))
+    assert "retention" in page.ids()
+    assert plain("digest.retention", "nl", texts=4, media=2, months=12) in page.plain
