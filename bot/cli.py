@@ -199,6 +199,8 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> str:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
     """Migrate, then run the bot until interrupted."""
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import ConfigurationError, build_app, run_bot
     from bot.logs import configure_logging
 
@@ -206,6 +208,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
         raise CliError("--webhook URL and --port N go together")
     if args.webhook and not args.webhook.startswith("https://"):
         raise CliError("the webhook URL must start with https:// (Telegram requires it)")
+    if not settings.telegram_token:
+        raise CliError("BUURTBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
     configure_logging(settings.log_level, [settings.telegram_token])
     upgrade(settings.database_url)
     try:
@@ -219,7 +223,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
             loop.add_signal_handler(sig, lambda: app.stop_event.set())
         await run_bot(app, webhook_url=args.webhook, port=args.port)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except InvalidToken:
+        raise CliError("Telegram rejected the bot token (check BUURTBOT_TELEGRAM_TOKEN)") from None
+    except NetworkError as error:
+        raise CliError(
+            f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
+        ) from None
     return "stopped"
 
 

@@ -54,5 +54,5 @@ def configure_logging(level: str, secrets: list[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
     # httpx logs every request URL, and Bot API URLs contain the token.
-    for name in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
+    for name in ("httpx", "httpcore", "apscheduler", "aiohttp.access", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
