@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.flood import FloodGuard
 from bot.render import Renderer, RenderTarget
 from bot.updates import parse_update
-from flows.engine import FlowConfig, Input, InputKind, StepContext, reply
+from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
 from flows.onboarding import preferred_language
 from flows.router import Position, Transition, route
 from storage import organisations as orgs
@@ -42,6 +43,7 @@ class Dispatcher:
     config: FlowConfig
     media_dir: Path
     clock: Clock = utc_now
+    flood: FloodGuard = field(default_factory=FloodGuard)
 
     def pending(self, limit: int = 200) -> list[int]:
         """Return ids of inbox rows waiting to be processed, oldest first."""
@@ -140,7 +142,14 @@ class Dispatcher:
             clear_source_keyboard=inp.kind == InputKind.CALLBACK and transition.moved,
             source_message_id=inp.message_id,
         )
-        calls = self.renderer.render(transition.effects, target)
+        effects = transition.effects
+        pace = self.flood.check(inp.chat_id) if inp.chat_type == "private" else "ok"
+        if pace != "ok":
+            # The data is kept; the replies wait until the chat calms down.
+            effects = tuple(e for e in effects if isinstance(e, CallbackAnswer))
+            if pace == "warn":
+                effects = (*effects, reply("error.slow_down"))
+        calls = self.renderer.render(effects, target)
         pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
 
     def _save_position(
