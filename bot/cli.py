@@ -62,7 +62,7 @@ def build_parser() -> Parser:
     demo = commands.add_parser(
         "demo", help="play four weeks of scripted fieldwork and write the weekly pictures"
     )
-    demo.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
 
     org = commands.add_parser("org", help="manage organisations")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=Parser)

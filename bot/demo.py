@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.flood import FloodGuard
 from bot.i18n import load_translator
 from bot.ratelimit import SendPacer
 from bot.runner import BotThread
@@ -85,7 +86,8 @@ class Actor:
                 if any(text.startswith(head) for head in heads):
                     return message
             time.sleep(0.05)
-        raise TimeoutError(f"the bot did not answer with {keys}")
+        recent = [(m.get("text") or "")[:60] for m in self.user.messages()[-3:]]
+        raise TimeoutError(f"the bot did not answer with {keys}; last messages: {recent}")
 
     def tap(self, message: dict[str, Any], value: str) -> None:
         """Tap the button of a message whose value ends with the given value."""
@@ -182,6 +184,42 @@ def key_person(actor: Actor, alias: str, role: str, network: str) -> None:
     actor.tap(actor.expect("keyperson.ask_consent"), "consent:no")
     actor.expect("keyperson.saved", "observe.saved", "observe.saved_theme")
 
+
+def enrol_diary(actor: Actor, home: tuple[float, float]) -> None:
+    """Start a 30-day diary with an evening reminder and home given as a location."""
+    user = actor.user
+    user.send_command("/diary")
+    actor.tap(actor.expect("diary.about"), "yes")
+    actor.tap(actor.expect("diary.ask_time"), "t:1900")
+    actor.expect("diary.ask_home")
+    user.send_location(*home)
+    actor.expect("diary.enrolled", "diary.enrolled_reminder", "diary.enrolled_no_reminder")
+
+
+def diary_entry(actor: Actor, need: str, theme: str, met: str, where: str, transport: str) -> None:
+    """Log one need in the diary: met in the neighbourhood or not, and where people went."""
+    user = actor.user
+    user.send_command("/diary")
+    actor.tap(actor.expect("diary.menu"), "day:today")
+    actor.expect("diary.ask_need")
+    user.send_text(need)
+    actor.tap(actor.expect("diary.ask_theme"), f"th:{theme}")
+    actor.tap(actor.expect("diary.ask_met"), f"met:{met}")
+    if met != "yes":
+        actor.expect("diary.ask_where")
+        user.send_text(where)
+        actor.tap(actor.expect("diary.ask_transport"), f"tr:{transport}")
+        actor.tap(actor.expect("diary.ask_duration"), "du:30to60")
+    actor.expect("observe.saved", "observe.saved_theme")
+
+
+DIARY_NEEDS = (
+    ("Fresh vegetables at a fair price", "food", "no", "Anderlecht", "transit"),
+    ("Een dokter die 's avonds open is", "health", "no", "Saint-Gilles", "transit"),
+    ("Bread from the bakery", "food", "yes", "", ""),
+    ("Somewhere to wash my clothes", "shops", "partly", "Schaerbeek", "foot"),
+    ("Help with a letter from the OCMW", "welfare", "no", "Molenbeek", "transit"),
+)
 
 WEEKS: list[dict[str, Any]] = [
     {
@@ -301,6 +339,9 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
     bot = BotThread(demo_settings, pacer=SendPacer(private_interval=0.05), clock=clock.now)
     try:
         bot.start()
+        # Simulated people type far faster than real ones: the flood guard would hold replies.
+        assert bot.app is not None
+        bot.app.dispatcher.flood = FloodGuard(limit=100_000)
         people = {
             "coordinator": Actor(server.user(user_id=101, language_code="nl"), "nl"),
             "staff": Actor(server.user(user_id=102, language_code="fr"), "fr"),
@@ -309,7 +350,14 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         }
         for role, actor in people.items():
             actor.join(codes[role])
-        progress("four people joined with invites")
+        diarists = [people["resident"]]
+        for user_id, language in ((105, "fr"), (106, "en")):
+            neighbour = Actor(server.user(user_id=user_id, language_code=language), language)
+            neighbour.join(codes["resident"])
+            diarists.append(neighbour)
+        for number, diarist in enumerate(diarists):
+            enrol_diary(diarist, ROUTE[number + 2])
+        progress("a team of four and two more residents joined; three residents keep a diary")
         for number, week in enumerate(WEEKS):
             monday = first_monday + timedelta(weeks=number)
             clock.set(
@@ -329,6 +377,13 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
             missing(people["resident"], *week["missing"])
             if week["key_person"]:
                 key_person(people["staff"], *week["key_person"])
+            for day in range(5):
+                clock.set(
+                    datetime.combine(monday + timedelta(days=day), datetime.min.time(), BRUSSELS)
+                    + timedelta(hours=19, minutes=10)
+                )
+                diarist = diarists[(day + number) % len(diarists)]
+                diary_entry(diarist, *DIARY_NEEDS[(day + number) % len(DIARY_NEEDS)])
             progress(f"week {monday.isocalendar().year}-W{monday.isocalendar().week:02d} played")
         time.sleep(1.0)
     finally:
