@@ -72,9 +72,16 @@ from flows.engine import (
     goto,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big
-from flows.places import author_of, buurt_wijken, place_at, place_from_text, place_label
+from flows.places import (
+    author_of,
+    buurt_centre,
+    place_at,
+    place_from_text,
+    place_label,
+    went_elsewhere,
+)
 from flows.themes import THEMES, theme_buttons
-from geo import distance_m, get_gazetteer, search_wijken
+from geo import get_gazetteer, search_wijken
 from storage import diaries
 from storage import observations as obs
 from storage.models import Diarist
@@ -577,11 +584,6 @@ def choose_met(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
     return goto("where", new, CallbackAnswer(), answer, *ask_where(ctx, new))
 
 
-def _format_km(metres: float, language: str) -> str:
-    km = f"{metres / 1000:.1f}"
-    return km if language == "en" else km.replace(".", ",")
-
-
 def reference_point(
     ctx: StepContext, diarist: Diarist | None
 ) -> tuple[tuple[float, float], str] | None:
@@ -590,14 +592,8 @@ def reference_point(
     home = gazetteer.wijk(diarist.home_wijk) if diarist and diarist.home_wijk else None
     if home is not None:
         return home.label, "home"
-    labels = [w.label for w in map(gazetteer.wijk, sorted(buurt_wijken(ctx))) if w is not None]
-    if not labels:
-        return None
-    centre = (
-        sum(lat for lat, _ in labels) / len(labels),
-        sum(lon for _, lon in labels) / len(labels),
-    )
-    return centre, "buurt"
+    centre = buurt_centre(ctx)
+    return (centre, "buurt") if centre is not None else None
 
 
 def _went(
@@ -623,22 +619,14 @@ def _went(
     }
     shown = Text("diary.outside_brussels") if label is None else label
     reference = reference_point(ctx, _diarist(ctx)) if place is not None else None
-    if place is not None and reference is not None:
-        point, origin = reference
-        metres = distance_m(point, (place.lat, place.lon))
-        new["distance_m"] = round(metres)
-        new["distance_from"] = origin
-        noted = Reply(
-            "diary.where_km",
-            {
-                "place": shown,
-                "km": _format_km(metres, language_of(ctx)),
-                "reference": Text(f"diary.from_{origin}"),
-            },
-            remove_keyboard=True,
-        )
-    else:
-        noted = Reply("diary.where_noted", {"place": shown}, remove_keyboard=True)
+    fields, noted = went_elsewhere(
+        place,
+        shown,
+        reference,
+        language_of(ctx),
+        ("diary.where_km", "diary.where_noted", "diary.from_"),
+    )
+    new.update(fields)
     return goto("transport", new, noted, *ask_transport(ctx, new))
 
 

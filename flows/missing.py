@@ -51,9 +51,15 @@ from flows.engine import (
     goto,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
-from flows.places import author_of, buurt_wijken, place_at, place_from_text, place_label
+from flows.places import (
+    author_of,
+    buurt_centre,
+    place_at,
+    place_from_text,
+    place_label,
+    went_elsewhere,
+)
 from flows.themes import THEMES, theme_buttons
-from geo import distance_m, get_gazetteer
 from storage import observations as obs
 from storage.observations import NewMedia, Place
 
@@ -149,23 +155,6 @@ def _media_dicts(inp: Input, role: str) -> list[dict[str, Any]]:
 def _place(draft: Mapping[str, Any]) -> Place | None:
     value = draft.get("place")
     return Place(**value) if value else None
-
-
-def _format_km(metres: float, language: str) -> str:
-    km = f"{metres / 1000:.1f}"
-    return km if language == "en" else km.replace(".", ",")
-
-
-def buurt_centre(ctx: StepContext) -> tuple[float, float] | None:
-    """Return the mean of the label points of the organisation's buurt wijken, if any."""
-    gazetteer = get_gazetteer()
-    labels = [w.label for w in map(gazetteer.wijk, sorted(buurt_wijken(ctx))) if w is not None]
-    if not labels:
-        return None
-    return (
-        sum(lat for lat, _ in labels) / len(labels),
-        sum(lon for _, lon in labels) / len(labels),
-    )
 
 
 def _reference(
@@ -291,23 +280,14 @@ def _with_alternative(
         "distance_from": None,
     }
     shown = Text("missing.outside_brussels") if label is None else label
-    reference = _reference(ctx, draft)
-    if place is not None and reference is not None:
-        point, origin = reference
-        metres = distance_m(point, (place.lat, place.lon))
-        new_draft["distance_m"] = round(metres)
-        new_draft["distance_from"] = origin
-        noted = Reply(
-            "missing.alternative_km",
-            {
-                "place": shown,
-                "km": _format_km(metres, language_of(ctx)),
-                "reference": Text(f"missing.from_{origin}"),
-            },
-            remove_keyboard=True,
-        )
-    else:
-        noted = Reply("missing.alternative_noted", {"place": shown}, remove_keyboard=True)
+    fields, noted = went_elsewhere(
+        place,
+        shown,
+        _reference(ctx, draft),
+        language_of(ctx),
+        ("missing.alternative_km", "missing.alternative_noted", "missing.from_"),
+    )
+    new_draft.update(fields)
     return goto("transport", new_draft, noted, *ask_transport(ctx, new_draft))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from flows.engine import Point, StepContext
-from geo import get_gazetteer, match_place
+from flows.engine import Point, Reply, StepContext, Text
+from geo import distance_m, get_gazetteer, match_place
 from storage.models import OrganisationWijk
 from storage.observations import Place
 from storage.privacy import pseudonym
@@ -64,3 +64,51 @@ def author_of(ctx: StepContext) -> str:
     """Return the pseudonym observations by this member carry."""
     assert ctx.member is not None
     return pseudonym(ctx.config.secret_key, ctx.member.id)
+
+
+def buurt_centre(ctx: StepContext) -> tuple[float, float] | None:
+    """Return the mean of the label points of the organisation's buurt wijken, if any."""
+    gazetteer = get_gazetteer()
+    labels = [w.label for w in map(gazetteer.wijk, sorted(buurt_wijken(ctx))) if w is not None]
+    if not labels:
+        return None
+    return (
+        sum(lat for lat, _ in labels) / len(labels),
+        sum(lon for _, lon in labels) / len(labels),
+    )
+
+
+def format_km(metres: float, language: str) -> str:
+    """Return a distance in kilometres with one decimal, written the reader's way."""
+    km = f"{metres / 1000:.1f}"
+    return km if language == "en" else km.replace(".", ",")
+
+
+def went_elsewhere(
+    place: Place | None,
+    shown: object,
+    reference: tuple[tuple[float, float], str] | None,
+    language: str,
+    keys: tuple[str, str, str],
+) -> tuple[dict[str, object], Reply]:
+    """Measure how far people went instead (when both points are known) and say it.
+
+    `keys` are the flow's (with distance, without distance, "from_" prefix) message keys.
+    Returns the distance fields for the draft and the reply that notes the place.
+    """
+    with_km, without_km, from_prefix = keys
+    if place is None or reference is None:
+        fields: dict[str, object] = {"distance_m": None, "distance_from": None}
+        return fields, Reply(without_km, {"place": shown}, remove_keyboard=True)
+    point, origin = reference
+    metres = distance_m(point, (place.lat, place.lon))
+    noted = Reply(
+        with_km,
+        {
+            "place": shown,
+            "km": format_km(metres, language),
+            "reference": Text(f"{from_prefix}{origin}"),
+        },
+        remove_keyboard=True,
+    )
+    return {"distance_m": round(metres), "distance_from": origin}, noted
