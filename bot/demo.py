@@ -89,6 +89,18 @@ class Actor:
         recent = [(m.get("text") or "")[:60] for m in self.user.messages()[-3:]]
         raise TimeoutError(f"the bot did not answer with {keys}; last messages: {recent}")
 
+    def expect_button(self, value: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait for the next bot message that offers a button with this value."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.user.new_messages():
+                rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+                values = [b.get("callback_data", "").split("|", 1)[-1] for r in rows for b in r]
+                if value in values:
+                    return message
+            time.sleep(0.05)
+        raise TimeoutError(f"the bot offered no button {value}")
+
     def tap(self, message: dict[str, Any], value: str) -> None:
         """Tap the button of a message whose value ends with the given value."""
         rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
@@ -200,7 +212,8 @@ def diary_entry(actor: Actor, need: str, theme: str, met: str, where: str, trans
     """Log one need in the diary: met in the neighbourhood or not, and where people went."""
     user = actor.user
     user.send_command("/diary")
-    actor.tap(actor.expect("diary.menu"), "day:today")
+    # A reminder may arrive first: wait for the overview that offers "today".
+    actor.tap(actor.expect_button("day:today"), "day:today")
     actor.expect("diary.ask_need")
     user.send_text(need)
     actor.tap(actor.expect("diary.ask_theme"), f"th:{theme}")
