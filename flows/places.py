@@ -107,7 +107,7 @@ def went_elsewhere(
         {
             "place": shown,
             "km": format_km(metres, language),
-            "reference": Text(f"{from_prefix}{origin}"),
+            "reference": Text(from_prefix + origin),
         },
         remove_keyboard=True,
     )
