@@ -109,11 +109,6 @@ def local_now(ctx: StepContext) -> datetime:
     return now.astimezone(ZoneInfo(ctx.config.timezone))
 
 
-def today(ctx: StepContext) -> date:
-    """Return today's local date."""
-    return local_now(ctx).date()
-
-
 def day_start(ctx: StepContext, day: date) -> datetime:
     """Return the moment a local day begins, in UTC."""
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(ctx.config.timezone)).astimezone(UTC)
@@ -192,7 +187,7 @@ def ask_home(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
 
 def menu_reply(ctx: StepContext, diarist: Diarist) -> Reply:
     """Return the diary's overview: the day, the needs so far, and what can be done."""
-    day = today(ctx)
+    day = ctx.today()
     needs = diaries.entries(ctx.session, diarist.member_id, diarist.started_on, day, True)
     if diarist.reminder_time is None:
         status = Text("diary.status.no_reminder")
@@ -228,7 +223,7 @@ def menu_reply(ctx: StepContext, diarist: Diarist) -> Reply:
 def menu_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     """Show the overview again (or say the diary is over)."""
     diarist = _diarist(ctx)
-    if diarist is None or not diaries.is_open(diarist, today(ctx)):
+    if diarist is None or not diaries.is_open(diarist, ctx.today()):
         return (ended_reply(ctx, diarist),)
     return (menu_reply(ctx, diarist),)
 
@@ -238,7 +233,7 @@ def ended_reply(ctx: StepContext, diarist: Diarist | None) -> Reply:
     again = ((Button("diary.button.again", "again"),),)
     if diarist is not None and diarist.stopped_at is not None:
         return Reply("diary.ended_stopped", buttons=again)
-    last = diarist.ends_on if diarist is not None else today(ctx)
+    last = diarist.ends_on if diarist is not None else ctx.today()
     return Reply("diary.ended", {"date": date_text(last)}, buttons=again)
 
 
@@ -323,7 +318,7 @@ def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     diarist = _diarist(ctx)
     if diarist is None:
         return goto("about", {}, *ask_about(ctx, {}))
-    if not diaries.is_open(diarist, today(ctx)):
+    if not diaries.is_open(diarist, ctx.today()):
         return goto("ended", {}, ended_reply(ctx, diarist))
     return goto("menu", {}, menu_reply(ctx, diarist))
 
@@ -390,7 +385,7 @@ def typed_time(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
 def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *notes: Effect):
     """Store the enrolment, say when it ends and how to tell a need (/diary)."""
     assert ctx.member is not None
-    day = today(ctx)
+    day = ctx.today()
     diarist = diaries.enrol(
         ctx.session,
         ctx.member,
@@ -471,7 +466,7 @@ def home_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
 
 def _running(ctx: StepContext) -> Diarist | None:
     diarist = _diarist(ctx)
-    return diarist if diarist is not None and diaries.is_open(diarist, today(ctx)) else None
+    return diarist if diarist is not None and diaries.is_open(diarist, ctx.today()) else None
 
 
 def menu_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -480,7 +475,7 @@ def menu_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
     diarist = _running(ctx)
     if diarist is None:
         return goto("ended", {}, CallbackAnswer(), ended_reply(ctx, _diarist(ctx)))
-    day = today(ctx)
+    day = ctx.today()
     if value in ("day:today", "day:yesterday"):
         yesterday = value == "day:yesterday"
         for_date = day - timedelta(days=1) if yesterday else day
@@ -506,7 +501,7 @@ def menu_need(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome
     diarist = _running(ctx)
     if diarist is None:
         return goto("ended", {}, ended_reply(ctx, _diarist(ctx)))
-    return need(ctx, inp, {"for_date": today(ctx).isoformat(), "yesterday": False})
+    return need(ctx, inp, {"for_date": ctx.today().isoformat(), "yesterday": False})
 
 
 def pause_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -520,7 +515,7 @@ def pause_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outc
     days = value.removeprefix("p:")
     if not days.isdigit() or int(days) not in PAUSES:
         return stale("pausing", draft, *ask_pause(ctx, draft))
-    again_on = diaries.pause(diarist, today(ctx), int(days))
+    again_on = diaries.pause(diarist, ctx.today(), int(days))
     return done(CallbackAnswer(), Reply("diary.paused", {"date": date_text(again_on)}, edit=True))
 
 
@@ -796,7 +791,7 @@ def diary_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect,
     action = args[0] if args else ""
     day = _button_day(args[1]) if len(args) > 1 else None
     diarist = _diarist(ctx)
-    now_day = today(ctx)
+    now_day = ctx.today()
     if diarist is None or day is None or not diaries.is_open(diarist, now_day):
         return (CallbackAnswer("diary.not_running_toast"),)
     if action == "pause":

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -179,6 +180,11 @@ class StepContext:
     now: datetime
     config: FlowConfig
     member: Member | None
+
+    def today(self) -> date:
+        """Return today's date in the deployment's time zone (Brussels)."""
+        now = self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
+        return now.astimezone(ZoneInfo(self.config.timezone)).date()
 
 
 Step = Callable[[StepContext, Input, Mapping[str, Any]], Outcome]

@@ -26,9 +26,8 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -56,12 +55,6 @@ from storage.models import Member, Observation
 WHEN = ("week", "2weeks", "month", "none")
 TYPED_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?\s*$")
 DATE_FORMAT = "%d/%m/%Y"
-
-
-def today(ctx: StepContext) -> date:
-    """Return today's date in the deployment's time zone (Brussels)."""
-    now = ctx.now if ctx.now.tzinfo else ctx.now.replace(tzinfo=UTC)
-    return now.astimezone(ZoneInfo(ctx.config.timezone)).date()
 
 
 def a_month_after(day: date) -> date:
@@ -219,7 +212,7 @@ def when_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
     code = (inp.callback_data or "").removeprefix("when:")
     if code not in WHEN:
         return stale("when", draft)
-    on = follow_up_date(code, today(ctx))
+    on = follow_up_date(code, ctx.today())
     new = {**draft, "follow_up_on": on.isoformat() if on else None}
     return goto(
         "consent", new, CallbackAnswer(), when_answer(on, edit=True), *ask_consent(ctx, new)
@@ -228,7 +221,7 @@ def when_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
 
 def when_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep a typed follow-up date, or explain what is wrong with it."""
-    on, problem = read_date(text_of(inp) or "", today(ctx))
+    on, problem = read_date(text_of(inp) or "", ctx.today())
     if on is None:
         return goto("when", draft, Reply(problem or "keyperson.bad_date", buttons=when_buttons()))
     new = {**draft, "follow_up_on": on.isoformat()}
@@ -328,7 +321,7 @@ def due_follow_ups(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]
         .where(
             Observation.kind == "key_person",
             Observation.follow_up_on.is_not(None),
-            Observation.follow_up_on <= today(ctx),
+            Observation.follow_up_on <= ctx.today(),
             Observation.follow_up_sent_at.is_(None),
             Member.active.is_(True),
         )

@@ -13,10 +13,8 @@ Members appear by pseudonym and role only: Buurtbot keeps no names. Diaries show
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flows.engine import (
     Button,
@@ -42,10 +40,6 @@ from storage.privacy import pseudonym
 MAX_LISTED = 30
 
 
-def _today(ctx: StepContext) -> date:
-    return ctx.now.astimezone(ZoneInfo(ctx.config.timezone)).date()
-
-
 def team_lines(ctx: StepContext) -> tuple[Text, ...]:
     """Return one line per member: pseudonym, role, since when, active or not."""
     assert ctx.member is not None
@@ -69,7 +63,7 @@ def diary_lines(ctx: StepContext) -> tuple[Text, ...]:
     """Return one line per diarist: day, last answer, paused or stopped."""
     assert ctx.member is not None
     rows = diaries.adherence(
-        ctx.session, ctx.member.organisation_id, _today(ctx), ctx.config.secret_key
+        ctx.session, ctx.member.organisation_id, ctx.today(), ctx.config.secret_key
     )
     lines = []
     for row in rows[:MAX_LISTED]:
