@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,11 +17,12 @@ from aiohttp import web
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, Defaults
+from telegram.ext import Application, ContextTypes, Defaults, Job
 
 from bot.dispatcher import Clock, Dispatcher, utc_now
 from bot.i18n import LANGUAGES, load_translator
 from bot.jobs import geocode_job, sweep_job
+from bot.leadership import ROLES, Role, lead
 from bot.logs import protect_logs
 from bot.media import MediaDownloader
 from bot.outbox import OutboxSender
@@ -37,10 +39,14 @@ from geo import Geocoder, NominatimGeocoder
 from storage import deployment, organisations, pipeline, retention
 from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
+from storage.locks import leader_lock
+from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, Listener
 
 log = logging.getLogger("buurtbot")
 
 KEEP_PROCESSED = timedelta(days=2)
+# How long an idle dispatcher waits before looking at the inbox again without a wake-up.
+IDLE_CHECK = 0.5
 
 # Scheduled sweeps (function, seconds between runs): what is due is derived from the tables.
 SWEEPS = (
@@ -225,17 +231,182 @@ async def _dispatch_loop(app: Buurtbot) -> None:
         loop.call_soon_threadsafe(app.outbox_event.set)
         loop.call_soon_threadsafe(app.media_event.set)
 
+    failures = 0
     while not app.stop_event.is_set():
         try:
             handled = await asyncio.to_thread(app.dispatcher.process_pending, 200, wake_sender)
+            failures = 0
         except Exception as error:  # noqa: BLE001 - the database may be briefly away
+            failures += 1
             log.error("dispatch sweep failed: %s", type(error).__name__)
-            handled = 0
+            await _pause(app.stop_event, min(5.0, 0.25 * 2**failures))
+            continue
         if handled:
             continue
         app.inbox_event.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(app.inbox_event.wait(), timeout=0.5)
+            await asyncio.wait_for(app.inbox_event.wait(), timeout=IDLE_CHECK)
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+class IntakeRole:
+    """Receive updates: long polling, or a webhook server Telegram calls."""
+
+    def __init__(self, app: Buurtbot, webhook_url: str | None, port: int | None) -> None:
+        self.app = app
+        self.webhook_url = webhook_url
+        self.port = port
+        self.runner: web.AppRunner | None = None
+        self.polling: asyncio.Task[None] | None = None
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start receiving updates and set the command menus."""
+        app = self.app
+        self.stop_event = asyncio.Event()
+        if self.webhook_url:
+            secret = app.settings.webhook_secret or deployment_secret(
+                app.session_factory, "", "webhook_secret"
+            )
+            webapp = make_webhook_app(
+                app.session_factory, webhook_path(self.webhook_url), secret, app.inbox_event.set
+            )
+            self.runner = web.AppRunner(webapp)
+            await self.runner.setup()
+            try:
+                await web.TCPSite(self.runner, "0.0.0.0", self.port or 8080).start()
+            except OSError:
+                await self.runner.cleanup()
+                self.runner = None
+                raise
+            await app.sender.call(
+                "setWebhook",
+                {
+                    "url": self.webhook_url,
+                    "secret_token": secret,
+                    "allowed_updates": ALLOWED_UPDATES,
+                },
+            )
+        else:
+            with contextlib.suppress(TelegramError):
+                await app.sender.call("deleteWebhook", {"drop_pending_updates": False})
+            self.polling = asyncio.create_task(
+                poll_updates(
+                    app.bot,
+                    app.session_factory,
+                    self.stop_event,
+                    app.inbox_event.set,
+                    app.settings.poll_timeout,
+                ),
+                name="polling",
+            )
+        await _set_default_commands(app)
+
+    async def stop(self) -> None:
+        """Stop receiving updates; what was stored stays stored."""
+        self.stop_event.set()
+        if self.polling is not None:
+            self.polling.cancel()
+            await asyncio.gather(self.polling, return_exceptions=True)
+            self.polling = None
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
+
+
+class SchedulerRole:
+    """Run the scheduled sweeps and housekeeping on PTB's JobQueue."""
+
+    def __init__(self, app: Buurtbot) -> None:
+        self.app = app
+        self.jobs: list[Job] = []
+
+    async def start(self) -> None:
+        """Schedule every job."""
+        app = self.app
+        queue = app.application.job_queue
+        assert queue is not None
+        self.jobs = [
+            queue.run_repeating(
+                _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
+            )
+        ]
+        if app.geocoder is not None:
+            self.jobs.append(
+                queue.run_repeating(geocode_job, interval=30, first=10, data=app, name="geocode")
+            )
+        for sweep, interval in SWEEPS:
+            self.jobs.append(
+                queue.run_repeating(
+                    sweep_job(sweep), interval=interval, first=1, data=app, name=sweep.__name__
+                )
+            )
+
+    async def stop(self) -> None:
+        """Unschedule every job; one already running finishes its transaction."""
+        for job in self.jobs:
+            job.schedule_removal()
+        self.jobs = []
+
+
+class DeliveryRole:
+    """Send the outbox and download media: the only process that talks to Telegram at pace."""
+
+    def __init__(self, app: Buurtbot) -> None:
+        self.app = app
+        self.tasks: list[asyncio.Task[None]] = []
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start the sender and the downloader."""
+        app = self.app
+        self.stop_event = asyncio.Event()
+        self.tasks = [
+            asyncio.create_task(app.sender.run(self.stop_event, app.outbox_event), name="outbox"),
+            asyncio.create_task(app.downloader.run(self.stop_event, app.media_event), name="media"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop after the calls in flight are answered."""
+        self.stop_event.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []
+
+
+def _roles(app: Buurtbot, webhook_url: str | None, port: int | None) -> list[Role]:
+    parts = {
+        "intake": IntakeRole(app, webhook_url, port),
+        "scheduler": SchedulerRole(app),
+        "delivery": DeliveryRole(app),
+    }
+    return [Role(name, parts[name].start, parts[name].stop) for name in ROLES]
+
+
+def _start_listener(app: Buurtbot) -> Listener | None:
+    if not Listener.wanted(app.settings.database_url):
+        return None
+    loop = asyncio.get_running_loop()
+
+    def waker(*events: asyncio.Event) -> Callable[[], None]:
+        def wake() -> None:
+            for event in events:
+                loop.call_soon_threadsafe(event.set)
+
+        return wake
+
+    listener = Listener(
+        app.settings.database_url,
+        {
+            INBOX_CHANNEL: waker(app.inbox_event),
+            OUTBOX_CHANNEL: waker(app.outbox_event, app.media_event),
+        },
+    )
+    listener.start()
+    return listener
 
 
 async def run_bot(
@@ -244,74 +415,43 @@ async def run_bot(
     port: int | None = None,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Run polling (or the webhook), dispatcher, outbox and scheduler until stop_event is set."""
+    """Dispatch updates and play the elected roles until stop_event is set."""
     app.stop_event = asyncio.Event()
     app.inbox_event = asyncio.Event()
     app.outbox_event = asyncio.Event()
     app.media_event = asyncio.Event()
     await app.application.initialize()
     await _learn_username(app)
-    await _set_default_commands(app)
     await app.application.start()
-    assert app.application.job_queue is not None
-    app.application.job_queue.run_repeating(
-        _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
-    )
-    if app.geocoder is not None:
-        app.application.job_queue.run_repeating(
-            geocode_job, interval=30, first=10, data=app, name="geocode"
-        )
-    for sweep, interval in SWEEPS:
-        app.application.job_queue.run_repeating(
-            sweep_job(sweep), interval=interval, first=1, data=app, name=sweep.__name__
-        )
-    tasks = [
-        asyncio.create_task(_dispatch_loop(app), name="dispatch"),
-        asyncio.create_task(app.sender.run(app.stop_event, app.outbox_event), name="outbox"),
-        asyncio.create_task(app.downloader.run(app.stop_event, app.media_event), name="media"),
-    ]
-    runner: web.AppRunner | None = None
-    if webhook_url:
-        secret = app.settings.webhook_secret or deployment_secret(
-            app.session_factory, "", "webhook_secret"
-        )
-        webapp = make_webhook_app(
-            app.session_factory, webhook_path(webhook_url), secret, app.inbox_event.set
-        )
-        runner = web.AppRunner(webapp)
-        await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", port or 8080).start()
-        await app.sender.call(
-            "setWebhook",
-            {"url": webhook_url, "secret_token": secret, "allowed_updates": ALLOWED_UPDATES},
-        )
-    else:
-        with contextlib.suppress(TelegramError):
-            await app.sender.call("deleteWebhook", {"drop_pending_updates": False})
+    listener = _start_listener(app)
+    tasks = [asyncio.create_task(_dispatch_loop(app), name="dispatch")]
+    first_round: dict[str, asyncio.Event] = {name: asyncio.Event() for name in ROLES}
+
+    def tried(name: str, _leads: bool) -> None:
+        first_round[name].set()
+
+    for role in _roles(app, webhook_url, port):
+        lock = leader_lock(app.settings.database_url, role.name)
         tasks.append(
             asyncio.create_task(
-                poll_updates(
-                    app.bot,
-                    app.session_factory,
-                    app.stop_event,
-                    app.inbox_event.set,
-                    app.settings.poll_timeout,
-                ),
-                name="polling",
+                lead(lock, role, app.stop_event, on_first_try=tried),
+                name=f"lead-{role.name}",
             )
         )
+    # Ready once every role has been tried: led here, or known to be led elsewhere.
+    await asyncio.wait(
+        [asyncio.create_task(event.wait()) for event in first_round.values()], timeout=10
+    )
     log.info("Buurtbot is running (%s)", "webhook" if webhook_url else "long polling")
     if ready is not None:
         ready.set()
     try:
         await app.stop_event.wait()
     finally:
-        for task in tasks:
-            if task.get_name() == "polling":
-                task.cancel()
+        app.stop_event.set()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if runner is not None:
-            await runner.cleanup()
+        if listener is not None:
+            await asyncio.to_thread(listener.stop)
         await app.application.stop()
         await app.application.shutdown()
         app.engine.dispose()

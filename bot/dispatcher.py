@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.flood import FloodGuard
@@ -19,7 +21,7 @@ from flows.router import Position, Transition, route
 from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
-from storage.models import Member
+from storage.models import InboxUpdate, Member
 
 log = logging.getLogger("buurtbot.dispatch")
 
@@ -63,25 +65,40 @@ class Dispatcher:
         return handled
 
     def process(self, inbox_id: int) -> bool:
-        """Process one inbox row in one transaction; a failure is recorded, never raised."""
+        """Process the next update of this row's chat in one transaction; never raise.
+
+        Another worker may hold the chat: then nothing is done here and False is returned.
+        """
+        claimed: int | None = None
         try:
             with self.session_factory.begin() as session:
                 row = pipeline.claim_inbox(session, inbox_id)
                 if row is None:
                     return False
+                claimed = row.id
                 self._handle(session, row.id, row.payload or {})
                 pipeline.mark_done(row, self.clock())
             return True
+        except (OperationalError, InterfaceError):
+            # The database is away (restarting, network): the update stays new for a retry.
+            raise
         except Exception as error:  # noqa: BLE001 - one bad update must not stop the bot
+            if claimed is None:
+                raise
             # Log the kind of error only: the update itself may hold personal content.
-            log.error("update %s failed: %s", inbox_id, type(error).__name__)
-            self._record_failure(inbox_id, type(error).__name__)
+            log.error("update %s failed: %s", claimed, type(error).__name__)
+            self._record_failure(claimed, type(error).__name__)
             return True
 
     def _record_failure(self, inbox_id: int, error: str) -> None:
         with self.session_factory.begin() as session:
-            row = session.get(pipeline.InboxUpdate, inbox_id)
-            if row is None or row.status != "new":
+            # Wait for a worker that may have taken the row meanwhile; skip it if it is done.
+            row = session.scalar(
+                select(InboxUpdate)
+                .where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
+                .with_for_update()
+            )
+            if row is None:
                 return
             chat_id = row.chat_id
             pipeline.mark_failed(session, inbox_id, error, self.clock())

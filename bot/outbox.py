@@ -39,6 +39,8 @@ FILE_FIELDS = ("photo", "document", "voice", "video")
 MAX_BACKOFF = 300.0
 # A 429 with a retry_after this long is a flood warning for the whole bot, not one chat.
 GLOBAL_PAUSE_AFTER = 5.0
+# A call is leased to its sender for the read timeout plus this; after that it is due again.
+LEASE_MARGIN = 10.0
 
 
 def utc_now() -> datetime:
@@ -161,12 +163,19 @@ class OutboxSender:
             row = session.get(OutboxMessage, outbox_id)
             return row.attempts if row else 0
 
+    def _claim(self, outbox_id: int) -> bool:
+        lease = timedelta(seconds=self.read_timeout + LEASE_MARGIN)
+        with self.session_factory.begin() as session:
+            return pipeline.claim_send(session, outbox_id, self.clock(), lease)
+
     async def _run_one(self, slot: float, row: tuple[int, int, str, dict[str, Any]]) -> None:
         outbox_id, chat_id, method, payload = row
         try:
             delay = slot - self.pacer.clock()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if not await asyncio.to_thread(self._claim, outbox_id):
+                return
             await self._deliver(outbox_id, chat_id, method, payload)
         except Exception as error:  # noqa: BLE001 - a sender task must never die silently
             log.error("outbox call %s failed: %s", outbox_id, type(error).__name__)

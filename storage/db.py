@@ -63,7 +63,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    kwargs.setdefault("connect_args", postgres_connect_args(f"buurtbot:{os.getpid()}"))
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def postgres_connect_args(name: str) -> dict[str, object]:
+    """Return connection options that name the process and notice a vanished peer quickly."""
+    return {
+        "application_name": name,
+        "connect_timeout": 5,
+        "keepalives": 1,
+        "keepalives_idle": 5,
+        "keepalives_interval": 2,
+        "keepalives_count": 2,
+    }
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -100,9 +113,12 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to the given revision."""
     from alembic import command
 
+    from storage.locks import migration_lock
+
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-    command.upgrade(alembic_config(url), revision)
+    with migration_lock(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import ChatState, InboxUpdate, OutboxMessage
+from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, notify
 
 MESSAGE_KINDS = (
     "message",
@@ -70,7 +71,10 @@ def store_updates(session: Session, updates: Iterable[dict[str, Any]], now: date
     ]
     if not rows:
         return 0
-    return _insert_ignoring_duplicates(session, rows)
+    stored = _insert_ignoring_duplicates(session, rows)
+    if stored:
+        notify(session, INBOX_CHANNEL)
+    return stored
 
 
 def last_update_id(session: Session) -> int | None:
@@ -90,11 +94,43 @@ def next_inbox_ids(session: Session, limit: int = 100) -> list[int]:
     )
 
 
+def lock_chat(session: Session, chat_id: int) -> bool:
+    """Take this transaction's lock on a chat; False if another worker holds it."""
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite runs one write transaction at a time (BEGIN IMMEDIATE): it is held already.
+        return True
+    # The one-key form: its key space does not overlap the two-key leader locks.
+    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(chat_id))))
+
+
 def claim_inbox(session: Session, inbox_id: int) -> InboxUpdate | None:
-    """Lock one unprocessed inbox row for this transaction, or None if it is gone."""
-    statement = select(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update(skip_locked=True)
+    """Lock the next update to process for this row's chat, or None if there is none for us.
+
+    Updates of one chat are processed strictly in update order by one worker at a time: the
+    worker holding the chat's lock takes the chat's oldest waiting update, which need not be
+    the row it was offered. Updates without a chat are claimed one row at a time.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    chat_id = session.scalar(
+        select(InboxUpdate.chat_id).where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
+    )
+    if chat_id is None:
+        statement = select(InboxUpdate).where(
+            InboxUpdate.id == inbox_id, InboxUpdate.status == "new"
+        )
+        if postgres:
+            statement = statement.with_for_update(skip_locked=True)
+        return session.scalar(statement)
+    if not lock_chat(session, chat_id):
+        return None
+    statement = (
+        select(InboxUpdate)
+        .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "new")
+        .order_by(InboxUpdate.update_id)
+        .limit(1)
+    )
+    if postgres:
+        statement = statement.with_for_update()
     return session.scalar(statement)
 
 
@@ -156,6 +192,8 @@ def enqueue(
     ]
     session.add_all(rows)
     session.flush()
+    if rows:
+        notify(session, OUTBOX_CHANNEL)
     return rows
 
 
@@ -178,6 +216,24 @@ def pending_heads(
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta) -> bool:
+    """Lease a due call to this sender for a while; False if it is gone or leased already.
+
+    A sender that dies mid-call leaves the lease to run out, after which the call is due
+    again; a second sender (after a change of leader) never takes a call still leased.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+        )
+        .values(not_before=now + lease)
+    )
+    return (result.rowcount or 0) == 1
 
 
 def next_due_time(session: Session) -> datetime | None:
