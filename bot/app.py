@@ -152,7 +152,14 @@ def build_app(
         .build()
     )
     dispatcher = Dispatcher(factory, renderer, config, media_dir, clock)
-    sender = OutboxSender(application.bot, factory, media_dir, pacer=pacer, clock=clock)
+    sender = OutboxSender(
+        application.bot,
+        factory,
+        media_dir,
+        pacer=pacer,
+        clock=clock,
+        read_timeout=float(settings.send_timeout),
+    )
     downloader = MediaDownloader(
         application.bot, factory, media_dir, renderer, settings.default_language, clock
     )

@@ -57,6 +57,12 @@ def build_parser() -> Parser:
     run = commands.add_parser("run", help="run the bot (migrates the database first)")
     run.add_argument("--webhook", metavar="URL", help="receive updates at this public HTTPS URL")
     run.add_argument("--port", type=_positive, help="local port for the webhook server")
+    run.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the load (PostgreSQL only; default 1)",
+    )
 
     commands.add_parser("chat", help="talk to the bot from this terminal through a local sandbox")
     demo = commands.add_parser(
@@ -211,6 +217,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
     if not settings.telegram_token:
         raise CliError("BUURTBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
     configure_logging(settings.log_level, [settings.telegram_token])
+    if args.workers > 1:
+        return _run_workers(settings, args)
     upgrade(settings.database_url)
     try:
         app = build_app(settings)
@@ -231,6 +239,20 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
         raise CliError(
             f"cannot reach the Bot API at {settings.telegram_api_url}: {error.message}"
         ) from None
+    return "stopped"
+
+
+def _run_workers(settings: Settings, args: argparse.Namespace) -> str:
+    """Run several worker processes under one supervisor."""
+    from bot.workers import Supervisor, worker_command
+
+    if not settings.database_url.startswith(("postgresql", "postgres")):
+        raise CliError(
+            "--workers needs PostgreSQL (BUURTBOT_DATABASE_URL=postgresql://...): "
+            "SQLite lets one process write at a time"
+        )
+    upgrade(settings.database_url)
+    Supervisor(args.workers, worker_command(args.webhook, args.port)).run()
     return "stopped"
 
 

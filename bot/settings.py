@@ -128,6 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds one long-polling getUpdates call waits for news",
         _positive_int("BUURTBOT_POLL_TIMEOUT"),
     ),
+    Setting(
+        "BUURTBOT_SEND_TIMEOUT",
+        "send_timeout",
+        "20",
+        "seconds to wait for Telegram's answer to one call before trying it again later",
+        _positive_int("BUURTBOT_SEND_TIMEOUT"),
+    ),
     Setting("BUURTBOT_LOG_LEVEL", "log_level", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting(
         "BUURTBOT_GEOCODER",
@@ -160,6 +167,7 @@ class Settings:
     webhook_secret: str
     invite_days: int
     poll_timeout: int
+    send_timeout: int
     log_level: str
     geocoder: str
     geocoder_user_agent: str

@@ -13,6 +13,7 @@ from typing import Protocol
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from storage.db import normalise_url, postgres_connect_args
@@ -233,3 +234,24 @@ def _advisory_migration_lock(url: str) -> Iterator[None]:
                 connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), keys)
     finally:
         engine.dispose()
+
+
+def leaders(session: Session) -> dict[str, int]:
+    """Return which process (by pid) leads each role on this PostgreSQL database."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {}
+    names = session.scalars(
+        text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+            " AND l.classid::bigint = :namespace"
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
+        {"namespace": LOCK_NAMESPACE},
+    )
+    found: dict[str, int] = {}
+    for name in names:
+        parts = (name or "").split(":")
+        if len(parts) == 3 and parts[0] == "buurtbot" and parts[1] in ROLE_KEYS:
+            found[parts[1]] = int(parts[2])
+    return found
