@@ -338,3 +338,48 @@ def test_telegram_429_5xx_and_timeouts_delay_replies_but_each_arrives_once(
     assert_replies_in_order(sandbox, factory, users, repeats_allowed=0)
     failed_calls = [c for c in sandbox.calls("sendMessage") if c.get("error")]
     assert len(failed_calls) >= 8
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(x) for x in (task / "children").read_text().split()}
+    return found
+
+
+def test_the_supervisor_restarts_a_dead_worker_and_stops_them_all(sandbox, fleet: Fleet) -> None:
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--workers", "2"],
+        env=fleet.env,
+        stdout=fleet.log.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(children(supervisor.pid)) < 2 or len(fleet.leaders()) < 3:
+            assert time.monotonic() < deadline, fleet.tail()
+            time.sleep(0.1)
+        first = children(supervisor.pid)
+        assert set(fleet.leaders().values()) <= first
+        victim = fleet.leaders()["intake"]
+        os.kill(victim, signal.SIGKILL)
+        while True:
+            now = children(supervisor.pid)
+            if len(now) == 2 and victim not in now:
+                break
+            assert time.monotonic() < deadline + 30, fleet.tail()
+            time.sleep(0.1)
+        make_staff(fleet.factory, [7500])
+        user = sandbox.user(user_id=7500, first_name="W", language_code="en")
+        user.send_command("/help")
+        assert user.wait_for_messages(1, timeout=30)
+        supervisor.send_signal(signal.SIGTERM)
+        assert supervisor.wait(60) == 0
+        for pid in now:
+            assert (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text()
+            )
+    finally:
+        supervisor.kill()

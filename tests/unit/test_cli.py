@@ -54,6 +54,12 @@ def test_an_unreachable_bot_api_is_one_line(capsys, monkeypatch) -> None:
     assert "cannot reach the Bot API" in one_line_error(capsys)
 
 
+def test_several_workers_on_sqlite_are_refused_in_one_line(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("BUURTBOT_TELEGRAM_TOKEN", "1:x")
+    assert main(["run", "--workers", "2"]) == 1
+    assert "--workers needs PostgreSQL" in one_line_error(capsys)
+
+
 def test_org_create_and_invite_print_what_people_need(capsys, tmp_path) -> None:
     assert main(["org", "create", "--name", "Buurtwerk", "--wijken", "1,37"]) == 0
     assert capsys.readouterr().out.strip() == "1"
@@ -62,4 +68,3 @@ def test_org_create_and_invite_print_what_people_need(capsys, tmp_path) -> None:
     out = capsys.readouterr().out
     assert "code: " in out and "anyone with the code" in out
     assert qr.read_bytes().startswith(b"\x89PNG")
-
