@@ -107,6 +107,10 @@ def build_parser() -> Parser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
     db_commands.add_parser("upgrade", help="apply migrations")
+    copy = db_commands.add_parser(
+        "copy", help="copy everything into an empty database (e.g. from SQLite to PostgreSQL)"
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="the target database URL")
     return parser
 
 
@@ -201,6 +205,21 @@ def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> str:
     """Apply migrations."""
     upgrade(settings.database_url)
     return "database is up to date"
+
+
+def cmd_db_copy(settings: Settings, args: argparse.Namespace) -> str:
+    """Copy the configured database into an empty one."""
+    from storage.copy import CopyError, copy_database, shown
+
+    try:
+        copied = copy_database(settings.database_url, args.to)
+    except CopyError as error:
+        raise CliError(str(error)) from None
+    rows = sum(copied.values())
+    return (
+        f"copied {rows} rows in {len(copied)} tables to {shown(args.to)}; "
+        "point BUURTBOT_DATABASE_URL there and keep BUURTBOT_MEDIA_DIR as it is"
+    )
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
@@ -372,6 +391,7 @@ HANDLERS = {
     ("org", "list"): cmd_org_list,
     ("invite", None): cmd_invite,
     ("db", "upgrade"): cmd_db_upgrade,
+    ("db", "copy"): cmd_db_copy,
     ("export", None): cmd_export,
     ("digest", None): cmd_digest,
 }
