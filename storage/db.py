@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -90,6 +90,12 @@ def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
     bind = factory.kw["bind"]
     with factory(bind=bind.execution_options(**{READ_ONLY: True})) as session:
         yield session
+
+
+def ping(factory: sessionmaker[Session]) -> None:
+    """Run a trivial query; raise if the database cannot be reached."""
+    with reading(factory) as session:
+        session.execute(select(1))
 
 
 @contextmanager

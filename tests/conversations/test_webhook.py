@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -78,3 +79,33 @@ def test_webhook_mode_end_to_end(sandbox, settings) -> None:
     finally:
         runner.stop()
         factory.kw["bind"].dispose()
+
+
+def test_the_webhook_moves_to_another_worker_when_its_leader_stops(sandbox, settings) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    first = BotThread(settings, webhook_url=url, port=port).start()
+    second = BotThread(settings, webhook_url=url, port=port).start()
+    try:
+        user = sandbox.user(user_id=4100, language_code="en")
+        user.send_text("hello")
+        [answer] = user.wait_for_messages(1)
+        assert says(answer, "stranger.how_to_join", "en")
+        first.stop()
+        # The other worker takes the intake role: it binds the port and serves the webhook.
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "no worker took the webhook over"
+            time.sleep(0.1)
+        user.send_text("still there?")
+        [answer] = user.wait_for_messages(1, timeout=30)
+        assert says(answer, "stranger.how_to_join", "en")
+    finally:
+        first.stop()
+        second.stop()
