@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -147,7 +147,7 @@ class Dispatcher:
         ctx = StepContext(session=session, now=self.clock(), config=self.config, member=member)
         transition = route(ctx, inp, position)
         version = self._save_position(session, inp, transition, position)
-        member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+        member = self._member_after(session, member, inp)
         language = self._language(member, transition, position, inp)
         target = RenderTarget(
             chat_id=inp.chat_id,
@@ -168,6 +168,14 @@ class Dispatcher:
                 effects = (*effects, reply("error.slow_down"))
         calls = self.renderer.render(effects, target)
         pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
+
+    def _member_after(self, session: Session, before: Member | None, inp: Input) -> Member | None:
+        """Return the member as the step left them: maybe just joined, maybe just forgotten."""
+        if before is None:
+            return orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+        state = inspect(before)
+        gone = before in session.deleted or state.deleted or state.was_deleted
+        return None if gone or state.detached else before
 
     def _save_position(
         self, session: Session, inp: Input, transition: Transition, position: Position

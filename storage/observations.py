@@ -113,10 +113,10 @@ def add_observation(
         message_id=message_id,
         details=dict(details or {}),
         follow_up_on=follow_up_on,
+        # Set even when empty: a new note then needs no query to learn it has no media.
+        media=[media_row(item, now) for item in media],
         **place_columns(place),
     )
-    for item in media:
-        observation.media.append(media_row(item, now))
     session.add(observation)
     session.flush()
     return observation
@@ -190,8 +190,12 @@ def pending_media(session: Session, limit: int = 20, max_attempts: int = 5) -> l
 
 
 def referenced_media_paths(session: Session) -> set[str]:
-    """Return every media path some observation still refers to."""
-    return set(session.scalars(select(MediaFile.path).where(MediaFile.path.is_not(None))))
+    """Return every media path some observation still refers to.
+
+    The rows are fetched a chunk at a time, so only the set itself grows with the history.
+    """
+    statement = select(MediaFile.path).where(MediaFile.path.is_not(None))
+    return set(session.scalars(statement.execution_options(yield_per=2000)))
 
 
 def observations_between(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -94,15 +94,6 @@ def next_inbox_ids(session: Session, limit: int = 100) -> list[int]:
     )
 
 
-def lock_chat(session: Session, chat_id: int) -> bool:
-    """Take this transaction's lock on a chat; False if another worker holds it."""
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite runs one write transaction at a time (BEGIN IMMEDIATE): it is held already.
-        return True
-    # The one-key form: its key space does not overlap the two-key leader locks.
-    return bool(session.scalar(select(func.pg_try_advisory_xact_lock(chat_id))))
-
-
 def claim_inbox(session: Session, inbox_id: int) -> InboxUpdate | None:
     """Lock the next update to process for this row's chat, or None if there is none for us.
 
@@ -111,27 +102,59 @@ def claim_inbox(session: Session, inbox_id: int) -> InboxUpdate | None:
     the row it was offered. Updates without a chat are claimed one row at a time.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    chat_id = session.scalar(
-        select(InboxUpdate.chat_id).where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
-    )
-    if chat_id is None:
-        statement = select(InboxUpdate).where(
-            InboxUpdate.id == inbox_id, InboxUpdate.status == "new"
+    if not postgres:
+        # One write transaction at a time (BEGIN IMMEDIATE): take the chat's head at once.
+        chat = (
+            select(InboxUpdate.chat_id)
+            .where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
+            .scalar_subquery()
         )
-        if postgres:
-            statement = statement.with_for_update(skip_locked=True)
-        return session.scalar(statement)
-    if not lock_chat(session, chat_id):
-        return None
-    statement = (
+        head = session.scalar(
+            select(InboxUpdate)
+            .where(InboxUpdate.chat_id == chat, InboxUpdate.status == "new")
+            .order_by(InboxUpdate.update_id)
+            .limit(1)
+        )
+        if head is not None:
+            return head
+        return session.scalar(
+            select(InboxUpdate).where(
+                InboxUpdate.id == inbox_id,
+                InboxUpdate.status == "new",
+                InboxUpdate.chat_id.is_(None),
+            )
+        )
+    # One round trip: find the row's chat, try its lock, and lock the chat's oldest update.
+    target = (
+        select(InboxUpdate.chat_id)
+        .where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
+        .cte("target")
+    )
+    locked = (
+        select(target.c.chat_id)
+        .where(func.pg_try_advisory_xact_lock(target.c.chat_id))
+        .cte("locked")
+    )
+    head = session.scalar(
         select(InboxUpdate)
-        .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == "new")
+        .join(locked, InboxUpdate.chat_id == locked.c.chat_id)
+        .where(InboxUpdate.status == "new")
         .order_by(InboxUpdate.update_id)
         .limit(1)
+        .with_for_update(of=InboxUpdate)
     )
-    if postgres:
-        statement = statement.with_for_update()
-    return session.scalar(statement)
+    if head is not None:
+        return head
+    # Another worker holds the chat, the row is gone, or it belongs to no chat.
+    return session.scalar(
+        select(InboxUpdate)
+        .where(
+            InboxUpdate.id == inbox_id,
+            InboxUpdate.status == "new",
+            InboxUpdate.chat_id.is_(None),
+        )
+        .with_for_update(skip_locked=True)
+    )
 
 
 def mark_done(row: InboxUpdate, now: datetime) -> None:
@@ -174,27 +197,30 @@ def enqueue(
     calls: Iterable[OutgoingCall],
     now: datetime,
     inbox_id: int | None = None,
-) -> list[OutboxMessage]:
-    """Queue calls in the outbox within the caller's transaction."""
+) -> list[int]:
+    """Queue calls in the outbox within the caller's transaction; return their ids in order."""
     rows = [
-        OutboxMessage(
-            chat_id=call.chat_id,
-            inbox_id=inbox_id,
-            method=call.method,
-            payload=call.payload,
-            status="pending",
-            attempts=0,
-            not_before=now,
-            created_at=now,
-            dedupe_key=call.dedupe_key,
-        )
+        {
+            "chat_id": call.chat_id,
+            "inbox_id": inbox_id,
+            "method": call.method,
+            "payload": call.payload,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+            "dedupe_key": call.dedupe_key,
+        }
         for call in calls
     ]
-    session.add_all(rows)
-    session.flush()
-    if rows:
-        notify(session, OUTBOX_CHANNEL)
-    return rows
+    if not rows:
+        return []
+    # One multi-row INSERT: a step often queues a reaction, a reply and a question together.
+    ids = session.scalars(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
+    ).all()
+    notify(session, OUTBOX_CHANNEL)
+    return list(ids)
 
 
 def pending_heads(

@@ -66,8 +66,7 @@ def test_outbox_offers_only_the_oldest_due_row_per_chat(session_factory, now) ->
         pipeline.OutgoingCall(2, "sendMessage", {"text": "c"}),
     ]
     with session_factory.begin() as session:
-        rows = pipeline.enqueue(session, calls, now)
-        ids = [row.id for row in rows]
+        ids = pipeline.enqueue(session, calls, now)
     with session_factory.begin() as session:
         heads = pipeline.pending_heads(session, now, [], 10)
         assert [h.id for h in heads] == [ids[0], ids[2]]
