@@ -383,3 +383,37 @@ def test_the_supervisor_restarts_a_dead_worker_and_stops_them_all(sandbox, fleet
             )
     finally:
         supervisor.kill()
+
+
+def test_workers_together_keep_telegrams_limits(database_url: str, tmp_path: Path) -> None:
+    needs_postgres(database_url)
+    upgrade(database_url)
+    from bot.sandbox.server import SandboxServer
+
+    # Telegram's limits enforced: a second message to one chat within 0.9 s, or a 31st in one
+    # second, is answered 429. Three workers must still look like one careful sender.
+    limited = SandboxServer(strict=True, rate_limits=True).start()
+    fleet = Fleet(limited, database_url, tmp_path)
+    try:
+        users = [7600 + i for i in range(8)]
+        make_staff(fleet.factory, users)
+        fleet.start(3)
+        fleet.wait_for_leaders()
+        threads, errors = stream(limited, users)
+        for thread in threads:
+            thread.join(120)
+        assert not errors, (errors, fleet.tail())
+        fleet.wait_drained(limited)
+        sends = [c for c in limited.calls("sendMessage")]
+        accepted = [c for c in sends if c["status"] == 200]
+        statuses = {}
+        for call in sends:
+            statuses[call["status"]] = statuses.get(call["status"], 0) + 1
+        assert len(accepted) == len(users) * REPLIES_PER_USER, (statuses, fleet.tail())
+        # A stray 429 can come from timing jitter; separate senders would hit the limit often.
+        assert limited.too_many_requests <= max(2, len(accepted) // 50), limited.too_many_requests
+        assert_each_note_once_in_order(fleet.factory, users)
+    finally:
+        fleet.stop()
+        limited.stop()
+    assert limited.violations == []
