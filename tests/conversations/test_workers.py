@@ -417,3 +417,61 @@ def test_workers_together_keep_telegrams_limits(database_url: str, tmp_path: Pat
         fleet.stop()
         limited.stop()
     assert limited.violations == []
+
+
+def test_the_webhook_never_acknowledges_while_the_database_is_away(
+    sandbox, settings, database_url
+) -> None:
+    needs_postgres(database_url)
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook"
+    secret = "s3cret-for-the-test"
+
+    def status(path: str, body: bytes | None = None) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body)
+        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except urllib.error.URLError:
+            return 0  # nobody listens: the intake role was given up with the database
+
+    update = {
+        "update_id": 880_000_001,
+        "message": {
+            "message_id": 1,
+            "date": 1,
+            "chat": {"id": 7700, "type": "private"},
+            "from": {"id": 7700, "is_bot": False, "first_name": "W"},
+            "text": "hello",
+        },
+    }
+    with BotThread(settings.with_overrides(webhook_secret=secret), webhook_url=url, port=port):
+        assert status("/healthz") == 200
+        outage = threading.Thread(target=cut_database, args=(database_url, 4.0))
+        outage.start()
+        time.sleep(1.0)
+        # Not stored, so never acknowledged: Telegram will deliver it again.
+        assert status("/hook", json.dumps(update).encode()) in (503, 0)
+        assert status("/healthz") in (503, 0)
+        outage.join()
+        deadline = time.monotonic() + 20
+        while status("/hook", json.dumps(update).encode()) != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert status("/healthz") == 200
+        factory = make_session_factory(make_engine(database_url))
+        with factory() as session:
+            assert (
+                session.scalar(select(func.count()).where(InboxUpdate.update_id == 880_000_001))
+                == 1
+            )
