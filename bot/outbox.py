@@ -48,6 +48,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Telegram's answers to a call whose effect is already there (or can no longer matter).
+ALREADY_DONE = (
+    "message is not modified",
+    "query is too old",
+    "message to delete not found",
+)
+
+
+def already_done(description: str) -> bool:
+    """Say whether Telegram refused a call because its effect is already in place."""
+    lowered = description.lower()
+    return any(phrase in lowered for phrase in ALREADY_DONE)
+
+
 def backoff(attempts: int) -> float:
     """Return how long to wait before retry number `attempts` after a network problem."""
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
@@ -141,8 +155,15 @@ class OutboxSender:
                     self._record, lambda s: pipeline.postpone(s, outbox_id, until, "token")
                 )
                 return
-            log.warning("%s refused for good: %s", method, type(error).__name__)
             message = f"{type(error).__name__}: {error.message}"[:200]
+            if already_done(error.message):
+                # A repeat of a call Telegram already carried out (its sender died before the
+                # sent-mark): what the user sees is right, so the call counts as delivered.
+                await asyncio.to_thread(
+                    self._record, lambda s: pipeline.mark_sent(s, outbox_id, now(), None, message)
+                )
+                return
+            log.warning("%s refused for good: %s", method, type(error).__name__)
             await asyncio.to_thread(self._record, lambda s: pipeline.give_up(s, outbox_id, message))
         except (TimedOut, NetworkError, TelegramError, OSError) as error:
             attempts = await asyncio.to_thread(self._attempts, outbox_id)

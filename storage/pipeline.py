@@ -269,7 +269,13 @@ def next_due_time(session: Session) -> datetime | None:
     )
 
 
-def mark_sent(session: Session, outbox_id: int, now: datetime, message_id: int | None) -> None:
+def mark_sent(
+    session: Session,
+    outbox_id: int,
+    now: datetime,
+    message_id: int | None,
+    note: str | None = None,
+) -> None:
     """Mark a call delivered and drop its content: the chat has it now."""
     session.execute(
         update(OutboxMessage)
@@ -282,6 +288,7 @@ def mark_sent(session: Session, outbox_id: int, now: datetime, message_id: int |
             chat_id=0,
             payload={},
             attempts=OutboxMessage.attempts + 1,
+            error=note[:200] if note else None,
         )
     )
 

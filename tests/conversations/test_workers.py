@@ -475,3 +475,35 @@ def test_the_webhook_never_acknowledges_while_the_database_is_away(
                 session.scalar(select(func.count()).where(InboxUpdate.update_id == 880_000_001))
                 == 1
             )
+
+
+def test_a_repeat_telegram_already_carried_out_counts_as_delivered(
+    sandbox, settings, database_url
+) -> None:
+    upgrade(database_url)
+    factory = make_session_factory(make_engine(database_url))
+    make_staff(factory, [7800])
+    # As when a sender died between Telegram's answer and the sent-mark: the repeat is refused
+    # because its effect is already there. A real refusal stays a failure.
+    sandbox.inject_faults(
+        "sendMessage",
+        ["400:Bad Request: message is not modified", "400:Bad Request: chat not found"],
+    )
+    with BotThread(settings):
+        user = sandbox.user(user_id=7800, first_name="W", language_code="en")
+        for _ in range(3):
+            user.send_command("/help")
+        user.wait_for_messages(1, timeout=30)
+        deadline = time.monotonic() + 30
+        while True:
+            with factory() as session:
+                rows = session.execute(
+                    select(OutboxMessage.status, OutboxMessage.error).order_by(OutboxMessage.id)
+                ).all()
+            if rows and all(status != "pending" for status, _ in rows):
+                break
+            assert time.monotonic() < deadline, rows
+            time.sleep(0.2)
+    statuses = [(status, (error or "").split(":")[0]) for status, error in rows]
+    assert statuses[:2] == [("sent", "BadRequest"), ("failed", "BadRequest")]
+    assert [status for status, _ in statuses[2:]] == ["sent"] * (len(statuses) - 2)
