@@ -71,6 +71,9 @@ async def lead(
                     await role.start()
                 except Exception as error:  # noqa: BLE001 - let another process try
                     log.error("%s could not start: %s", role.name, type(error).__name__)
+                    # Undo whatever part did start (a bound port, say) before letting go.
+                    with contextlib.suppress(Exception):
+                        await role.stop()
                     await asyncio.to_thread(lock.release)
                 else:
                     active = True
