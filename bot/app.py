@@ -39,7 +39,7 @@ from geo import Geocoder, NominatimGeocoder
 from storage import deployment, organisations, pipeline, retention
 from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
-from storage.locks import leader_lock
+from storage.locks import LeaderLock, leader_lock
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, Listener
 
 log = logging.getLogger("buurtbot")
@@ -363,8 +363,9 @@ class SchedulerRole:
 class DeliveryRole:
     """Send the outbox and download media: the only process that talks to Telegram at pace."""
 
-    def __init__(self, app: Buurtbot) -> None:
+    def __init__(self, app: Buurtbot, predecessor_stopped: bool) -> None:
         self.app = app
+        self.predecessor_stopped = predecessor_stopped
         self.tasks: list[asyncio.Task[None]] = []
         self.stop_event = asyncio.Event()
 
@@ -372,6 +373,14 @@ class DeliveryRole:
         """Start the sender and the downloader."""
         app = self.app
         self.stop_event = asyncio.Event()
+        if self.predecessor_stopped:
+            # Calls the previous sender had leased are not in flight any more: send them now
+            # rather than when their lease runs out (after a crash of a single process, say).
+            def release() -> None:
+                with app.session_factory.begin() as session:
+                    pipeline.release_leases(session, app.clock())
+
+            await asyncio.to_thread(release)
         self.tasks = [
             asyncio.create_task(app.sender.run(self.stop_event, app.outbox_event), name="outbox"),
             asyncio.create_task(app.downloader.run(self.stop_event, app.media_event), name="media"),
@@ -384,13 +393,17 @@ class DeliveryRole:
         self.tasks = []
 
 
-def _roles(app: Buurtbot, webhook_url: str | None, port: int | None) -> list[Role]:
+def _roles(
+    app: Buurtbot, webhook_url: str | None, port: int | None
+) -> list[tuple[Role, LeaderLock]]:
+    """Return each elected role with the lock that elects it."""
+    locks = {name: leader_lock(app.settings.database_url, name) for name in ROLES}
     parts = {
         "intake": IntakeRole(app, webhook_url, port),
         "scheduler": SchedulerRole(app),
-        "delivery": DeliveryRole(app),
+        "delivery": DeliveryRole(app, locks["delivery"].predecessor_stopped),
     }
-    return [Role(name, parts[name].start, parts[name].stop) for name in ROLES]
+    return [(Role(name, parts[name].start, parts[name].stop), locks[name]) for name in ROLES]
 
 
 def _start_listener(app: Buurtbot) -> Listener | None:
@@ -437,8 +450,7 @@ async def run_bot(
     def tried(name: str, _leads: bool) -> None:
         first_round[name].set()
 
-    for role in _roles(app, webhook_url, port):
-        lock = leader_lock(app.settings.database_url, role.name)
+    for role, lock in _roles(app, webhook_url, port):
         tasks.append(
             asyncio.create_task(
                 lead(lock, role, app.stop_event, on_first_try=tried),

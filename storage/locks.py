@@ -30,6 +30,9 @@ class LeaderLock(Protocol):
     """A lock at most one process holds; the holder leads one role."""
 
     role: str
+    # True when winning the lock proves the previous holder has stopped: it was released, or
+    # its process died. False where a holder cut off from the database may still be running.
+    predecessor_stopped: bool
 
     def acquire(self) -> bool:
         """Try to take the lock without waiting; say whether this process holds it now."""
@@ -51,6 +54,8 @@ def application_name(role: str) -> str:
 
 class PostgresLeaderLock:
     """A session-level advisory lock on a connection of its own: it dies with the process."""
+
+    predecessor_stopped = False
 
     def __init__(self, url: str, role: str) -> None:
         self.role = role
@@ -124,6 +129,8 @@ class PostgresLeaderLock:
 class FileLeaderLock:
     """An exclusive flock on a file beside the SQLite database: it dies with the process."""
 
+    predecessor_stopped = True
+
     def __init__(self, path: Path, role: str) -> None:
         self.role = role
         self.path = path
@@ -160,6 +167,8 @@ class FileLeaderLock:
 
 class SoleLeaderLock:
     """For an in-memory database only one process can see: it always leads."""
+
+    predecessor_stopped = True
 
     def __init__(self, role: str) -> None:
         self.role = role

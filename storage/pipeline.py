@@ -244,6 +244,10 @@ def pending_heads(
     return list(session.scalars(statement))
 
 
+# The error column of a call leased to a sender that is making it.
+SENDING = "sending"
+
+
 def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta) -> bool:
     """Lease a due call to this sender for a while; False if it is gone or leased already.
 
@@ -257,9 +261,23 @@ def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta
             OutboxMessage.status == "pending",
             OutboxMessage.not_before <= now,
         )
-        .values(not_before=now + lease)
+        .values(not_before=now + lease, error=SENDING)
     )
     return (result.rowcount or 0) == 1
+
+
+def release_leases(session: Session, now: datetime) -> int:
+    """Make leased calls due now: only when their sender is known to have stopped."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == "pending",
+            OutboxMessage.error == SENDING,
+            OutboxMessage.not_before > now,
+        )
+        .values(not_before=now)
+    )
+    return result.rowcount or 0
 
 
 def next_due_time(session: Session) -> datetime | None:

@@ -111,3 +111,25 @@ def test_purge_removes_old_processed_rows_only(session_factory, now) -> None:
     with session_factory.begin() as session:
         assert pipeline.purge_processed(session, now + timedelta(days=3)) == (1, 0)
         assert pipeline.inbox_backlog(session) == 1
+
+
+def test_a_leased_call_is_not_offered_again_until_released_or_expired(
+    session_factory, now
+) -> None:
+    calls = [
+        pipeline.OutgoingCall(1, "sendMessage", {"text": "a"}),
+        pipeline.OutgoingCall(2, "sendMessage", {"text": "b"}),
+    ]
+    lease = timedelta(seconds=30)
+    with session_factory.begin() as session:
+        leased, postponed = pipeline.enqueue(session, calls, now)
+        assert pipeline.claim_send(session, leased, now, lease)
+        # A second sender (after a change of leader) may not take it while it is leased.
+        assert not pipeline.claim_send(session, leased, now, lease)
+        pipeline.postpone(session, postponed, now + lease, "429")
+        assert pipeline.pending_heads(session, now, [], 10) == []
+        assert pipeline.claim_send(session, leased, now + lease, lease)
+    with session_factory.begin() as session:
+        # The sender is known to have stopped: its lease goes, a 429's wait stays.
+        assert pipeline.release_leases(session, now) == 1
+        assert [h.id for h in pipeline.pending_heads(session, now, [], 10)] == [leased]
