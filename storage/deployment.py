@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import DeploymentValue
 
 
+def _insert(session: Session) -> Any:
+    """Return the dialect's INSERT, which knows ON CONFLICT."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def get_value(session: Session, key: str) -> str | None:
     """Return a stored deployment value."""
-    row = session.get(DeploymentValue, key)
-    return row.value if row else None
+    return session.scalar(select(DeploymentValue.value).where(DeploymentValue.key == key))
 
 
 def set_value(session: Session, key: str, value: str) -> None:
-    """Store a deployment value, replacing an older one."""
-    row = session.get(DeploymentValue, key)
-    if row is None:
-        session.add(DeploymentValue(key=key, value=value))
-    else:
-        row.value = value
-    session.flush()
+    """Store a deployment value, replacing an older one (workers may do this at once)."""
+    statement = _insert(session)(DeploymentValue).values(key=key, value=value)
+    session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
 
 def get_or_create_secret(session: Session, key: str) -> str:
-    """Return a generated secret, creating it the first time it is asked for."""
+    """Return a generated secret, creating it the first time it is asked for.
+
+    Workers starting together on a new database may all try: the first insert wins and every
+    one of them reads that same secret back.
+    """
     value = get_value(session, key)
-    if value is None:
-        value = secrets.token_hex(32)
-        set_value(session, key, value)
-    return value
+    if value is not None:
+        return value
+    candidate = secrets.token_hex(32)
+    session.execute(
+        _insert(session)(DeploymentValue)
+        .values(key=key, value=candidate)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    stored = get_value(session, key)
+    assert stored is not None
+    return stored
