@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import uuid
@@ -30,6 +31,7 @@ MAX_ATTEMPTS = 5
 ORPHAN_AGE = timedelta(hours=1)
 EXPORT_AGE = timedelta(days=1)
 MEDIA_FOLDERS = ("photo", "voice", "video")
+MEDIA_SWEEP_GAP = 0.5
 
 
 def media_path_for(kind: str, now: datetime, suffix: str | None = None) -> str:
@@ -121,6 +123,9 @@ class MediaDownloader:
                 handled = 0
             if handled:
                 continue
+            # Every processed update wakes us; looking at most twice a second is plenty.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=MEDIA_SWEEP_GAP)
             wake.clear()
             waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=5, return_when="FIRST_COMPLETED")

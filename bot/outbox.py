@@ -41,6 +41,8 @@ MAX_BACKOFF = 300.0
 GLOBAL_PAUSE_AFTER = 5.0
 # A call is leased to its sender for the read timeout plus this; after that it is due again.
 LEASE_MARGIN = 10.0
+# The least time between two looks at the outbox.
+SWEEP_GAP = 0.03
 
 
 def utc_now() -> datetime:
@@ -233,7 +235,15 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Send until stopped; wake early when the dispatcher queued something."""
+        loop = asyncio.get_running_loop()
+        last_sweep = -SWEEP_GAP
         while not stop.is_set():
+            # Each processed update wakes the sender: under a burst, sweeping more often than
+            # this only repeats the same query while the limits hold the messages back anyway.
+            since = loop.time() - last_sweep
+            if since < SWEEP_GAP:
+                await asyncio.sleep(SWEEP_GAP - since)
+            last_sweep = loop.time()
             try:
                 wait = await self.sweep()
             except Exception as error:  # noqa: BLE001 - the database may be briefly away

@@ -197,8 +197,8 @@ def enqueue(
     calls: Iterable[OutgoingCall],
     now: datetime,
     inbox_id: int | None = None,
-) -> list[int]:
-    """Queue calls in the outbox within the caller's transaction; return their ids in order."""
+) -> int:
+    """Queue calls in the outbox within the caller's transaction; return how many."""
     rows = [
         {
             "chat_id": call.chat_id,
@@ -214,13 +214,11 @@ def enqueue(
         for call in calls
     ]
     if not rows:
-        return []
+        return 0
     # One multi-row INSERT: a step often queues a reaction, a reply and a question together.
-    ids = session.scalars(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows
-    ).all()
+    session.execute(insert(OutboxMessage), rows)
     notify(session, OUTBOX_CHANNEL)
-    return list(ids)
+    return len(rows)
 
 
 def pending_heads(

@@ -91,21 +91,36 @@ def nearest_point(
     session: Session, walk_id: int, at: datetime, within: timedelta
 ) -> TrackPoint | None:
     """Return the track point closest in time to a moment, if one lies within the window."""
-    before = session.scalar(
-        select(TrackPoint)
-        .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at <= at)
+    before = (
+        select(TrackPoint.id)
+        .where(
+            TrackPoint.walk_id == walk_id,
+            TrackPoint.recorded_at <= at,
+            TrackPoint.recorded_at >= at - within,
+        )
         .order_by(TrackPoint.recorded_at.desc(), TrackPoint.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    after = session.scalar(
-        select(TrackPoint)
-        .where(TrackPoint.walk_id == walk_id, TrackPoint.recorded_at > at)
+    after = (
+        select(TrackPoint.id)
+        .where(
+            TrackPoint.walk_id == walk_id,
+            TrackPoint.recorded_at > at,
+            TrackPoint.recorded_at <= at + within,
+        )
         .order_by(TrackPoint.recorded_at, TrackPoint.id)
         .limit(1)
+        .scalar_subquery()
     )
-    candidates = [p for p in (before, after) if p is not None and abs(p.recorded_at - at) <= within]
+    # Both neighbours in one round trip.
+    candidates = session.scalars(select(TrackPoint).where(TrackPoint.id.in_([before, after])))
     # On a tie the point before the moment wins: it is where the walker had just been.
-    return min(candidates, key=lambda p: abs(p.recorded_at - at), default=None)
+    return min(
+        candidates,
+        key=lambda p: (abs(p.recorded_at - at), p.recorded_at > at),
+        default=None,
+    )
 
 
 def walk_notes(session: Session, walk_id: int) -> list[Observation]:

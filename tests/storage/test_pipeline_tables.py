@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from storage import pipeline
-from storage.models import InboxUpdate
+from storage.models import InboxUpdate, OutboxMessage
 
 
 def message_update(update_id: int, chat_id: int, text: str = "hi") -> dict:
@@ -66,7 +68,8 @@ def test_outbox_offers_only_the_oldest_due_row_per_chat(session_factory, now) ->
         pipeline.OutgoingCall(2, "sendMessage", {"text": "c"}),
     ]
     with session_factory.begin() as session:
-        ids = pipeline.enqueue(session, calls, now)
+        assert pipeline.enqueue(session, calls, now) == 3
+        ids = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
     with session_factory.begin() as session:
         heads = pipeline.pending_heads(session, now, [], 10)
         assert [h.id for h in heads] == [ids[0], ids[2]]
@@ -113,16 +116,15 @@ def test_purge_removes_old_processed_rows_only(session_factory, now) -> None:
         assert pipeline.inbox_backlog(session) == 1
 
 
-def test_a_leased_call_is_not_offered_again_until_released_or_expired(
-    session_factory, now
-) -> None:
+def test_a_leased_call_is_not_offered_again_until_released_or_expired(session_factory, now) -> None:
     calls = [
         pipeline.OutgoingCall(1, "sendMessage", {"text": "a"}),
         pipeline.OutgoingCall(2, "sendMessage", {"text": "b"}),
     ]
     lease = timedelta(seconds=30)
     with session_factory.begin() as session:
-        leased, postponed = pipeline.enqueue(session, calls, now)
+        pipeline.enqueue(session, calls, now)
+        leased, postponed = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))
         assert pipeline.claim_send(session, leased, now, lease)
         # A second sender (after a change of leader) may not take it while it is leased.
         assert not pipeline.claim_send(session, leased, now, lease)
