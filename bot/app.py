@@ -29,6 +29,7 @@ from bot.outbox import OutboxSender
 from bot.polling import poll_updates
 from bot.ratelimit import SendPacer
 from bot.render import Renderer
+from bot.reporting import ReportFiles
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.webhook import make_webhook_app, webhook_path
@@ -139,7 +140,7 @@ def build_app(
         secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
         timezone=settings.timezone,
         media_dir=str(media_dir),
-        catalog=renderer.translator.raw,
+        reports=ReportFiles(renderer.translator.raw),
     )
     root = settings.telegram_api_url.rstrip("/")
     application = (

@@ -16,9 +16,8 @@ is written in the same transaction as the messages, so a picture is never sent t
 downtime only the most recent full week is caught up. Every active coordinator gets the summary
 and the file, in their own language.
 
-Translation of the HTML file: the renderer needs catalog texts, which belong to `bot/`. Flows do
-not import `bot/`, so the catalog comes from `ctx.config.catalog` (language, key -> text) when
-the composition root provides it; until then `catalog_for` falls back to the packaged catalogs.
+The picture itself is made behind the ReportMaker port (`ctx.config.reports`): reports/ builds
+and renders it with the bot's catalogs; this module decides when, for whom, and where it goes.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,22 +45,14 @@ from flows.engine import (
     Reply,
     State,
     StepContext,
-    Text,
+    WeeklyPicture,
     done,
     goto,
     reply,
 )
 from flows.roles import COORDINATOR
-from reports.digest import (
-    Msg,
-    WeeklyDigest,
-    build_digest,
-    last_full_week,
-    week_of,
-    week_start,
-)
-from reports.render import Catalog, render_digest_html, summary_message
 from storage.models import Digest, Member, Organisation
+from storage.weeks import last_full_week, week_of, week_start
 
 DIGEST_FOLDER = "digests"
 ON_DEMAND_FOLDER = "exports"
@@ -75,38 +65,39 @@ DEFAULT_TIME = time(9, 0)
 # -- translation and files -------------------------------------------------------------------
 
 
-def catalog_for(ctx: StepContext, language: str) -> Catalog:
-    """Return the catalog lookup (key -> text) of a language for the HTML renderer."""
-    # The composition root (bot/app.py) always provides the catalogs.
-    assert ctx.config.catalog is not None
-    return partial(ctx.config.catalog, language)
+def picture(
+    ctx: StepContext,
+    organisation_id: int,
+    week: tuple[int, int],
+    language: str,
+    as_of: datetime | None = None,
+) -> WeeklyPicture:
+    """Make one week's picture through the report maker the composition root provides."""
+    assert ctx.config.reports is not None
+    return ctx.config.reports.weekly_picture(
+        ctx.session,
+        organisation_id,
+        week[0],
+        week[1],
+        language,
+        ctx.config.timezone,
+        ctx.config.media_dir,
+        as_of=as_of,
+    )
 
 
-def as_text(value: Any) -> Any:
-    """Turn the renderer's Msg tree into the engine's Text values (the bot translates them)."""
-    if isinstance(value, Msg):
-        return Text(value.key, {name: as_text(item) for name, item in value.params.items()})
-    if isinstance(value, tuple | list):
-        return tuple(as_text(item) for item in value)
-    return value
+def summary_reply(made: WeeklyPicture, document: str) -> Reply:
+    """Return the summary message of a picture with its HTML file as a document."""
+    return Reply(made.summary.key, made.summary.params, document=document)
 
 
-def summary_reply(digest: WeeklyDigest, document: str) -> Reply:
-    """Return the summary message of a digest with its HTML file as a document."""
-    message = as_text(summary_message(digest))
-    return Reply(message.key, message.params, document=document)
-
-
-def write_digest(
-    ctx: StepContext, digest: WeeklyDigest, folder: str, tag: str, catalog: Catalog
-) -> str:
-    """Render a digest and write it under the media folder; return its relative path."""
+def write_digest(ctx: StepContext, made: WeeklyPicture, folder: str, tag: str) -> str:
+    """Write a picture's HTML under the media folder; return its relative path."""
     target = Path(ctx.config.media_dir) / folder
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"buurtbeeld-{digest.week_label}-{tag}-{digest.language}-{secrets.token_hex(4)}.html"
-    content = render_digest_html(digest, catalog)
+    name = f"buurtbeeld-{made.week_label}-{tag}-{made.language}-{secrets.token_hex(4)}.html"
     temporary = target / f".{name}.part"
-    temporary.write_text(content, encoding="utf-8")
+    temporary.write_text(made.html, encoding="utf-8")
     os.replace(temporary, target / name)
     return f"{folder}/{name}"
 
@@ -141,23 +132,12 @@ def make(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     assert ctx.member is not None
     timezone = ctx.config.timezone
     if period == "current":
-        (year, week), as_of = week_of(ctx.now, timezone), ctx.now
+        week, as_of = week_of(ctx.now, timezone), ctx.now
     else:
-        (year, week), as_of = last_full_week(ctx.now, timezone), None
-    language = ctx.member.language
-    digest = build_digest(
-        ctx.session,
-        ctx.member.organisation_id,
-        year,
-        week,
-        language,
-        timezone,
-        media_dir=ctx.config.media_dir,
-        as_of=as_of,
-    )
-    catalog = catalog_for(ctx, language)
-    path = write_digest(ctx, digest, ON_DEMAND_FOLDER, period, catalog)
-    return done(CallbackAnswer(), summary_reply(digest, path))
+        week, as_of = last_full_week(ctx.now, timezone), None
+    made = picture(ctx, ctx.member.organisation_id, week, ctx.member.language, as_of)
+    path = write_digest(ctx, made, ON_DEMAND_FOLDER, period)
+    return done(CallbackAnswer(), summary_reply(made, path))
 
 
 DIGEST = Flow(
@@ -246,23 +226,14 @@ def due_digests(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
                 session.flush()
         except IntegrityError:
             continue
-        files: dict[str, tuple[WeeklyDigest, str]] = {}
+        files: dict[str, tuple[WeeklyPicture, str]] = {}
         languages = {m.language for m in coordinators}
         for language in sorted(languages, key=lambda code: (code != organisation.language, code)):
-            digest = build_digest(
-                session,
-                organisation.id,
-                year,
-                number,
-                language,
-                ctx.config.timezone,
-                media_dir=ctx.config.media_dir,
-            )
-            catalog = catalog_for(ctx, language)
-            files[language] = (digest, write_digest(ctx, digest, DIGEST_FOLDER, "week", catalog))
+            made = picture(ctx, organisation.id, (year, number), language)
+            files[language] = (made, write_digest(ctx, made, DIGEST_FOLDER, "week"))
         row.path = next(iter(files.values()))[1]
         for member in coordinators:
-            digest, path = files[member.language]
-            reply = summary_reply(digest, path)
+            made, path = files[member.language]
+            reply = summary_reply(made, path)
             results.append((member.telegram_user_id, member.id, (reply,)))
     return results

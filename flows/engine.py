@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -167,9 +168,79 @@ class FlowConfig:
     wrong_code_window_minutes: int = 15
     # Where generated files (exports, QR codes) are written; sent files must lie under it.
     media_dir: str = "media/"
-    # (language, key) -> catalog text, for files a flow writes itself (the weekly picture);
-    # the composition root passes the bot's catalogs, so flows never import bot/.
-    catalog: Callable[[str, str], str] | None = None
+    # Makes the files flows send (weekly pictures, exports); the composition root passes
+    # bot/reporting.py's adapter, so flows import neither reports/ nor bot/.
+    reports: ReportMaker | None = None
+
+
+@dataclass(frozen=True)
+class WeeklyPicture:
+    """One week's picture of the buurt in one language: the summary message and the HTML."""
+
+    week_label: str
+    language: str
+    summary: Text
+    html: str
+
+
+@dataclass(frozen=True)
+class ExportWritten:
+    """What an export file holds (and the track points' CSV beside a CSV export)."""
+
+    observations: int
+    located: int
+    tracks: int
+    track_points: int
+    tracks_path: Path | None = None
+
+
+class ExportTooBigError(Exception):
+    """The export would pass the upload limit; `size` is its estimated size in bytes."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+class ReportMaker(Protocol):
+    """The files flows send; made by reports/ behind this port."""
+
+    export_formats: tuple[str, ...]
+
+    def export_extension(self, fmt: str) -> str:
+        """Return the file extension of an export format, with its dot."""
+        ...
+
+    def write_export(
+        self,
+        session: Session,
+        organisation_id: int,
+        start: date | None,
+        end: date | None,
+        timezone: str,
+        fmt: str,
+        path: Path,
+        limit: int,
+    ) -> ExportWritten | None:
+        """Write an export of a period to path; None when it holds nothing.
+
+        Raises ExportTooBigError, leaving no file, when it would pass `limit` bytes.
+        """
+        ...
+
+    def weekly_picture(
+        self,
+        session: Session,
+        organisation_id: int,
+        iso_year: int,
+        iso_week: int,
+        language: str,
+        timezone: str,
+        media_dir: str,
+        as_of: datetime | None = None,
+    ) -> WeeklyPicture:
+        """Build and render one week's picture (up to `as_of` for the week running)."""
+        ...
 
 
 @dataclass

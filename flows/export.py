@@ -8,7 +8,9 @@
 
 The file is written under the media folder in `exports/` (swept after a day) and sent as a
 document. Nothing in the period gives a short answer instead of an empty file; a file over
-Telegram's upload limit is not sent, with advice to pick a shorter period or use the CLI.
+Telegram's upload limit is not sent, with advice to pick a shorter period or use the CLI. The
+file is written while the database is read, and given up as soon as it passes the limit, so
+"everything" over a long history costs neither memory nor minutes.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from zoneinfo import ZoneInfo
 
 from flows.engine import (
     Button,
+    ExportTooBigError,
     Flow,
     Input,
     InputKind,
     Outcome,
     Reply,
+    ReportMaker,
     State,
     StepContext,
     Text,
@@ -35,7 +39,6 @@ from flows.engine import (
     reply,
 )
 from flows.roles import COORDINATOR
-from reports import export as exports
 
 EXPORT_FOLDER = "exports"
 PERIODS = ("week", "four_weeks", "all")
@@ -43,9 +46,16 @@ PERIODS = ("week", "four_weeks", "all")
 UPLOAD_LIMIT_BYTES = 50 * 1000 * 1000
 
 
+def _reports(ctx: StepContext) -> ReportMaker:
+    # The composition root (bot/app.py) always provides the report maker.
+    assert ctx.config.reports is not None
+    return ctx.config.reports
+
+
 def ask_format(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     """Ask for the file format."""
-    rows = tuple((Button(f"export.format.{fmt}", f"fmt:{fmt}"),) for fmt in exports.FORMATS)
+    formats = _reports(ctx).export_formats
+    rows = tuple((Button(f"export.format.{fmt}", f"fmt:{fmt}"),) for fmt in formats)
     return (Reply("export.choose_format", buttons=rows),)
 
 
@@ -63,7 +73,7 @@ def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
 def choose_format(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Take the format and ask for the period."""
     fmt = (inp.callback_data or "").removeprefix("fmt:")
-    if fmt not in exports.FORMATS:
+    if fmt not in _reports(ctx).export_formats:
         return goto("format", draft, *ask_format(ctx, draft))
     new_draft = {"format": fmt}
     return goto("period", new_draft, *ask_period(ctx, new_draft))
@@ -89,49 +99,54 @@ def _period_text(start: date | None, end: date | None) -> Text:
 def _file_name(fmt: str, period: str, ctx: StepContext) -> str:
     stamp = ctx.now.astimezone(ZoneInfo(ctx.config.timezone)).strftime("%Y%m%d-%H%M%S")
     suffix = secrets.token_hex(3)
-    return f"buurtbot-{period.replace('_', '-')}-{stamp}-{suffix}{exports.EXTENSIONS[fmt]}"
+    extension = _reports(ctx).export_extension(fmt)
+    return f"buurtbot-{period.replace('_', '-')}-{stamp}-{suffix}{extension}"
 
 
 def make_export(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Build the export, write it under the media folder and send it."""
     period = (inp.callback_data or "").removeprefix("period:")
     fmt = draft.get("format")
-    if period not in PERIODS or fmt not in exports.FORMATS:
+    if period not in PERIODS or fmt not in _reports(ctx).export_formats:
         return goto("period", draft, *ask_period(ctx, draft))
     if ctx.member is None or ctx.member.role != COORDINATOR:
         return done(reply("error.not_allowed", command="export"))
     today = ctx.now.astimezone(ZoneInfo(ctx.config.timezone)).date()
     start_date, end_date = period_dates(period, today)
-    data = exports.build_export(
-        ctx.session, ctx.member.organisation_id, start_date, end_date, ctx.config.timezone
-    )
     period_text = _period_text(start_date, end_date)
-    if data.is_empty:
-        return done(reply("export.empty", period=period_text))
     folder = Path(ctx.config.media_dir) / EXPORT_FOLDER
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = _file_name(fmt, period, ctx)
-    written = exports.write_export(data, fmt, folder / name)
-    too_big = [path for path in written if path.stat().st_size > UPLOAD_LIMIT_BYTES]
-    if too_big:
-        size_mb = max(path.stat().st_size for path in written) / 1_000_000
-        for path in written:
-            path.unlink(missing_ok=True)
+    try:
+        # A file passing the limit is abandoned at once, its full size estimated.
+        written = _reports(ctx).write_export(
+            ctx.session,
+            ctx.member.organisation_id,
+            start_date,
+            end_date,
+            ctx.config.timezone,
+            fmt,
+            folder / name,
+            UPLOAD_LIMIT_BYTES,
+        )
+    except ExportTooBigError as error:
+        size_mb = error.size / 1_000_000
         return done(reply("export.too_big", size=f"{size_mb:.0f}", period=period_text))
+    if written is None:
+        return done(reply("export.empty", period=period_text))
     params = {
-        "observations": len(data.observations),
-        "located": data.located,
-        "tracks": len(data.tracks),
+        "observations": written.observations,
+        "located": written.located,
+        "tracks": written.tracks,
         "period": period_text,
     }
     effects = [Reply("export.ready", params, document=f"{EXPORT_FOLDER}/{name}")]
-    if fmt == "csv" and data.track_points:
-        tracks_name = exports.tracks_csv_path(folder / name).name
+    if written.tracks_path is not None:
         effects.append(
             Reply(
                 "export.tracks_file",
-                {"points": len(data.track_points)},
-                document=f"{EXPORT_FOLDER}/{tracks_name}",
+                {"points": written.track_points},
+                document=f"{EXPORT_FOLDER}/{written.tracks_path.name}",
             )
         )
     return done(*effects)

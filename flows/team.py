@@ -63,7 +63,11 @@ def diary_lines(ctx: StepContext) -> tuple[Text, ...]:
     """Return one line per diarist: day, last answer, paused or stopped."""
     assert ctx.member is not None
     rows = diaries.adherence(
-        ctx.session, ctx.member.organisation_id, ctx.today(), ctx.config.secret_key
+        ctx.session,
+        ctx.member.organisation_id,
+        ctx.today(),
+        ctx.config.secret_key,
+        limit=MAX_LISTED,
     )
     lines = []
     for row in rows[:MAX_LISTED]:

@@ -1,26 +1,11 @@
-"""The life domains of the method, used to tag observations, in a fixed order."""
+"""Theme buttons: the life domains of the method (storage.themes) offered for tagging."""
 
 from __future__ import annotations
 
 from flows.engine import Button
+from storage.themes import THEMES
 
-THEMES = (
-    "welfare",
-    "health",
-    "housing",
-    "food",
-    "shops",
-    "work",
-    "education",
-    "youth",
-    "sport",
-    "culture",
-    "religion",
-    "mobility",
-    "green",
-    "safety",
-    "other",
-)
+__all__ = ["THEMES", "theme_buttons"]
 
 
 def theme_buttons(prefix: str, per_row: int = 3) -> tuple[tuple[Button, ...], ...]:

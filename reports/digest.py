@@ -42,9 +42,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import geo
-from flows.themes import THEMES
 from storage import deployment
 from storage.models import Diarist, MediaFile, Observation, Organisation, TrackPoint, Walk
+from storage.themes import THEMES
+from storage.weeks import last_full_week, previous_week, week_of, week_start
 
 WEEK = timedelta(days=7)
 ISO_WEEK = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
@@ -164,7 +165,7 @@ class MapData:
 
 @dataclass(frozen=True)
 class ThemeCount:
-    """Observations tagged with one life domain (flows.themes.THEMES; label `theme.<code>`)."""
+    """Observations tagged with one life domain (storage.themes.THEMES; label `theme.<code>`)."""
 
     theme: str
     count: int
@@ -394,29 +395,6 @@ def parse_iso_week(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"{year} has no ISO week {week}") from None
     return year, week
-
-
-def week_of(moment: datetime, timezone: str = "Europe/Brussels") -> tuple[int, int]:
-    """Return the ISO (year, week) a moment falls in, in the time zone."""
-    iso = moment.astimezone(ZoneInfo(timezone)).date().isocalendar()
-    return iso.year, iso.week
-
-
-def previous_week(iso_year: int, iso_week: int) -> tuple[int, int]:
-    """Return the ISO week before this one."""
-    iso = (date.fromisocalendar(iso_year, iso_week, 1) - WEEK).isocalendar()
-    return iso.year, iso.week
-
-
-def last_full_week(moment: datetime, timezone: str = "Europe/Brussels") -> tuple[int, int]:
-    """Return the most recent ISO week that has ended at this moment."""
-    return previous_week(*week_of(moment, timezone))
-
-
-def week_start(iso_year: int, iso_week: int, timezone: str = "Europe/Brussels") -> datetime:
-    """Return Monday 00:00 of an ISO week in the time zone, as an aware UTC datetime."""
-    monday = date.fromisocalendar(iso_year, iso_week, 1)
-    return datetime.combine(monday, time(0), ZoneInfo(timezone)).astimezone(UTC)
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -1150,17 +1128,18 @@ def _photos(
     if not by_id:
         return ()
     root = Path(media_dir).resolve()
+    # Only observation_id is in the WHERE clause, so the planner reads the media of the week's
+    # observations through their index; with the status there too, SQLite may choose the
+    # (status, id) index and read every stored file of the whole history instead.
     rows = session.scalars(
         select(MediaFile)
-        .where(
-            MediaFile.observation_id.in_(list(by_id)),
-            MediaFile.status == "stored",
-            MediaFile.kind == "photo",
-        )
+        .where(MediaFile.observation_id.in_(list(by_id)))
         .order_by(MediaFile.observation_id, MediaFile.id)
     ).all()
     photos: list[Photo] = []
     for row in rows:
+        if row.status != "stored" or row.kind != "photo":
+            continue
         if len(photos) >= MAX_PHOTOS or not row.path:
             continue
         path = (root / row.path).resolve()

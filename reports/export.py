@@ -1,7 +1,10 @@
 """Exports of an organisation's observations and walk tracks: GeoJSON, CSV, XLSX, media zip.
 
 `build_export` reads the database and returns an `ExportData` value made of plain dicts; the
-writers turn that value into files. Nothing here knows Telegram or the command line.
+writers turn that value into files. `open_export` returns an `ExportStream` instead, which the
+same writers read page by page while they write (the bot's /export does this, so an export of
+years of fieldwork never sits in memory); with a size limit a writer stops as soon as a file
+passes it (`ExportTooBig`). Nothing here knows Telegram or the command line.
 
 Schema (see DESIGN.md, "Export schema"):
 
@@ -20,25 +23,26 @@ ids are never exported.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from geo import get_gazetteer, track_length_m
 from storage import observations as obs
-from storage import walks as walks_db
-from storage.models import Observation, Organisation, Walk
+from storage.models import Observation, Organisation, TrackPoint, Walk
 
 FORMATS = ("geojson", "csv", "xlsx")
 EXTENSIONS = {"geojson": ".geojson", "csv": ".csv", "xlsx": ".xlsx"}
@@ -101,10 +105,60 @@ COORDINATE_DIGITS = 6
 # Spreadsheet programs run cells that start like a formula; CSV cells get a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Rows read per query when streaming an export, and rows written between two size checks.
+PAGE = 1000
+SIZE_CHECK_EVERY = 256
 
 
 class UnknownOrganisation(LookupError):
     """There is no organisation with this id."""
+
+
+class ExportTooBig(Exception):
+    """A file of the export passed the size limit; `size` estimates its full size in bytes."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the export would be about {size} bytes")
+        self.size = size
+
+
+class ExportSource(Protocol):
+    """What the writers read: features and rows one at a time, and how many there are."""
+
+    @property
+    def columns(self) -> list[str]:
+        """Return the CSV/XLSX columns of the observation table."""
+        ...
+
+    def observation_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the observation features, oldest first."""
+        ...
+
+    def track_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the walk track features."""
+        ...
+
+    def track_point_rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the track point rows."""
+        ...
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the observation table rows."""
+        ...
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        """Return how many observations, tracks and track points there are."""
+        ...
+
+
+def table_row(feature: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+    """Return one observation table row: lat/lon instead of the geometry; lists kept."""
+    geometry = feature["geometry"]
+    lon, lat = geometry["coordinates"] if geometry else (None, None)
+    row = {column: feature["properties"].get(column) for column in columns}
+    row.update(lat=lat, lon=lon)
+    return row
 
 
 @dataclass(frozen=True)
@@ -160,12 +214,26 @@ class ExportData:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Yield the observation table rows (lat/lon instead of geometry; lists kept)."""
+        columns = self.columns
         for feature in self.observations:
-            geometry = feature["geometry"]
-            lon, lat = geometry["coordinates"] if geometry else (None, None)
-            row = {column: feature["properties"].get(column) for column in self.columns}
-            row.update(lat=lat, lon=lon)
-            yield row
+            yield table_row(feature, columns)
+
+    def observation_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the observation features, oldest first."""
+        return iter(self.observations)
+
+    def track_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the walk track features."""
+        return iter(self.tracks)
+
+    def track_point_rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the track point rows."""
+        return iter(self.track_points)
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        """Return how many observations, tracks and track points there are."""
+        return len(self.observations), len(self.tracks), len(self.track_points)
 
 
 def local_period(
@@ -214,16 +282,21 @@ def _detail_value(value: Any) -> Any:
     return value
 
 
+def _detail_name(key: Any) -> str | None:
+    """Return the column a details key becomes, or None for a key never exported."""
+    name = str(key)
+    if name in PRIVATE_DETAIL_KEYS:
+        return None
+    return f"detail_{name}" if name in RESERVED_NAMES else name
+
+
 def _details(observation: Observation) -> dict[str, Any]:
     """Return the kind's own fields, never overwriting the common ones."""
     flat: dict[str, Any] = {}
     for key, value in sorted((observation.details or {}).items()):
-        name = str(key)
-        if name in PRIVATE_DETAIL_KEYS:
-            continue
-        if name in RESERVED_NAMES:
-            name = f"detail_{name}"
-        flat[name] = _detail_value(value)
+        name = _detail_name(key)
+        if name is not None:
+            flat[name] = _detail_value(value)
     return flat
 
 
@@ -292,6 +365,16 @@ def track_feature(walk: Walk, zone: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def _order_details(by_kind: dict[str, set[str]]) -> list[str]:
+    """Return the kind-specific names: by kind (KINDS order), then alphabetically."""
+    order: list[str] = []
+    for kind in (*obs.KINDS, *sorted(set(by_kind) - set(obs.KINDS))):
+        for name in sorted(by_kind.get(kind, ())):
+            if name not in order:
+                order.append(name)
+    return order
+
+
 def _detail_order(observations: list[dict[str, Any]]) -> list[str]:
     """Return the union of kind-specific names: by kind (KINDS order), then alphabetically."""
     by_kind: dict[str, set[str]] = {}
@@ -299,12 +382,235 @@ def _detail_order(observations: list[dict[str, Any]]) -> list[str]:
         properties = feature["properties"]
         extra = set(properties) - set(COMMON_PROPERTIES)
         by_kind.setdefault(properties["kind"], set()).update(extra)
-    order: list[str] = []
-    for kind in (*obs.KINDS, *sorted(set(by_kind) - set(obs.KINDS))):
-        for name in sorted(by_kind.get(kind, ())):
-            if name not in order:
-                order.append(name)
-    return order
+    return _order_details(by_kind)
+
+
+def _keyset_pages(
+    session: Session,
+    statement: Select[Any],
+    order: tuple[Any, Any],
+    position: Callable[[Any], tuple[Any, Any]],
+    size: int = PAGE,
+) -> Iterator[list[Any]]:
+    """Yield the rows of a statement page by page, ordered by the two `order` columns.
+
+    Each page is one short query that continues after the last row of the one before (a
+    keyset: `position` reads the two order values of a row), so nothing but the page is held
+    and the (organisation, moment) indexes serve every page.
+    """
+    moment, key = order
+    last: tuple[Any, Any] | None = None
+    while True:
+        page_statement = statement
+        if last is not None:
+            # The plain ">=" repeats part of the OR so that PostgreSQL, too, starts the index
+            # range at the last row instead of filtering from the start of the period.
+            page_statement = page_statement.where(
+                moment >= last[0], or_(moment > last[0], and_(moment == last[0], key > last[1]))
+            )
+        page = session.execute(page_statement.order_by(moment, key).limit(size)).all()
+        if not page:
+            return
+        last = position(page[-1])
+        yield page
+
+
+def _entity_position(row: Any) -> tuple[Any, Any]:
+    """Return an observation row's place in time order."""
+    return row[0].created_at, row[0].id
+
+
+def _walk_position(row: Any) -> tuple[Any, Any]:
+    """Return a walk row's place in time order."""
+    return row[0].started_at, row[0].id
+
+
+@dataclass
+class ExportStream:
+    """An export read from the database while it is written: memory stays small.
+
+    The same values as `ExportData`, but each pass over the observations or walks runs its
+    own paged queries (`observation_features`, `track_features`, `track_point_rows`), and the
+    counts come from aggregate queries. Made by `open_export`.
+    """
+
+    session: Session
+    organisation_id: int
+    organisation_name: str
+    timezone: str
+    start: date | None
+    end: date | None
+    _detail_columns: list[str] | None = field(default=None, repr=False)
+    _counts: tuple[int, int, int, int] | None = field(default=None, repr=False)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the time zone of the dates."""
+        return ZoneInfo(self.timezone)
+
+    def _observations(self) -> Select[Any]:
+        """Return the query of the period's observations (no order, no limit)."""
+        lower, upper = local_period(self.start, self.end, self.timezone)
+        statement = select(Observation).where(Observation.organisation_id == self.organisation_id)
+        if lower is not None:
+            statement = statement.where(Observation.created_at >= lower)
+        if upper is not None:
+            statement = statement.where(Observation.created_at < upper)
+        return statement
+
+    def _walks(self) -> Select[Any]:
+        """Return the query of the walks started in the period."""
+        lower, upper = local_period(self.start, self.end, self.timezone)
+        statement = select(Walk).where(Walk.organisation_id == self.organisation_id)
+        if lower is not None:
+            statement = statement.where(Walk.started_at >= lower)
+        if upper is not None:
+            statement = statement.where(Walk.started_at < upper)
+        return statement
+
+    def _counted(self) -> tuple[int, int, int, int]:
+        """Return observations, located ones, tracks (2+ points) and their points."""
+        if self._counts is None:
+            mine = self._observations().subquery()
+            observations, located = self.session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(mine.c.lat.is_not(None), mine.c.lon.is_not(None)),
+                ).select_from(mine)
+            ).one()
+            walk_ids = self._walks().with_only_columns(Walk.id).subquery()
+            per_walk = (
+                select(func.count().label("points"))
+                .select_from(TrackPoint)
+                .where(TrackPoint.walk_id.in_(select(walk_ids.c.id)))
+                .group_by(TrackPoint.walk_id)
+                .having(func.count() >= 2)
+                .subquery()
+            )
+            tracks, points = self.session.execute(
+                select(func.count(), func.coalesce(func.sum(per_walk.c.points), 0))
+            ).one()
+            self._counts = (int(observations), int(located), int(tracks), int(points))
+        return self._counts
+
+    @property
+    def observation_count(self) -> int:
+        """Return how many observations the period holds."""
+        return self._counted()[0]
+
+    @property
+    def located(self) -> int:
+        """Return how many observations have a position."""
+        return self._counted()[1]
+
+    @property
+    def track_count(self) -> int:
+        """Return how many walks have a track (at least two points)."""
+        return self._counted()[2]
+
+    @property
+    def track_point_count(self) -> int:
+        """Return how many points those tracks have."""
+        return self._counted()[3]
+
+    @property
+    def totals(self) -> tuple[int, int, int]:
+        """Return how many observations, tracks and track points there are."""
+        return self.observation_count, self.track_count, self.track_point_count
+
+    @property
+    def is_empty(self) -> bool:
+        """Say whether there is nothing to export."""
+        return not self.observation_count and not self.track_count
+
+    @property
+    def detail_columns(self) -> list[str]:
+        """Return the kind-specific columns, reading only the kinds and details."""
+        if self._detail_columns is None:
+            by_kind: dict[str, set[str]] = {}
+            statement = self._observations().with_only_columns(
+                Observation.created_at, Observation.id, Observation.kind, Observation.details
+            )
+            order = (Observation.created_at, Observation.id)
+            pages = _keyset_pages(self.session, statement, order, lambda row: (row[0], row[1]))
+            for page in pages:
+                for _moment, _id, kind, details in page:
+                    names = by_kind.setdefault(kind, set())
+                    names.update(
+                        name for key in (details or {}) if (name := _detail_name(key)) is not None
+                    )
+            self._detail_columns = _order_details(by_kind)
+        return self._detail_columns
+
+    @property
+    def columns(self) -> list[str]:
+        """Return the CSV/XLSX columns of the observation table."""
+        return [*COMMON_COLUMNS, *self.detail_columns]
+
+    def observation_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the observation features, oldest first, a page of rows at a time."""
+        zone = self.zone
+        statement = self._observations().options(selectinload(Observation.media))
+        order = (Observation.created_at, Observation.id)
+        for page in _keyset_pages(self.session, statement, order, _entity_position):
+            for (observation,) in page:
+                yield observation_feature(observation, zone)
+
+    def _walk_pages(self) -> Iterator[list[Walk]]:
+        """Yield the period's walks with their points, a page of walks at a time."""
+        statement = self._walks().options(selectinload(Walk.points))
+        order = (Walk.started_at, Walk.id)
+        pages = _keyset_pages(self.session, statement, order, _walk_position, max(PAGE // 10, 1))
+        for page in pages:
+            yield [walk for (walk,) in page]
+
+    def track_features(self) -> Iterator[dict[str, Any]]:
+        """Yield the LineString feature of every walk with at least two points."""
+        zone = self.zone
+        for page in self._walk_pages():
+            for walk in page:
+                if len(walk.points) >= 2:
+                    yield track_feature(walk, zone)
+
+    def track_point_rows(self) -> Iterator[dict[str, Any]]:
+        """Yield one row per point of those tracks."""
+        zone = self.zone
+        for page in self._walk_pages():
+            for walk in page:
+                points = list(walk.points)
+                if len(points) < 2:
+                    continue
+                for point in points:
+                    yield {
+                        "walk_id": walk.id,
+                        "recorded_at": _iso(point.recorded_at, zone),
+                        "lat": _rounded(point.lat),
+                        "lon": _rounded(point.lon),
+                        "accuracy_m": point.accuracy_m,
+                    }
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Yield the observation table rows (lat/lon instead of geometry; lists kept)."""
+        columns = self.columns
+        for feature in self.observation_features():
+            yield table_row(feature, columns)
+
+
+def open_export(
+    session: Session,
+    organisation_id: int,
+    start: date | None = None,
+    end: date | None = None,
+    timezone: str = "Europe/Brussels",
+) -> ExportStream:
+    """Return an organisation's export between two inclusive local dates, read as written."""
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise UnknownOrganisation(f"there is no organisation with id {organisation_id}")
+    if start and end and start > end:
+        raise ValueError(f"the start date {start} is after the end date {end}")
+    ZoneInfo(timezone)  # an unknown zone fails here, not half way through a file
+    return ExportStream(session, organisation.id, organisation.name, timezone, start, end)
 
 
 def build_export(
@@ -315,43 +621,17 @@ def build_export(
     timezone: str = "Europe/Brussels",
 ) -> ExportData:
     """Read an organisation's observations and walk tracks between two inclusive local dates."""
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None:
-        raise UnknownOrganisation(f"there is no organisation with id {organisation_id}")
-    if start and end and start > end:
-        raise ValueError(f"the start date {start} is after the end date {end}")
-    zone = ZoneInfo(timezone)
-    lower, upper = local_period(start, end, timezone)
-    observations = [
-        observation_feature(observation, zone)
-        for observation in obs.observations_between(session, organisation_id, lower, upper)
-    ]
-    tracks: list[dict[str, Any]] = []
-    track_points: list[dict[str, Any]] = []
-    for walk in walks_db.walks_between(session, organisation_id, lower, upper):
-        points = list(walk.points)
-        if len(points) < 2:
-            continue
-        tracks.append(track_feature(walk, zone))
-        track_points.extend(
-            {
-                "walk_id": walk.id,
-                "recorded_at": _iso(point.recorded_at, zone),
-                "lat": _rounded(point.lat),
-                "lon": _rounded(point.lon),
-                "accuracy_m": point.accuracy_m,
-            }
-            for point in points
-        )
+    stream = open_export(session, organisation_id, start, end, timezone)
+    observations = list(stream.observation_features())
     return ExportData(
-        organisation_id=organisation.id,
-        organisation_name=organisation.name,
+        organisation_id=stream.organisation_id,
+        organisation_name=stream.organisation_name,
         timezone=timezone,
         start=start,
         end=end,
         observations=observations,
-        tracks=tracks,
-        track_points=track_points,
+        tracks=list(stream.track_features()),
+        track_points=list(stream.track_point_rows()),
         detail_columns=_detail_order(observations),
     )
 
@@ -374,11 +654,54 @@ def _atomic(path: Path, mode: str = "w", **options: Any) -> Iterator[IO[Any]]:
         raise
 
 
-def write_geojson(data: ExportData, path: Path) -> Path:
-    """Write the RFC 7946 FeatureCollection (UTF-8)."""
+class _SizeGuard:
+    """Stop a file that grows past a limit, estimating its full size from what is written."""
+
+    def __init__(self, handle: IO[Any], limit: int | None, total: int) -> None:
+        self.handle = handle
+        self.limit = limit
+        self.total = total
+        self.written = 0
+
+    def wrote(self) -> None:
+        """Count one item written; every so often compare the file's size with the limit."""
+        self.written += 1
+        if self.limit is not None and self.written % SIZE_CHECK_EVERY == 0:
+            self._check(estimate=True)
+
+    def finish(self) -> None:
+        """Compare the complete file's size with the limit."""
+        if self.limit is not None:
+            self._check(estimate=False)
+
+    def _check(self, estimate: bool) -> None:
+        assert self.limit is not None
+        size = self.handle.tell()
+        if size <= self.limit:
+            return
+        if estimate and self.written < self.total:
+            size = round(size * self.total / self.written)
+        raise ExportTooBig(size)
+
+
+def write_geojson(data: ExportSource, path: Path, limit: int | None = None) -> Path:
+    """Write the RFC 7946 FeatureCollection (UTF-8), one feature at a time.
+
+    The text is what `json.dump(collection, indent=1)` writes. Past `limit` bytes the file is
+    removed and ExportTooBig raised.
+    """
+    observations, tracks, _ = data.totals
     with _atomic(path, "w", encoding="utf-8") as handle:
-        json.dump(data.feature_collection(), handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
+        guard = _SizeGuard(handle, limit, observations + tracks)
+        handle.write('{\n "type": "FeatureCollection",\n "features": [')
+        separator = "\n"
+        for feature in itertools.chain(data.observation_features(), data.track_features()):
+            text = json.dumps(feature, ensure_ascii=False, indent=1)
+            handle.write(separator + "  " + text.replace("\n", "\n  "))
+            separator = ",\n"
+            guard.wrote()
+        handle.write("\n ]\n}\n" if separator != "\n" else "]\n}\n")
+        guard.finish()
     return Path(path)
 
 
@@ -406,21 +729,39 @@ def tracks_csv_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}_tracks.csv")
 
 
-def _write_csv_table(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+def _write_csv_table(
+    path: Path,
+    columns: list[str],
+    rows: Iterable[dict[str, Any]],
+    limit: int | None = None,
+    total: int = 0,
+) -> None:
     # UTF-8 with a byte order mark so that spreadsheet programs read the accents right.
     with _atomic(path, "w", encoding="utf-8-sig", newline="") as handle:
+        guard = _SizeGuard(handle, limit, total)
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row in rows:
             writer.writerow([_csv_cell(row.get(column)) for column in columns])
+            guard.wrote()
+        guard.finish()
 
 
-def write_csv(data: ExportData, path: Path) -> list[Path]:
-    """Write the observations to `path` and the track points to `<name>_tracks.csv`."""
+def write_csv(data: ExportSource, path: Path, limit: int | None = None) -> list[Path]:
+    """Write the observations to `path` and the track points to `<name>_tracks.csv`.
+
+    Rows are written as they are read. Past `limit` bytes the files are removed and
+    ExportTooBig raised.
+    """
     path = Path(path)
-    _write_csv_table(path, data.columns, list(data.rows()))
+    observations, _, points = data.totals
     tracks = tracks_csv_path(path)
-    _write_csv_table(tracks, list(TRACK_POINT_COLUMNS), data.track_points)
+    _write_csv_table(path, data.columns, data.rows(), limit, observations)
+    try:
+        _write_csv_table(tracks, list(TRACK_POINT_COLUMNS), data.track_point_rows(), limit, points)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return [path, tracks]
 
 
@@ -429,56 +770,91 @@ def _xlsx_value(value: Any) -> Any:
     return _XLSX_ILLEGAL.sub("", value) if isinstance(value, str) else value
 
 
-def _fill_sheet(sheet: Any, columns: list[str], rows: list[dict[str, Any]]) -> None:
+def _widths(columns: list[str], rows: Iterable[dict[str, Any]]) -> list[int]:
+    """Return each column's widest line, header included."""
+    widths = [len(column) for column in columns]
+    for row in rows:
+        for index, column in enumerate(columns):
+            value = _xlsx_value(row.get(column))
+            longest = max((len(line) for line in str(value).splitlines()), default=0)
+            if longest > widths[index]:
+                widths[index] = longest
+    return widths
+
+
+def _fill_sheet(
+    workbook: Any,
+    title: str,
+    columns: list[str],
+    rows: Callable[[], Iterable[dict[str, Any]]],
+) -> None:
+    """Add a sheet and stream its rows (a write-only sheet: rows are not kept in memory)."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
-    widths = [len(column) for column in columns]
-    for index, column in enumerate(columns, start=1):
-        sheet.cell(row=1, column=index, value=column).font = bold
-    for row_number, row in enumerate(rows, start=2):
-        for index, column in enumerate(columns, start=1):
-            value = _xlsx_value(row.get(column))
-            cell = sheet.cell(row=row_number, column=index, value=value)
-            if isinstance(value, str):
-                # A text is data, never a formula, even when it starts with "=".
-                cell.data_type = "s"
-            longest = max((len(line) for line in str(value).splitlines()), default=0)
-            widths[index - 1] = max(widths[index - 1], longest)
-    for index, width in enumerate(widths, start=1):
+    sheet = workbook.create_sheet(title)
+    # A write-only sheet takes its column widths before its first row: one pass to measure.
+    for index, width in enumerate(_widths(columns, rows()), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in rows():
+        values: list[Any] = []
+        for column in columns:
+            value = _xlsx_value(row.get(column))
+            if isinstance(value, str) and value.startswith("="):
+                # A text is data, never a formula, even when it starts with "=".
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                value = cell
+            values.append(value)
+        sheet.append(values)
+        count += 1
     if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
-def write_xlsx(data: ExportData, path: Path) -> Path:
-    """Write an Excel workbook: sheet "observations" and sheet "walk_tracks"."""
+def write_xlsx(data: ExportSource, path: Path, limit: int | None = None) -> Path:
+    """Write an Excel workbook: sheet "observations" and sheet "walk_tracks".
+
+    Rows are streamed into the workbook (openpyxl's write-only mode). A workbook over
+    `limit` bytes is removed and ExportTooBig raised.
+    """
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    observations = workbook.active
-    observations.title = "observations"
-    _fill_sheet(observations, data.columns, list(data.rows()))
-    _fill_sheet(workbook.create_sheet("walk_tracks"), list(TRACK_POINT_COLUMNS), data.track_points)
+    workbook = Workbook(write_only=True)
+    _fill_sheet(workbook, "observations", data.columns, data.rows)
+    _fill_sheet(workbook, "walk_tracks", list(TRACK_POINT_COLUMNS), data.track_point_rows)
     with _atomic(path, "wb") as handle:
         workbook.save(handle)
+        _SizeGuard(handle, limit, 0).finish()
     return Path(path)
 
 
-WRITERS: dict[str, Callable[[ExportData, Path], Path | list[Path]]] = {
+WRITERS: dict[str, Callable[..., Path | list[Path]]] = {
     "geojson": write_geojson,
     "csv": write_csv,
     "xlsx": write_xlsx,
 }
 
 
-def write_export(data: ExportData, fmt: str, path: Path) -> list[Path]:
-    """Write an export in a format ("geojson", "csv" or "xlsx"); return the files written."""
+def write_export(data: ExportSource, fmt: str, path: Path, limit: int | None = None) -> list[Path]:
+    """Write an export in a format ("geojson", "csv" or "xlsx"); return the files written.
+
+    With `limit`, a file that would be larger than that many bytes is not left behind:
+    ExportTooBig is raised with its (estimated) size.
+    """
     if fmt not in WRITERS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    written = WRITERS[fmt](data, Path(path))
+    written = WRITERS[fmt](data, Path(path), limit)
     return written if isinstance(written, list) else [written]
 
 

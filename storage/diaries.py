@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
@@ -172,9 +172,15 @@ def entries(
     session: Session, member_id: int, first: date, last: date, needs_only: bool = False
 ) -> list[Observation]:
     """Return a member's diary entries about days first..last, oldest first."""
+    # An entry about a day is written that day or the next: earlier rows need no reading.
+    since = datetime.combine(first - timedelta(days=1), time(0), UTC)
     rows = session.scalars(
         select(Observation)
-        .where(Observation.member_id == member_id, Observation.kind == KIND)
+        .where(
+            Observation.member_id == member_id,
+            Observation.kind == KIND,
+            Observation.created_at >= since,
+        )
         .order_by(Observation.created_at, Observation.id)
     )
     found = [o for o in rows if (day := for_date(o)) is not None and first <= day <= last]
@@ -320,30 +326,40 @@ def summary(session: Session, diarist: Diarist) -> dict[str, Any]:
 
 
 def adherence(
-    session: Session, organisation_id: int, today: date, secret_key: str | None = None
+    session: Session,
+    organisation_id: int,
+    today: date,
+    secret_key: str | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Return how each diarist of an organisation keeps up, never what they wrote.
 
     One dict per diarist, newest diary first: pseudonym, day (1..30, None before the start),
     last_entry (the last day answered, a need or "nothing", or None), days_answered, paused,
     stopped, ended. Pass the deployment's secret key (FlowConfig.secret_key); without
-    it the key generated and kept in the database is used.
+    it the key generated and kept in the database is used. With `limit`, only the newest
+    diaries are read (and their entries): what a screen shows, however many diaries there were.
     """
     key = secret_key or deployment.get_value(session, "secret_key") or ""
-    diarists = list(
-        session.scalars(
-            select(Diarist)
-            .where(Diarist.organisation_id == organisation_id)
-            .order_by(Diarist.started_on.desc(), Diarist.id)
-        )
+    statement = (
+        select(Diarist)
+        .where(Diarist.organisation_id == organisation_id)
+        .order_by(Diarist.started_on.desc(), Diarist.id)
     )
+    if limit is not None:
+        statement = statement.limit(limit)
+    diarists = list(session.scalars(statement))
     if not diarists:
         return []
     by_member: dict[int, list[date]] = {}
+    # Only days from a diary's start count, and an entry is written on its day or the day
+    # after: older entries (earlier diaries, years of history) are not read at all.
+    since = datetime.combine(min(d.started_on for d in diarists) - timedelta(days=1), time(0), UTC)
     rows = session.execute(
         select(Observation.member_id, Observation.details["for_date"].as_string()).where(
             Observation.kind == KIND,
             Observation.member_id.in_([d.member_id for d in diarists]),
+            Observation.created_at >= since,
         )
     )
     for member_id, value in rows:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
 from bot.i18n import load_translator
+from bot.reporting import ReportFiles
 from flows.digest import due_digests, due_week
 from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs
@@ -25,7 +26,9 @@ def sweep(factory: sessionmaker[Session], now: datetime, media: Path):
     """Run the sweep in one transaction, as the scheduler does; return its results."""
     with factory.begin() as session:
         config = FlowConfig(
-            media_dir=str(media), timezone="Europe/Brussels", catalog=load_translator().raw
+            media_dir=str(media),
+            timezone="Europe/Brussels",
+            reports=ReportFiles(load_translator().raw),
         )
         ctx = StepContext(session=session, now=now, config=config, member=None)
         return due_digests(ctx)

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import LANGUAGES, load_translator
+from bot.reporting import as_text
 from bot.sandbox.spec import format_text
-from flows.digest import summary_reply
 from reports.digest import Msg, build_digest
-from reports.render import ENV, digest_summary_text, render_digest_html
+from reports.render import ENV, digest_summary_text, render_digest_html, summary_message
 from storage import organisations as orgs
 from tests.reports.test_digest_builder import LAST_WEEK, TUE, WEEK, Scene, add, at, build, populate
 
@@ -190,12 +190,11 @@ def test_long_user_text_keeps_the_summary_within_telegram_limits(session_factory
 
 
 def test_the_bot_renders_the_same_summary(session_factory, scene) -> None:
-    """flows.digest hands the same message tree to the bot's Translator."""
+    """bot.reporting hands the same message tree to the bot's Translator."""
     for language in LANGUAGES:
         digest = build(session_factory, scene, language)
-        reply = summary_reply(digest, "digests/x.html")
-        assert reply.document == "digests/x.html"
-        rendered = TRANSLATOR.text(language, reply.key, reply.params)
+        summary = as_text(summary_message(digest))
+        rendered = TRANSLATOR.text(language, summary.key, summary.params)
         assert rendered == digest_summary_text(digest, catalog(language))
         # Telegram must accept it: the theme in the first question ("Shops & services") is
         # passed as escaped text, so no bare "&" reaches the HTML parser.

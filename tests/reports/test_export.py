@@ -14,6 +14,8 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
+from bot.i18n import load_translator
+from bot.reporting import ReportFiles
 from flows import export as export_flow
 from flows.engine import FlowConfig, Input, InputKind, StepContext
 from reports import export as exports
@@ -466,7 +468,11 @@ def test_cli_bad_format_is_a_usage_error(cli_env, capsys) -> None:
 def run_export_step(factory, fx: Fixture, tmp_path, monkeypatch=None, limit=None):
     if limit is not None:
         monkeypatch.setattr(export_flow, "UPLOAD_LIMIT_BYTES", limit)
-    config = FlowConfig(media_dir=str(tmp_path / "bot-media"), timezone="Europe/Brussels")
+    config = FlowConfig(
+        media_dir=str(tmp_path / "bot-media"),
+        timezone="Europe/Brussels",
+        reports=ReportFiles(load_translator().raw),
+    )
     moment = datetime.fromisoformat("2026-11-24T12:00:00+00:00")
     tap = Input(InputKind.CALLBACK, TELEGRAM_USER_ID, TELEGRAM_USER_ID, moment)
     with factory.begin() as session:
@@ -498,3 +504,41 @@ def test_export_step_refuses_files_over_the_upload_limit(
     [answer] = outcome.effects
     assert answer.key == "export.too_big" and answer.document is None
     assert list((tmp_path / "bot-media" / "exports").iterdir()) == []
+
+
+# --- streaming: the bot's /export reads while it writes --------------------------------------
+
+
+def test_a_stream_writes_what_build_export_writes(
+    session_factory, data_fixture, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(exports, "PAGE", 2)  # several pages of observations and of walks
+    data = build(session_factory, data_fixture)
+    with session_factory() as session:
+        stream = exports.open_export(session, data_fixture.org_id)
+        assert stream.totals == data.totals
+        assert stream.located == data.located and not stream.is_empty
+        assert stream.columns == data.columns
+        for fmt in ("geojson", "csv"):
+            streamed = exports.write_export(stream, fmt, tmp_path / f"stream.{fmt}")
+            built = exports.write_export(data, fmt, tmp_path / f"built.{fmt}")
+            for left, right in zip(streamed, built, strict=True):
+                assert left.read_bytes() == right.read_bytes()
+        exports.write_export(stream, "xlsx", tmp_path / "stream.xlsx")
+    sheet = load_workbook(tmp_path / "stream.xlsx")["observations"]
+    assert [cell.value for cell in sheet[1]] == data.columns
+    assert sheet.max_row == 1 + len(data.observations)
+
+
+def test_a_file_over_the_limit_is_given_up_with_its_estimated_size(
+    session_factory, data_fixture, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(exports, "SIZE_CHECK_EVERY", 1)
+    out = tmp_path / "exports"
+    out.mkdir()
+    with session_factory() as session:
+        stream = exports.open_export(session, data_fixture.org_id)
+        with pytest.raises(exports.ExportTooBig) as raised:
+            exports.write_export(stream, "csv", out / "big.csv", limit=200)
+    assert raised.value.size > 200
+    assert list(out.iterdir()) == []

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from storage import observations as obs
 from storage import organisations as orgs
+from storage import retention
 from storage.models import MediaFile
 from storage.observations import NewMedia
 from storage.retention import apply_retention
@@ -40,5 +41,33 @@ def test_old_text_and_media_go_recent_ones_stay(session_factory, now) -> None:
         assert cleared.details == {"quote_ok": True, "retention_cleared": True}
         assert session.query(MediaFile).count() == 0
         assert obs.get_observation(session, recent_id).text == "recent"
+    with session_factory.begin() as session:
+        assert apply_retention(session, now) == []
+
+
+def test_retention_pages_through_many_observations(session_factory, now, monkeypatch) -> None:
+    monkeypatch.setattr(retention, "PAGE", 3)  # 10 old observations: four pages
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "B", now)
+        org.retention_months = 6
+        common = {"organisation_id": org.id, "member_id": None, "author": "P-Y"}
+        for day in range(10):
+            note = obs.add_observation(
+                session,
+                kind="walk_note",
+                now=now - timedelta(days=300, hours=day),
+                text=f"old {day}",
+                media=[NewMedia("photo", f"f{day}", f"u{day}")],
+                **common,
+            )
+            note.media[0].path = f"photo/2026-01/{day}.jpg"
+        obs.add_observation(session, kind="walk_note", now=now, text="new", **common)
+    with session_factory.begin() as session:
+        [result] = apply_retention(session, now)
+        assert (result.texts, result.media) == (10, 10)
+        assert sorted(result.paths) == sorted(f"photo/2026-01/{day}.jpg" for day in range(10))
+    with session_factory() as session:
+        texts = [o.text for o in obs.observations_between(session, org.id)]
+        assert texts == [None] * 10 + ["new"]
     with session_factory.begin() as session:
         assert apply_retention(session, now) == []

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.i18n import load_translator
+from bot.reporting import ReportFiles
 from flows.commands import COMMANDS
 from flows.consent import consent_for
 from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext
@@ -57,6 +59,9 @@ def refusal_keys(effects) -> set[str]:
     }
 
 
+CONFIG = FlowConfig(secret_key="k", reports=ReportFiles(load_translator().raw))
+
+
 def test_the_expected_table_covers_every_command() -> None:
     assert {c.name for c in COMMANDS} <= set(EXPECTED)
 
@@ -69,9 +74,7 @@ def test_every_command_for_every_role(session_factory, command_name: str, role_i
     with session_factory.begin() as session:
         org = orgs.create_organisation(session, "A", NOW)
         member = None if role == "stranger" else member_of(session, org.id, role, 4242)
-        ctx = StepContext(
-            session=session, now=NOW, config=FlowConfig(secret_key="k"), member=member
-        )
+        ctx = StepContext(session=session, now=NOW, config=CONFIG, member=member)
         transition = route(ctx, command(command_name, 4242), Position())
         refused = refusal_keys(transition.effects)
         if command_name in ("start", "help", "language") and role == "stranger":

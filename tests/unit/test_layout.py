@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -16,6 +17,32 @@ def test_nothing_outside_bot_imports_telegram() -> None:
     for package in ("flows", "storage", "geo", "reports"):
         for path in ROOT.joinpath(package).rglob("*.py"):
             assert not pattern.search(path.read_text()), f"{path} imports telegram"
+
+
+# DESIGN.md: bot -> flows -> storage, geo; bot -> reports -> storage, geo.
+ALLOWED_IMPORTS = {
+    "flows": {"flows", "storage", "geo"},
+    "reports": {"reports", "storage", "geo"},
+    "storage": {"storage"},
+    "geo": {"geo"},
+}
+OWN_PACKAGES = {"bot", "flows", "reports", "storage", "geo"}
+
+
+def test_imports_follow_the_designed_arrows() -> None:
+    for package, allowed in ALLOWED_IMPORTS.items():
+        for path in ROOT.joinpath(package).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    top = name.split(".")[0]
+                    assert top not in OWN_PACKAGES or top in allowed, f"{path}: imports {name}"
 
 
 def test_every_setting_is_in_env_example_and_readme() -> None:

@@ -1,0 +1,96 @@
+"""The files flows send, made with reports/ and the bot's catalogs (the ReportMaker port)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flows.engine import ExportTooBigError, ExportWritten, Text, WeeklyPicture
+from reports import export as exports
+from reports.digest import Msg, build_digest
+from reports.render import render_digest_html, summary_message
+
+
+def as_text(value: Any) -> Any:
+    """Turn the renderer's Msg tree into the engine's Text values (the bot translates them)."""
+    if isinstance(value, Msg):
+        return Text(value.key, {name: as_text(item) for name, item in value.params.items()})
+    if isinstance(value, tuple | list):
+        return tuple(as_text(item) for item in value)
+    return value
+
+
+class ReportFiles:
+    """Make weekly pictures and exports for flows; built once by the composition root."""
+
+    export_formats: tuple[str, ...] = tuple(exports.FORMATS)
+
+    def __init__(self, catalog: Callable[[str, str], str]) -> None:
+        self.catalog = catalog
+
+    def export_extension(self, fmt: str) -> str:
+        """Return the file extension of an export format, with its dot."""
+        return exports.EXTENSIONS[fmt]
+
+    def write_export(
+        self,
+        session: Session,
+        organisation_id: int,
+        start: date | None,
+        end: date | None,
+        timezone: str,
+        fmt: str,
+        path: Path,
+        limit: int,
+    ) -> ExportWritten | None:
+        """Write an export of a period to path; None when it holds nothing."""
+        # Read while writing: "everything" over years of fieldwork never sits in memory at once.
+        data = exports.open_export(session, organisation_id, start, end, timezone)
+        if data.is_empty:
+            return None
+        try:
+            exports.write_export(data, fmt, path, limit=limit)
+        except exports.ExportTooBig as error:
+            raise ExportTooBigError(error.size) from None
+        tracks = fmt == "csv" and data.track_point_count > 0
+        return ExportWritten(
+            observations=data.observation_count,
+            located=data.located,
+            tracks=data.track_count,
+            track_points=data.track_point_count,
+            tracks_path=exports.tracks_csv_path(path) if tracks else None,
+        )
+
+    def weekly_picture(
+        self,
+        session: Session,
+        organisation_id: int,
+        iso_year: int,
+        iso_week: int,
+        language: str,
+        timezone: str,
+        media_dir: str,
+        as_of: datetime | None = None,
+    ) -> WeeklyPicture:
+        """Build and render one week's picture (up to `as_of` for the week running)."""
+        digest = build_digest(
+            session,
+            organisation_id,
+            iso_year,
+            iso_week,
+            language,
+            timezone,
+            media_dir=media_dir,
+            as_of=as_of,
+        )
+        return WeeklyPicture(
+            week_label=digest.week_label,
+            language=digest.language,
+            summary=as_text(summary_message(digest)),
+            html=render_digest_html(digest, partial(self.catalog, language)),
+        )
