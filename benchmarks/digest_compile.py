@@ -1,27 +1,28 @@
 """How long one weekly picture takes to compile as the history grows (the week stays the same).
 
-    python benchmarks/digest_compile.py [--sizes 1000,10000,100000] [--runs 5] [--write-readme]
+    python benchmarks/digest_compile.py [--sizes 1000,10000,100000]
+        [--large-sizes 100000,1000000] [--large-week 10000] [--huge] [--runs 5] [--write-readme]
 
 One organisation (wijken 1 and 2) on SQLite in a temporary folder. The pictured week (ISO
-2026-W48) always holds the same fieldwork: 300 observations of every kind, 10 walks of 120 track
-points and 20 stored photos; the week before it, which it is compared with, 150 observations and
-5 walks. Before those, history is added in steps until it holds each of the given sizes of
+2026-W48) always holds the same fieldwork: W observations of every kind, 10 walks of 120 track
+points and 20 stored photos; the week before it, which it is compared with, W / 2 observations
+and 5 walks. Before those, history is added in steps until it holds each of the given sizes of
 observations, spread over 200 weeks (one walk per 30 observations, a stored photo row for one in
-ten). After each step the script times `build_digest` (queries and
-thumbnails), the same without a media folder (queries and computing only), and
-`render_digest_html`, best and median of --runs, and counts the SELECTs.
+ten). After each step the script times `build_digest` (queries and thumbnails), the same without
+a media folder (queries and computing only), and `render_digest_html`, best and median of
+--runs, and counts the SELECTs. Two series, each in a database of its own: W = 300 with the
+--sizes, and W = --large-week (10,000) with the --large-sizes (100,000 and 1,000,000; --huge
+adds 10,000,000, which takes long to fill).
 
-Queries read through the (organisation, moment) indexes, so the time should stay flat while the
-history grows a hundredfold. The one table without such an index is media_files (no index on
-observation_id): the last line repeats the largest size with that index added, to show what it
-would change.
+Queries read through the (organisation, moment) indexes and media_files' observation_id index,
+so the time should stay flat while the history grows.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
+import shlex
 import statistics
 import sys
 import tempfile
@@ -31,12 +32,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
 from PIL import Image  # noqa: E402
 from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from update_readme import README, load_average, run_footer, write_section  # noqa: E402
 
 from bot.i18n import load_translator  # noqa: E402
 from reports.digest import build_digest, week_start  # noqa: E402
@@ -90,38 +94,45 @@ def _observation(rnd: random.Random, org_id: int, member_id: int, when: datetime
 def _walks(
     session: Session, rnd: random.Random, org_id: int, member_id: int, starts: list[datetime]
 ) -> None:
-    ids = []
-    for start in starts:
-        walk = Walk(
-            organisation_id=org_id,
-            member_id=member_id,
-            author="P-BENCH",
-            chat_id=1,
-            started_at=start,
-            ended_at=start + timedelta(hours=1),
-            closed_reason="ended",
-            distance_m=2000.0,
-            prompts_sent=0,
-        )
-        session.add(walk)
-        session.flush()
-        ids.append((walk.id, start))
+    """Insert closed walks of 120 track points each (bulk inserts, ids handed out here)."""
+    if not starts:
+        return
+    first = session.execute(text("SELECT COALESCE(MAX(id), 0) FROM walks")).scalar_one() + 1
+    walks = [
+        {
+            "id": first + index,
+            "organisation_id": org_id,
+            "member_id": member_id,
+            "author": "P-BENCH",
+            "chat_id": 1,
+            "started_at": start,
+            "ended_at": start + timedelta(hours=1),
+            "closed_reason": "ended",
+            "distance_m": 2000.0,
+            "prompts_sent": 0,
+        }
+        for index, start in enumerate(starts)
+    ]
+    session.execute(insert(Walk), walks)
     points = []
-    for walk_id, start in ids:
+    for walk in walks:
         lat, lon = 50.8467, 4.3516
         for step in range(120):
             lat += rnd.uniform(-0.0003, 0.0003)
             lon += rnd.uniform(-0.0003, 0.0003)
             points.append(
                 {
-                    "walk_id": walk_id,
-                    "recorded_at": start + timedelta(seconds=30 * step),
+                    "walk_id": walk["id"],
+                    "recorded_at": walk["started_at"] + timedelta(seconds=30 * step),
                     "lat": lat,
                     "lon": lon,
                     "accuracy_m": 5.0,
                     "wijk_code": 1,
                 }
             )
+        if len(points) >= 50_000:
+            session.execute(insert(TrackPoint), points)
+            points = []
     if points:
         session.execute(insert(TrackPoint), points)
 
@@ -150,8 +161,13 @@ def _insert_observations(session: Session, rows: list[dict]) -> list[int]:
     return list(range(first + 1, first + 1 + len(rows)))
 
 
-def setup_week(factory: sessionmaker[Session], media: Path, rnd: random.Random) -> tuple[int, int]:
-    """Create the organisation and the pictured week's fieldwork; return (org id, member id)."""
+def setup_week(
+    factory: sessionmaker[Session], media: Path, rnd: random.Random, week: int = 300
+) -> tuple[int, int]:
+    """Create the organisation and the pictured week's fieldwork; return (org id, member id).
+
+    The pictured week holds `week` observations, the week before half as many.
+    """
     now = datetime(2022, 1, 1, tzinfo=UTC)
     start = week_start(*WEEK)
     (media / "photo").mkdir(parents=True, exist_ok=True)
@@ -166,13 +182,13 @@ def setup_week(factory: sessionmaker[Session], media: Path, rnd: random.Random) 
         member = orgs.join_with_invite(session, invite, 1, "nl", "v1", now)
         rows = [
             _observation(rnd, org.id, member.id, start + timedelta(seconds=rnd.randint(0, 604799)))
-            for _ in range(300)
+            for _ in range(week)
         ]
         ids = _insert_observations(session, rows)
         _media_rows(session, ids[:20], start, paths)
         walk_starts = [start + timedelta(hours=9 + 12 * i) for i in range(10)]
         _walks(session, rnd, org.id, member.id, walk_starts)
-        # The week before, compared with: 150 observations and 5 walks, also constant.
+        # The week before, compared with: half as many observations and 5 walks.
         before = start - timedelta(weeks=1)
         _insert_observations(
             session,
@@ -180,7 +196,7 @@ def setup_week(factory: sessionmaker[Session], media: Path, rnd: random.Random) 
                 _observation(
                     rnd, org.id, member.id, before + timedelta(seconds=rnd.randint(0, 604799))
                 )
-                for _ in range(150)
+                for _ in range(week // 2)
             ],
         )
         _walks(
@@ -204,18 +220,23 @@ def add_history(
     end = week_start(*WEEK) - timedelta(weeks=1)
     span = int(timedelta(weeks=200).total_seconds())
     batch = 5000
-    with factory.begin() as session:
-        for offset in range(0, count, batch):
-            size = min(batch, count - offset)
-            moments = [end - timedelta(seconds=rnd.randint(1, span)) for _ in range(size)]
-            ids = _insert_observations(
-                session, [_observation(rnd, org_id, member_id, m) for m in moments]
-            )
-            photo_ids = ids[::10]
-            _media_rows(
-                session, photo_ids, end - timedelta(weeks=100), ["photo/p0.jpg"] * len(photo_ids)
-            )
-            _walks(session, rnd, org_id, member_id, sorted(moments[::30]))
+    per_transaction = 100_000
+    for start in range(0, count, per_transaction):
+        with factory.begin() as session:
+            for offset in range(start, min(start + per_transaction, count), batch):
+                size = min(batch, count - offset)
+                moments = [end - timedelta(seconds=rnd.randint(1, span)) for _ in range(size)]
+                ids = _insert_observations(
+                    session, [_observation(rnd, org_id, member_id, m) for m in moments]
+                )
+                photo_ids = ids[::10]
+                _media_rows(
+                    session,
+                    photo_ids,
+                    end - timedelta(weeks=100),
+                    ["photo/p0.jpg"] * len(photo_ids),
+                )
+                _walks(session, rnd, org_id, member_id, sorted(moments[::30]))
 
 
 def measure(factory: sessionmaker[Session], org_id: int, media: Path, runs: int) -> dict:
@@ -264,91 +285,95 @@ def measure(factory: sessionmaker[Session], org_id: int, media: Path, runs: int)
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--write-readme", action="store_true")
-    args = parser.parse_args(argv)
-    sizes = sorted(int(part) for part in args.sizes.split(",") if part.strip())
-    rnd = random.Random(args.seed)
-    load = os.getloadavg()[0]
-    lines = [
-        "| history (observations) | build best / median | no photos | render | SELECTs | HTML |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    with tempfile.TemporaryDirectory() as folder:
+def series(week: int, sizes: list[int], runs: int, rnd: random.Random) -> list[str]:
+    """Measure one pictured week while the history grows through the sizes; return rows."""
+    rows: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as folder:
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
         upgrade(url)
         engine = make_engine(url)
         factory = make_session_factory(engine)
         media = Path(folder) / "media"
-        org_id, member_id = setup_week(factory, media, rnd)
+        org_id, member_id = setup_week(factory, media, rnd, week)
         have = 0
-        result: dict = {}
         for size in sizes:
+            started = time.perf_counter()
             add_history(factory, org_id, member_id, size - have, rnd)
+            filled = time.perf_counter() - started
             have = size
-            result = measure(factory, org_id, media, args.runs)
-            lines.append(_row(f"{size:,}", result))
-            print(lines[-1], flush=True)
-        with engine.begin() as connection:
-            connection.execute(
-                text("CREATE INDEX bench_media_observation ON media_files (observation_id)")
-            )
-        result = measure(factory, org_id, media, args.runs)
-        lines.append(_row(f"{have:,} + index on media_files.observation_id", result))
-        print(lines[-1], flush=True)
+            result = measure(factory, org_id, media, runs)
+            rows.append(_row(f"{result['week_observations']:,}", f"{size:,}", result))
+            print(f"{rows[-1]}  (history added in {filled:.0f} s)", flush=True)
         engine.dispose()
-    week = result["week_observations"]
-    header = (
-        f"The pictured week: {week} observations, 10 walks x 120 track points, 20 photos "
-        f"(thumbnails made each run); the week before: 150 observations, 5 walks. "
-        f"SQLite, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
-        f"{load:.2f} at the start (other processes add noise), median of "
-        f"{args.runs} runs after a warm-up."
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="histories, 300-obs. week")
+    parser.add_argument(
+        "--large-sizes",
+        default="100000,1000000",
+        help="histories for the large week (empty: skip that series)",
     )
-    print(header)
+    parser.add_argument("--large-week", type=int, default=10_000)
+    parser.add_argument("--huge", action="store_true", help="add 10,000,000 to the large series")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-readme", action="store_true")
+    args = parser.parse_args(argv)
+    small = sorted(int(part) for part in args.sizes.split(",") if part.strip())
+    large = sorted(int(part) for part in args.large_sizes.split(",") if part.strip())
+    if args.huge:
+        large = sorted({*large, 10_000_000})
+    rnd = random.Random(args.seed)
+    load = load_average()
+    lines = [
+        "| week (observations) | history (observations) | build best / median | no photos "
+        "| render | SELECTs | HTML |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    if small:
+        lines += series(300, small, args.runs, rnd)
+    if large:
+        lines += series(args.large_week, large, args.runs, rnd)
+    table = "\n".join(lines)
+    print(table)
     if args.write_readme:
-        write_readme("\n".join([header, "", *lines]))
+        command = shlex.join(["python", "benchmarks/digest_compile.py", *(argv or sys.argv[1:])])
+        huge = "" if args.huge else " 10,000,000 (`--huge`) was not run."
+        body = (
+            f"{SECTION_TEXT}\nLatest results (SQLite, median of {args.runs} runs after a "
+            f"warm-up).{huge}\n\n{table}\n\n{run_footer(command, load)}"
+        )
+        write_section(SECTION, body)
+        print(f"wrote the {SECTION} section of {README}")
     return 0
 
 
-def _row(label: str, result: dict) -> str:
+def _row(week: str, label: str, result: dict) -> str:
     return (
-        f"| {label} | {result['build_best']:.0f} / {result['build_median']:.0f} ms | "
+        f"| {week} | {label} | {result['build_best']:.0f} / {result['build_median']:.0f} ms | "
         f"{result['queries_median']:.0f} ms | {result['render_median']:.0f} ms | "
         f"{result['selects']} | {result['kb']:.0f} KB |"
     )
 
 
-def write_readme(figures: str) -> None:
-    """Replace (or append) this script's section of benchmarks/README.md, if it exists."""
-    readme = ROOT / "benchmarks" / "README.md"
-    if not readme.exists():
-        return
-    body = (
-        f"<!-- section:{SECTION} -->\n## Weekly picture (`digest_compile.py`)\n\n"
-        "`python benchmarks/digest_compile.py [--sizes 1000,10000,100000] [--runs 5] "
-        "[--write-readme]` compiles the same week of one organisation while its history grows "
-        "(observations spread over 200 weeks before the two compared weeks, with walks and "
-        "photo rows), and "
-        "times the builder (queries and thumbnails) and the HTML renderer. The week's queries "
-        "read through the (organisation, moment) indexes, so the time should not grow with the "
-        "history; the last row adds the index on media_files.observation_id that the schema "
-        "lacks.\n\n"
-        f"{figures}\n<!-- /section:{SECTION} -->"
-    )
-    current = readme.read_text()
-    start = current.find(f"<!-- section:{SECTION} -->")
-    end_marker = f"<!-- /section:{SECTION} -->"
-    end = current.find(end_marker)
-    if start >= 0 and end > start:
-        current = current[:start] + body + current[end + len(end_marker) :]
-    else:
-        current = current.rstrip("\n") + "\n\n" + body + "\n"
-    readme.write_text(current)
+SECTION_TEXT = """## Weekly picture (`digest_compile.py`)
+
+`python benchmarks/digest_compile.py [--sizes 1000,10000,100000] [--large-sizes
+100000,1000000] [--large-week 10000] [--huge] [--runs 5] [--write-readme]` compiles the same
+week (ISO 2026-W48) of one organisation while its history grows (observations spread over the
+200 weeks before the two compared weeks, one closed walk of 120 track points per 30 and a photo
+row per 10), and times the builder (`build_digest`: queries and thumbnails), the same without a
+media folder (queries and computing only) and the HTML renderer, counting the SELECTs. Two
+series, each in its own SQLite database: a week of 300 observations (the week before: 150)
+in histories of 1,000 to 100,000, and a week of 10,000 observations (the week before: 5,000)
+in histories of 100,000 and 1,000,000 (`--huge` adds 10,000,000). Each week also has 10 walks
+of 120 track points and 20 stored photos, thumbnailed on every run. The week's queries read
+through the (organisation, moment) indexes and, for photos, the index on
+media_files.observation_id (migration 0004), so the time should not grow with the history.
+"""
 
 
 if __name__ == "__main__":

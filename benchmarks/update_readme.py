@@ -5,11 +5,17 @@ rewriting a section leaves the rest of the file (other sections, hand-written te
 
 Usage:
     python benchmarks/update_readme.py geo_lookup [script args]   # run it, store its output
+    python benchmarks/update_readme.py memory [script args]       # same as --write-readme
     python benchmarks/pipeline.py --write-readme                  # writes its own section
+
+Sections: pipeline, geo_lookup, digest_compile, diary_reminders, memory (memory_postgresql
+for a run with a PostgreSQL URL). Each script but geo_lookup writes its own section with
+--write-readme, through write_section() and run_footer() (date, machine, load) below.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 import re
@@ -29,7 +35,16 @@ between `<!-- section:NAME -->` markers is rewritten by that benchmark (`--write
 `python benchmarks/update_readme.py NAME`); anything outside the markers is left alone.
 """
 
-ORDER = ("pipeline", "geo_lookup")
+ORDER = (
+    "pipeline",
+    "geo_lookup",
+    "digest_compile",
+    "diary_reminders",
+    "memory",
+    "memory_postgresql",
+)
+# Scripts whose main() writes their own section when given --write-readme.
+SELF_WRITING = ("pipeline", "digest_compile", "diary_reminders", "memory")
 
 GEO_LOOKUP_TEXT = """## Point lookup (`geo_lookup.py`)
 
@@ -144,11 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name == "geo_lookup":
         return update_geo_lookup(rest)
-    if name == "pipeline":
+    if name in SELF_WRITING:
         sys.path.insert(0, str(HERE))
-        import pipeline  # noqa: PLC0415 - only needed for this subcommand
-
-        return pipeline.main([*rest, "--write-readme"])
+        module = importlib.import_module(name)
+        return module.main([*rest, "--write-readme"])
     print(f"unknown benchmark {name!r}; known: {', '.join(ORDER)}", file=sys.stderr)
     return 2
 
