@@ -1078,8 +1078,8 @@ which records both the users' sends and the sandbox's arrivals (latency). Two CP
 the sandbox, the simulated users, the database server and up to four worker processes, so more
 workers compete for the same cores. The figures move a lot from run to run (two successive
 runs of one version on this quiet 2-CPU machine gave 99 and 196 notes/s with two PostgreSQL
-workers), and more with other work on the machine, so the load average before and after the
-run is recorded with the results; compare several runs on one quiet machine.
+workers), and more with other work on the machine, so the load average before the run and
+after each part is recorded with the results; compare several runs on one quiet machine.
 """
 
 
@@ -1206,6 +1206,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     results: list[ConfigResult] = []
+    loads: list[str] = []  # after each configuration: other work shows up here
     uses_postgres = any(c.backend == "postgresql" for c in configs)
     with tempfile.TemporaryDirectory(prefix="buurtbot-ingest-") as tmp:
         workdir = Path(tmp)
@@ -1214,13 +1215,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{config.label} ...", flush=True)
                 started = time.monotonic()
                 results.append(run_config(config, args, workdir))
-                print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
+                loads.append(load_average())
+                print(
+                    f"  done in {time.monotonic() - started:.0f} s (load average {loads[-1]})",
+                    flush=True,
+                )
         finally:
             if uses_postgres:
                 with contextlib.suppress(Exception):
                     drop_postgres_database(args.postgres_url, args.database)
         print(f"python-telegram-bot {telegram.__version__} echo bot ...", flush=True)
         echo = run_echo(args, workdir)
+        loads.append(load_average())
 
     throughput = throughput_rows(results, echo)
     latency = latency_rows(results, echo)
@@ -1233,7 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  ! {problem}")
     if args.write_readme:
         command = shlex.join(["python", "benchmarks/ingest.py", *given])
-        load = f"{load} ({load_average()} after it)"
+        load = f"{load} (after each configuration and the echo bot: {', '.join(loads)})"
         write_readme(throughput, latency, args, command, load, version)
         print(f"wrote the ingest section of {HERE / 'README.md'}")
     broken = any(r.broken for r in results) or echo.lost or echo.duplicates or echo.error
