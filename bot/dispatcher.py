@@ -65,9 +65,11 @@ class Dispatcher:
         return handled
 
     def process(self, inbox_id: int) -> bool:
-        """Process the next update of this row's chat in one transaction; never raise.
+        """Process the next update of this row's chat in one transaction.
 
-        Another worker may hold the chat: then nothing is done here and False is returned.
+        Another worker may hold the chat: then nothing is done here and False is returned. An
+        update that fails is recorded as failed and answered; only a database outage raises,
+        leaving the update waiting for the next try.
         """
         claimed: int | None = None
         try:
