@@ -7,10 +7,12 @@ Usage:
     python benchmarks/update_readme.py geo_lookup [script args]   # run it, store its output
     python benchmarks/update_readme.py memory [script args]       # same as --write-readme
     python benchmarks/pipeline.py --write-readme                  # writes its own section
+    python benchmarks/update_readme.py all                        # every section in turn
 
-Sections: pipeline, geo_lookup, digest_compile, diary_reminders, memory (memory_postgresql
-for a run with a PostgreSQL URL). Each script but geo_lookup writes its own section with
---write-readme, through write_section() and run_footer() (date, machine, load) below.
+Sections: pipeline, ingest, geo_lookup, digest_compile, diary_reminders, memory
+(memory_postgresql for a run with a PostgreSQL URL; `all` leaves it out). Each script but
+geo_lookup writes its own section with --write-readme, through write_section() and
+run_footer() (date, machine, load) below.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ between `<!-- section:NAME -->` markers is rewritten by that benchmark (`--write
 
 ORDER = (
     "pipeline",
+    "ingest",
     "geo_lookup",
     "digest_compile",
     "diary_reminders",
@@ -44,7 +47,7 @@ ORDER = (
     "memory_postgresql",
 )
 # Scripts whose main() writes their own section when given --write-readme.
-SELF_WRITING = ("pipeline", "digest_compile", "diary_reminders", "memory")
+SELF_WRITING = ("pipeline", "ingest", "digest_compile", "diary_reminders", "memory")
 
 GEO_LOOKUP_TEXT = """## Point lookup (`geo_lookup.py`)
 
@@ -157,6 +160,14 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
+    if name == "all":
+        # Each in its own process: the scripts start bots, sandboxes and databases of their own.
+        failed = 0
+        for section in (n for n in ORDER if n != "memory_postgresql"):
+            print(f"== {section}", flush=True)
+            command = [sys.executable, str(Path(__file__).resolve()), section]
+            failed |= subprocess.run(command, check=False).returncode != 0
+        return 1 if failed else 0
     if name == "geo_lookup":
         return update_geo_lookup(rest)
     if name in SELF_WRITING:
