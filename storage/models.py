@@ -301,6 +301,8 @@ class Observation(Base):
         Index("ix_observations_org_created", "organisation_id", "created_at"),
         Index("ix_observations_member_created", "member_id", "created_at"),
         Index("ix_observations_follow_up", "follow_up_on", "follow_up_sent_at"),
+        # A walk's notes are counted on every note: without this, a scan of all history.
+        Index("ix_observations_walk", "walk_id"),
     )
 
 
