@@ -32,6 +32,7 @@ from bot.render import Renderer
 from bot.reporting import ReportFiles
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
+from bot.waiting import pause
 from bot.webhook import make_webhook_app, webhook_path
 from flows import diary, digest, keyperson, walk
 from flows.engine import FlowConfig
@@ -247,18 +248,13 @@ async def _dispatch_loop(app: Buurtbot) -> None:
         except Exception as error:  # noqa: BLE001 - the database may be briefly away
             failures += 1
             log.error("dispatch sweep failed: %s", type(error).__name__)
-            await _pause(app.stop_event, min(5.0, 0.25 * 2**failures))
+            await pause(app.stop_event, min(5.0, 0.25 * 2**failures))
             continue
         if handled:
             continue
         app.inbox_event.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(app.inbox_event.wait(), timeout=IDLE_CHECK)
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        # Until new updates are stored (the event is set), or a look anyway after a while.
+        await pause(app.inbox_event, IDLE_CHECK)
 
 
 class IntakeRole:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot.waiting import pause
 from storage.locks import LeaderLock
 
 log = logging.getLogger("buurtbot.leadership")
@@ -83,8 +84,7 @@ async def lead(
             if first and on_first_try is not None:
                 on_first_try(role.name, active)
             first = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+            await pause(stop, interval)
     finally:
         if active:
             await role.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import uuid
@@ -17,6 +16,7 @@ from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.dispatcher import utc_now
 from bot.render import Renderer, RenderTarget
+from bot.waiting import pause
 from flows.engine import reply
 from storage import observations as obs
 from storage import organisations as orgs
@@ -124,8 +124,7 @@ class MediaDownloader:
             if handled:
                 continue
             # Every processed update wakes us; looking at most twice a second is plenty.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=MEDIA_SWEEP_GAP)
+            await pause(stop, MEDIA_SWEEP_GAP)
             wake.clear()
             waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=5, return_when="FIRST_COMPLETED")

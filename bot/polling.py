@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 
 from bot.updates import ALLOWED_UPDATES
+from bot.waiting import pause
 from storage import pipeline
 from storage.db import reading
 
@@ -56,16 +56,16 @@ async def poll_updates(
             continue
         except Conflict:
             log.error("another process is polling this bot, or a webhook is set; retrying")
-            await _pause(stop, 5)
+            await pause(stop, 5)
             continue
         except InvalidToken:
             log.critical("Telegram rejected the bot token; check BUURTBOT_TELEGRAM_TOKEN")
-            await _pause(stop, 30)
+            await pause(stop, 30)
             continue
         except NetworkError as error:
             failures += 1
             log.warning("getUpdates failed (%s); retrying", type(error).__name__)
-            await _pause(stop, min(30, 2**failures))
+            await pause(stop, min(30, 2**failures))
             continue
         if not updates:
             continue
@@ -75,12 +75,7 @@ async def poll_updates(
             log.error(
                 "could not store updates (%s); they will be fetched again", type(error).__name__
             )
-            await _pause(stop, 2)
+            await pause(stop, 2)
             continue
         offset = max(int(update["update_id"]) for update in updates) + 1
         on_stored()
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

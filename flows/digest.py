@@ -73,8 +73,7 @@ def picture(
     as_of: datetime | None = None,
 ) -> WeeklyPicture:
     """Make one week's picture through the report maker the composition root provides."""
-    assert ctx.config.reports is not None
-    return ctx.config.reports.weekly_picture(
+    return ctx.reports().weekly_picture(
         ctx.session,
         organisation_id,
         week[0],

@@ -257,6 +257,11 @@ class StepContext:
         now = self.now if self.now.tzinfo else self.now.replace(tzinfo=UTC)
         return now.astimezone(ZoneInfo(self.config.timezone)).date()
 
+    def reports(self) -> ReportMaker:
+        """Return the report maker; the composition root (bot/app.py) always provides one."""
+        assert self.config.reports is not None
+        return self.config.reports
+
 
 Step = Callable[[StepContext, Input, Mapping[str, Any]], Outcome]
 Prompt = Callable[[StepContext, Mapping[str, Any]], tuple[Effect, ...]]

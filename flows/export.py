@@ -30,7 +30,6 @@ from flows.engine import (
     InputKind,
     Outcome,
     Reply,
-    ReportMaker,
     State,
     StepContext,
     Text,
@@ -46,15 +45,9 @@ PERIODS = ("week", "four_weeks", "all")
 UPLOAD_LIMIT_BYTES = 50 * 1000 * 1000
 
 
-def _reports(ctx: StepContext) -> ReportMaker:
-    # The composition root (bot/app.py) always provides the report maker.
-    assert ctx.config.reports is not None
-    return ctx.config.reports
-
-
 def ask_format(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     """Ask for the file format."""
-    formats = _reports(ctx).export_formats
+    formats = ctx.reports().export_formats
     rows = tuple((Button(f"export.format.{fmt}", f"fmt:{fmt}"),) for fmt in formats)
     return (Reply("export.choose_format", buttons=rows),)
 
@@ -73,7 +66,7 @@ def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
 def choose_format(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Take the format and ask for the period."""
     fmt = (inp.callback_data or "").removeprefix("fmt:")
-    if fmt not in _reports(ctx).export_formats:
+    if fmt not in ctx.reports().export_formats:
         return goto("format", draft, *ask_format(ctx, draft))
     new_draft = {"format": fmt}
     return goto("period", new_draft, *ask_period(ctx, new_draft))
@@ -99,7 +92,7 @@ def _period_text(start: date | None, end: date | None) -> Text:
 def _file_name(fmt: str, period: str, ctx: StepContext) -> str:
     stamp = ctx.now.astimezone(ZoneInfo(ctx.config.timezone)).strftime("%Y%m%d-%H%M%S")
     suffix = secrets.token_hex(3)
-    extension = _reports(ctx).export_extension(fmt)
+    extension = ctx.reports().export_extension(fmt)
     return f"buurtbot-{period.replace('_', '-')}-{stamp}-{suffix}{extension}"
 
 
@@ -107,11 +100,11 @@ def make_export(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
     """Build the export, write it under the media folder and send it."""
     period = (inp.callback_data or "").removeprefix("period:")
     fmt = draft.get("format")
-    if period not in PERIODS or fmt not in _reports(ctx).export_formats:
+    if period not in PERIODS or fmt not in ctx.reports().export_formats:
         return goto("period", draft, *ask_period(ctx, draft))
     if ctx.member is None or ctx.member.role != COORDINATOR:
         return done(reply("error.not_allowed", command="export"))
-    today = ctx.now.astimezone(ZoneInfo(ctx.config.timezone)).date()
+    today = ctx.today()
     start_date, end_date = period_dates(period, today)
     period_text = _period_text(start_date, end_date)
     folder = Path(ctx.config.media_dir) / EXPORT_FOLDER
@@ -119,7 +112,7 @@ def make_export(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
     name = _file_name(fmt, period, ctx)
     try:
         # A file passing the limit is abandoned at once, its full size estimated.
-        written = _reports(ctx).write_export(
+        written = ctx.reports().write_export(
             ctx.session,
             ctx.member.organisation_id,
             start_date,

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_insert
 from storage.models import DeploymentValue
-
-
-def _insert(session: Session) -> Any:
-    """Return the dialect's INSERT, which knows ON CONFLICT."""
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def get_value(session: Session, key: str) -> str | None:
@@ -24,7 +18,7 @@ def get_value(session: Session, key: str) -> str | None:
 
 def set_value(session: Session, key: str, value: str) -> None:
     """Store a deployment value, replacing an older one (workers may do this at once)."""
-    statement = _insert(session)(DeploymentValue).values(key=key, value=value)
+    statement = upsert_insert(session)(DeploymentValue).values(key=key, value=value)
     session.execute(statement.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
 
 
@@ -39,7 +33,7 @@ def get_or_create_secret(session: Session, key: str) -> str:
         return value
     candidate = secrets.token_hex(32)
     session.execute(
-        _insert(session)(DeploymentValue)
+        upsert_insert(session)(DeploymentValue)
         .values(key=key, value=candidate)
         .on_conflict_do_nothing(index_elements=["key"])
     )

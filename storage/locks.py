@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from storage.db import normalise_url, postgres_connect_args
+from storage.db import normalise_url, postgres_connect_args, sqlite_file
 
 log = logging.getLogger("buurtbot.locks")
 
@@ -193,19 +193,10 @@ def leader_lock(url: str, role: str) -> LeaderLock:
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "postgresql":
         return PostgresLeaderLock(url, role)
-    database = parsed.database or ""
-    if _is_sqlite_file(parsed.get_backend_name(), database):
+    database = sqlite_file(url)
+    if database is not None:
         return FileLeaderLock(Path(f"{database}.{role}.lock"), role)
     return SoleLeaderLock(role)
-
-
-def _is_sqlite_file(backend: str, database: str) -> bool:
-    return (
-        backend == "sqlite"
-        and bool(database)
-        and database != ":memory:"
-        and not (database.startswith("file:"))
-    )
 
 
 @contextlib.contextmanager
@@ -216,8 +207,8 @@ def migration_lock(url: str) -> Iterator[None]:
         with _advisory_migration_lock(url):
             yield
         return
-    database = parsed.database or ""
-    if not _is_sqlite_file(parsed.get_backend_name(), database):
+    database = sqlite_file(url)
+    if database is None:
         yield
         return
     path = Path(f"{database}.migrate.lock")

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_insert
 from storage.models import ChatState, InboxUpdate, OutboxMessage
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, notify
 
@@ -45,10 +45,8 @@ def update_chat_id(update: dict[str, Any]) -> int | None:
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert inbox rows, skipping update_ids already there (a redelivered batch)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(InboxUpdate)
+        upsert_insert(session)(InboxUpdate)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(InboxUpdate.update_id)

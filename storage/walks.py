@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.db import upsert_insert
 from storage.models import Observation, TrackPoint, Walk
 
 
@@ -54,10 +54,8 @@ def add_track_point(
     wijk_code: int | None,
 ) -> bool:
     """Add a point to the track (an upsert: the same edit twice is stored once)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(TrackPoint)
+        upsert_insert(session)(TrackPoint)
         .values(
             walk_id=walk.id,
             recorded_at=recorded_at,
