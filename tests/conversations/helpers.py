@@ -4,9 +4,23 @@ from __future__ import annotations
 
 import html
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.i18n import load_translator
+from storage.models import InboxUpdate, OutboxMessage
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TRANSLATOR = load_translator()
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
@@ -49,3 +63,61 @@ def join(user: Any, code: str, language: str = "nl") -> list[dict[str, Any]]:
     [consent] = user.wait_for_messages(1)
     tap(user, consent, TRANSLATOR.raw(language, "button.agree"))
     return user.wait_for_messages(2)
+
+
+def free_port() -> int:
+    """Return a local TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_status(
+    url: str, body: bytes | None = None, secret: str | None = None, timeout: float = 10
+) -> int:
+    """POST a JSON body (GET without one) as Telegram would; return the status, 0 if refused."""
+    request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if secret is not None:
+        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except urllib.error.URLError:
+        return 0  # nobody listens on that port
+
+
+def spawn_bot(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start `buurtbot run` as a child process, its output appended to a log file."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", *args],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+
+
+def wait_drained(
+    factory: sessionmaker[Session],
+    sandbox: Any,
+    timeout: float = 120,
+    describe: Callable[[], str] = lambda: "",
+) -> None:
+    """Wait until every update is confirmed and processed and every call sent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with factory() as session:
+                waiting = session.scalar(
+                    select(func.count()).where(InboxUpdate.status == "new")
+                ) + session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
+        except Exception:  # noqa: BLE001 - the database may be coming back
+            waiting = -1
+        if waiting == 0 and sandbox.pending_updates() == 0:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the bot did not catch up\n{describe()}")

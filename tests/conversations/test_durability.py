@@ -6,7 +6,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import func, select
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.models import ChatState, InboxUpdate, Member, Observation, OutboxMessage
-from tests.conversations.helpers import LANGUAGE_NAMES, TRANSLATOR
+from tests.conversations.helpers import LANGUAGE_NAMES, TRANSLATOR, spawn_bot, wait_drained
 
 pytestmark = pytest.mark.pipeline
 
@@ -27,16 +26,6 @@ KILLS = 6
 # Per user: choose language, about, consent, welcome, help; the walk's start; one saved line
 # per note, the one "where was this?" question, and an observation prompt every fourth note.
 MESSAGES_PER_USER = 5 + 1 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
-
-
-def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        cwd=Path(__file__).resolve().parents[2],
-    )
 
 
 def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: list) -> None:
@@ -99,7 +88,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
         "BUURTBOT_LOG_LEVEL": "WARNING",
     }
     log = tmp_path / "bot.log"
-    process = start_bot(env, log)
+    process = spawn_bot(env, log)
     rng = random.Random(int(os.environ.get("BUURTBOT_KILL_SEED", "4")))
     languages = ["nl", "fr", "en"]
     errors: list[Exception] = []
@@ -117,20 +106,12 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             time.sleep(rng.uniform(0.8, 3.0))
             process.send_signal(signal.SIGKILL)
             process.wait()
-            process = start_bot(env, log)
+            process = spawn_bot(env, log)
         for thread in threads:
             thread.join(180)
         assert not errors, errors
         # Let the last bot finish: every update processed, every reply sent.
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with factory() as session:
-                waiting = session.scalar(
-                    select(func.count()).where(InboxUpdate.status == "new")
-                ) + session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
-            if waiting == 0 and sandbox.pending_updates() == 0:
-                break
-            time.sleep(0.3)
+        wait_drained(factory, sandbox, describe=lambda: log.read_text()[-3000:])
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -15,27 +14,9 @@ from bot.runner import BotThread
 from storage import deployment
 from storage.db import make_engine, make_session_factory, reading
 from storage.models import InboxUpdate
-from tests.conversations.helpers import says
+from tests.conversations.helpers import free_port, http_status, says
 
 pytestmark = pytest.mark.pipeline
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def post(url: str, body: bytes, secret: str | None) -> int:
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    if secret is not None:
-        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def test_webhook_mode_end_to_end(sandbox, settings) -> None:
@@ -64,11 +45,11 @@ def test_webhook_mode_end_to_end(sandbox, settings) -> None:
             },
         }
         body = json.dumps(update).encode()
-        assert post(url, body, "wrong") == 403
-        assert post(url, body, None) == 403
-        assert post(url, b"not json", secret) == 400
-        assert post(url, b"x" * (2 * 1024 * 1024), secret) == 413
-        assert post(url, body, secret) == 200
+        assert http_status(url, body, "wrong") == 403
+        assert http_status(url, body, None) == 403
+        assert http_status(url, b"not json", secret) == 400
+        assert http_status(url, b"x" * (2 * 1024 * 1024), secret) == 413
+        assert http_status(url, body, secret) == 200
         # The 200 means committed: the row is there the moment the answer arrives.
         with reading(factory) as session:
             assert session.scalar(
@@ -94,13 +75,7 @@ def test_the_webhook_moves_to_another_worker_when_its_leader_stops(sandbox, sett
         first.stop()
         # The other worker takes the intake role: it binds the port and serves the webhook.
         deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
+        while http_status(f"http://127.0.0.1:{port}/healthz", timeout=2) != 200:
             assert time.monotonic() < deadline, "no worker took the webhook over"
             time.sleep(0.1)
         user.send_text("still there?")

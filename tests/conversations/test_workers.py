@@ -3,12 +3,12 @@ let Telegram answer 429, 5xx and nothing at all; every note is kept once, every 
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,10 +26,10 @@ from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.locks import leaders
 from storage.models import InboxUpdate, Member, Observation, OutboxMessage
+from tests.conversations.helpers import free_port, http_status, spawn_bot, wait_drained
 
 pytestmark = pytest.mark.pipeline
 
-ROOT = Path(__file__).resolve().parents[2]
 NOTES = 12
 # Per user: the walk's start, one saved line per note, the one "where was this?" question and
 # an observation prompt every fourth note.
@@ -63,15 +63,7 @@ class Fleet:
 
     def start(self, count: int = 1) -> None:
         for _ in range(count):
-            self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "bot.cli", "run"],
-                    env=self.env,
-                    stdout=self.log.open("ab"),
-                    stderr=subprocess.STDOUT,
-                    cwd=ROOT,
-                )
-            )
+            self.processes.append(spawn_bot(self.env, self.log))
 
     def kill(self, pid: int) -> None:
         process = next(p for p in self.processes if p.pid == pid)
@@ -94,21 +86,7 @@ class Fleet:
         raise AssertionError(f"roles not all led: {self.leaders()}\n{self.tail()}")
 
     def wait_drained(self, sandbox, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with self.factory() as session:
-                    waiting = session.scalar(
-                        select(func.count()).where(InboxUpdate.status == "new")
-                    ) + session.scalar(
-                        select(func.count()).where(OutboxMessage.status == "pending")
-                    )
-            except Exception:  # noqa: BLE001 - the database may be coming back
-                waiting = -1
-            if waiting == 0 and sandbox.pending_updates() == 0:
-                return
-            time.sleep(0.3)
-        raise AssertionError(f"the workers did not catch up\n{self.tail()}")
+        wait_drained(self.factory, sandbox, timeout, describe=self.tail)
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
@@ -323,15 +301,7 @@ def test_telegram_429_5xx_and_timeouts_delay_replies_but_each_arrives_once(
         for thread in threads:
             thread.join(120)
         assert not errors, errors
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            with factory() as session:
-                pending = session.scalar(
-                    select(func.count()).where(OutboxMessage.status == "pending")
-                ) + session.scalar(select(func.count()).where(InboxUpdate.status == "new"))
-            if pending == 0:
-                break
-            time.sleep(0.3)
+        wait_drained(factory, sandbox)
         assert runner.app is not None
     assert_each_note_once_in_order(factory, users)
     # Faults are answered before anything is sent, so nothing may arrive twice.
@@ -348,13 +318,7 @@ def children(pid: int) -> set[int]:
 
 
 def test_the_supervisor_restarts_a_dead_worker_and_stops_them_all(sandbox, fleet: Fleet) -> None:
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--workers", "2"],
-        env=fleet.env,
-        stdout=fleet.log.open("ab"),
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
+    supervisor = spawn_bot(fleet.env, fleet.log, "--workers", "2")
     try:
         deadline = time.monotonic() + 30
         while len(children(supervisor.pid)) < 2 or len(fleet.leaders()) < 3:
@@ -423,27 +387,13 @@ def test_the_webhook_never_acknowledges_while_the_database_is_away(
     sandbox, settings, database_url
 ) -> None:
     needs_postgres(database_url)
-    import json
-    import socket
-    import urllib.error
-    import urllib.request
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     secret = "s3cret-for-the-test"
 
     def status(path: str, body: bytes | None = None) -> int:
-        request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body)
-        request.add_header("X-Telegram-Bot-Api-Secret-Token", secret)
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-        except urllib.error.URLError:
-            return 0  # nobody listens: the intake role was given up with the database
+        # 0: nobody listens, the intake role was given up with the database.
+        return http_status(f"http://127.0.0.1:{port}{path}", body, secret, timeout=15)
 
     update = {
         "update_id": 880_000_001,
