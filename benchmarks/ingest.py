@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 import telegram  # noqa: E402
-from pipeline import ideal_schedule, pair_latencies, percentile  # noqa: E402
+from pipeline import ideal_schedule, pair_latencies, percentile, status_counts  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
@@ -569,18 +569,7 @@ def check_notes(
             .join(Member, Member.id == Observation.member_id)
             .where(Observation.kind == "walk_note")
         ).all()
-        result.inbox_status = dict(
-            session.execute(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
-            .tuples()
-            .all()
-        )
-        result.outbox_status = dict(
-            session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )
-            .tuples()
-            .all()
-        )
+        result.inbox_status, result.outbox_status = status_counts(session)
     stored: dict[int, Counter[str]] = defaultdict(Counter)
     for row in rows:
         stored[row.telegram_user_id][row.text or ""] += 1

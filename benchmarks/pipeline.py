@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import telegram  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 from update_readme import load_average, run_footer, write_section  # noqa: E402
@@ -258,23 +259,21 @@ def make_members(url: str, user_ids: list[int]) -> None:
     engine.dispose()
 
 
+def status_counts(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    """Return how many inbox rows and outbox rows are in each status."""
+    inbox = session.execute(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
+    outbox = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return dict(inbox.tuples().all()), dict(outbox.tuples().all())
+
+
 def read_database(url: str, result: BuurtbotResult) -> None:
     """Fill in what the database says: statuses, processing span, per-stage waits."""
     engine = make_engine(url)
     factory = make_session_factory(engine)
     with factory() as session:
-        result.inbox_status = dict(
-            session.execute(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
-            .tuples()
-            .all()
-        )
-        result.outbox_status = dict(
-            session.execute(
-                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-            )
-            .tuples()
-            .all()
-        )
+        result.inbox_status, result.outbox_status = status_counts(session)
         inbox = session.execute(
             select(InboxUpdate.id, InboxUpdate.received_at, InboxUpdate.processed_at).where(
                 InboxUpdate.status == "done"
