@@ -18,9 +18,9 @@ POSTGRES_URL = os.environ.get("BUURTBOT_TEST_DATABASE_URL", "")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/storage as a storage test."""
+    """Mark every test under tests/test_storage as a storage test."""
     for item in items:
-        if "tests/storage/" in str(item.path).replace("\\", "/"):
+        if "tests/test_storage/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.storage)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.i18n import load_translator
 from reports.render import render_digest_html
-from tests.reports.test_digest_builder import build, scene  # noqa: F401 - fixture
+from tests.test_reports.test_digest_builder import build, scene  # noqa: F401 - fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE_WIDTH = 390

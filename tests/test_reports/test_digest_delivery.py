@@ -16,7 +16,7 @@ from flows.digest import due_digests, due_week
 from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs
 from storage.models import Digest, Organisation
-from tests.reports.test_digest_builder import GRAND_PLACE, TUE, add, at, make_member, place
+from tests.test_reports.test_digest_builder import GRAND_PLACE, TUE, add, at, make_member, place
 
 # Monday 30 November 2026 (week 49): the picture of week 48 is due at 09:00 Brussels (08:00 UTC).
 MONDAY_AFTER = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
