@@ -19,7 +19,16 @@ from bot.sandbox.spec import format_text
 from reports.digest import Msg, build_digest
 from reports.render import ENV, digest_summary_text, render_digest_html, summary_message
 from storage import organisations as orgs
-from tests.test_reports.test_digest_builder import LAST_WEEK, TUE, WEEK, Scene, add, at, build, populate
+from tests.test_reports.test_digest_builder import (
+    LAST_WEEK,
+    TUE,
+    WEEK,
+    Scene,
+    add,
+    at,
+    build,
+    populate,
+)
 
 TRANSLATOR = load_translator()
 SECTIONS = ("glance", "map", "themes", "missing", "diary", "voices", "people", "context")
