@@ -214,7 +214,9 @@ async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
 
     def purge() -> None:
         with app.session_factory.begin() as session:
-            pipeline.purge_processed(session, now - KEEP_PROCESSED)
+            pipeline.purge_processed(
+                session, now - KEEP_PROCESSED, failed_before=now - pipeline.KEEP_FAILED
+            )
             organisations.purge_code_attempts(session, now, timedelta(hours=1))
             removed = retention.apply_retention(session, now)
             for result in removed:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.settings import Settings, SettingsError, load_settings
 from flows.invite import invite_link
-from storage import deployment, organisations
+from storage import deployment, organisations, pipeline
 from storage.db import make_engine, make_session_factory, upgrade
 
 
@@ -103,6 +103,26 @@ def build_parser() -> Parser:
     digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
     digest.add_argument("--out", metavar="FILE.html", type=Path, required=True)
     digest.add_argument("--language", choices=("nl", "fr", "en"), help="default: the org's")
+
+    inbox = commands.add_parser(
+        "inbox",
+        help="updates whose step failed: list them (--failed) or replay them (retry)",
+        description=INBOX_HELP,
+    )
+    inbox.add_argument(
+        "--failed", action="store_true", help="list failed updates (never their content)"
+    )
+    inbox_commands = inbox.add_subparsers(dest="inbox_command", parser_class=Parser)
+    retry = inbox_commands.add_parser(
+        "retry",
+        help="put failed updates back in line once the cause is fixed",
+        description=INBOX_HELP,
+    )
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "id", metavar="ID", nargs="?", type=_positive, help="an id from: buurtbot inbox --failed"
+    )
+    which.add_argument("--all", action="store_true", help="every failed update")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
@@ -199,6 +219,94 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> str:
         write_qr(link or f"/start {code}", args.qr)
         lines.append(f"qr: {args.qr}")
     return "\n".join(lines)
+
+
+def _every(delay: timedelta) -> str:
+    minutes = int(delay.total_seconds() // 60)
+    return f"{minutes // 60} h" if minutes >= 60 and not minutes % 60 else f"{minutes} min"
+
+
+INBOX_HELP = (
+    "When a step fails, the update (what someone sent, and their chat) stays in the inbox, "
+    "marked failed; only the kind of error is recorded. The bot tries it again by itself "
+    f"after {', '.join(_every(d) for d in pipeline.RETRY_AFTER)}, then tells the sender it "
+    "could not be processed and keeps it for you. `retry` puts failed updates back in line "
+    "as waiting: the running bot processes them within seconds, before the chat's later "
+    "updates and as the chat stands then; with no bot running they wait until it starts "
+    "(retry never contacts Telegram, so it is safe to run at any time). A failed update is "
+    f"deleted with its content {pipeline.KEEP_FAILED.days} days after its last try, or at "
+    "once when its sender uses /forget."
+)
+
+
+def _masked(number: int) -> str:
+    return "***" + str(abs(number))[-3:]
+
+
+def _sender(session, row, secret: str) -> str:  # noqa: ANN001 - Session, InboxUpdate
+    """Name who sent a failed update by pseudonym, or by a masked id: never the raw id."""
+    from storage.privacy import pseudonym
+
+    sender = pipeline.update_sender_id(row.payload) or row.chat_id
+    member = organisations.get_member(session, sender) if sender is not None else None
+    who = pseudonym(secret, member.id) if member else f"user {_masked(sender or 0)}"
+    if row.chat_id is not None and row.chat_id < 0:
+        who += f" in group {_masked(row.chat_id)}"
+    return who
+
+
+def cmd_inbox(settings: Settings, args: argparse.Namespace) -> str:
+    """List failed updates: when, who (pseudonym), what kind, which error, tries, next try."""
+    from zoneinfo import ZoneInfo
+
+    if not args.failed:
+        raise CliError("say what to do: buurtbot inbox --failed, or buurtbot inbox retry ID|--all")
+    zone = ZoneInfo(settings.timezone)
+    factory = _session_factory(settings)
+    with factory.begin() as session:
+        rows = pipeline.failed_updates(session)
+        if not rows:
+            return "no failed updates"
+        secret = settings.secret_key or deployment.get_or_create_secret(session, "secret_key")
+        table = [("id", "received", "from", "kind", "error", "tries", "next try")]
+        for row in rows:
+            retry_at = pipeline.next_try(row)
+            table.append(
+                (
+                    str(row.id),
+                    f"{row.received_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                    _sender(session, row, secret),
+                    pipeline.update_kind(row.payload),
+                    row.error or "?",
+                    str(row.attempts),
+                    f"{retry_at.astimezone(zone):%Y-%m-%d %H:%M}" if retry_at else "none (retry)",
+                )
+            )
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in table
+    )
+
+
+def cmd_inbox_retry(settings: Settings, args: argparse.Namespace) -> str:
+    """Put one failed update, or all, back in line for the dispatcher."""
+    factory = _session_factory(settings)
+    with factory.begin() as session:
+        if args.all:
+            count = pipeline.requeue(session)
+            if not count:
+                return "no failed updates to retry"
+        elif not pipeline.requeue(session, [args.id]):
+            raise CliError(
+                f"there is no failed update with id {args.id} (see: buurtbot inbox --failed)"
+            )
+        else:
+            count = 1
+    return (
+        f"{count} update(s) waiting again: a running bot processes them within seconds, "
+        "otherwise they wait until it starts"
+    )
 
 
 def cmd_db_upgrade(settings: Settings, _args: argparse.Namespace) -> str:
@@ -394,13 +502,22 @@ HANDLERS = {
     ("db", "copy"): cmd_db_copy,
     ("export", None): cmd_export,
     ("digest", None): cmd_digest,
+    ("inbox", None): cmd_inbox,
+    ("inbox", "retry"): cmd_inbox_retry,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; problems are one line on stderr and a non-zero exit."""
     args = build_parser().parse_args(argv)
-    sub = getattr(args, "org_command", None) or getattr(args, "db_command", None)
+    sub = next(
+        (
+            getattr(args, name, None)
+            for name in ("org_command", "db_command", "inbox_command")
+            if getattr(args, name, None)
+        ),
+        None,
+    )
     handler = HANDLERS[(args.command, sub)]
     try:
         settings = load_settings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +31,11 @@ KEYBOARD_KEYS = ("button.skip", "button.here", "button.nowhere", "button.did_wit
 
 Clock = Callable[[], datetime]
 
+# What a member is told when their update failed, by the number of tries so far.
+FAILURE_NOTICES = {1: "error.generic", pipeline.MAX_ATTEMPTS: "error.gave_up"}
+# Seconds between looks for failed updates whose next try is due (the first waits a minute).
+RETRY_CHECK = 5.0
+
 
 def utc_now() -> datetime:
     """Return the current time in UTC."""
@@ -46,6 +52,7 @@ class Dispatcher:
     media_dir: Path
     clock: Clock = utc_now
     flood: FloodGuard = field(default_factory=FloodGuard)
+    _next_retry_check: float = field(default=0.0, init=False, repr=False)
 
     def pending(self, limit: int = 200) -> list[int]:
         """Return ids of inbox rows waiting to be processed, oldest first."""
@@ -56,6 +63,7 @@ class Dispatcher:
         self, limit: int = 200, after_each: Callable[[], None] | None = None
     ) -> int:
         """Process waiting inbox rows in update order; return how many were handled."""
+        self.requeue_due()
         handled = 0
         for inbox_id in self.pending(limit):
             if self.process(inbox_id):
@@ -64,12 +72,26 @@ class Dispatcher:
                     after_each()
         return handled
 
+    def requeue_due(self) -> int:
+        """Put failed updates whose next try is due back in line; looks every few seconds."""
+        if time.monotonic() < self._next_retry_check:
+            return 0
+        self._next_retry_check = time.monotonic() + RETRY_CHECK
+        now = self.clock()
+        with reading(self.session_factory) as session:
+            due = pipeline.due_retries(session, now)
+        if not due:
+            return 0
+        with self.session_factory.begin() as session:
+            return pipeline.requeue(session, due)
+
     def process(self, inbox_id: int) -> bool:
         """Process the next update of this row's chat in one transaction.
 
         Another worker may hold the chat: then nothing is done here and False is returned. An
-        update that fails is recorded as failed and answered; only a database outage raises,
-        leaving the update waiting for the next try.
+        update whose step fails keeps its content, is marked failed for a retry (see
+        pipeline.RETRY_AFTER) and the sender is told; the chat's later updates go on meanwhile.
+        Only a database outage raises, leaving the update waiting for the next try.
         """
         claimed: int | None = None
         try:
@@ -102,13 +124,17 @@ class Dispatcher:
             )
             if row is None:
                 return
+            attempts = pipeline.mark_failed(row, error, self.clock())
+            if pipeline.next_try(row) is None:
+                log.error("update %s kept after %s tries (buurtbot inbox)", inbox_id, attempts)
+            # Told once that it will be tried again, once when the tries are spent.
+            key = FAILURE_NOTICES.get(attempts)
             chat_id = row.chat_id
-            pipeline.mark_failed(session, inbox_id, error, self.clock())
-            if chat_id is not None and chat_id > 0:
+            if key is not None and chat_id is not None and chat_id > 0:
                 member = orgs.get_member(session, chat_id)
                 language = member.language if member else self.config.default_language
                 target = RenderTarget(chat_id, language, 0, self.media_dir)
-                calls = self.renderer.render([reply("error.generic")], target)
+                calls = self.renderer.render([reply(key)], target)
                 pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
 
     def _keyboard_key(self, inp: Input, language: str) -> Input:

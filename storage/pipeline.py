@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
@@ -164,20 +164,133 @@ def mark_done(row: InboxUpdate, now: datetime) -> None:
     row.attempts += 1
 
 
-def mark_failed(session: Session, inbox_id: int, error: str, now: datetime) -> None:
-    """Mark an update that could not be processed, keeping only the error's kind."""
-    session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.id == inbox_id)
-        .values(
-            status="failed",
-            error=error[:200],
-            payload=None,
-            chat_id=None,
-            processed_at=now,
-            attempts=InboxUpdate.attempts + 1,
+# A failed update is tried again this long after each failed try (then the team decides).
+RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
+# Tries in all before giving up: the first one and one per retry.
+MAX_ATTEMPTS = 1 + len(RETRY_AFTER)
+# A failed update keeps its content this long after its last try; then the row is deleted.
+KEEP_FAILED = timedelta(days=30)
+
+
+def mark_failed(row: InboxUpdate, error: str, now: datetime) -> int:
+    """Mark an update whose step failed, keeping its content and chat for a retry.
+
+    Only the error's kind is recorded. `processed_at` is the time of the last try, from
+    which the next one is scheduled. Returns how many tries there have been.
+    """
+    row.status = "failed"
+    row.error = error[:200]
+    row.processed_at = now
+    row.attempts = (row.attempts or 0) + 1
+    return row.attempts
+
+
+def next_try(row: InboxUpdate) -> datetime | None:
+    """Return when a failed update is tried again by itself, or None once retries are spent."""
+    if row.status != "failed" or row.payload is None or row.processed_at is None:
+        return None
+    if not 1 <= row.attempts <= len(RETRY_AFTER):
+        return None
+    return row.processed_at + RETRY_AFTER[row.attempts - 1]
+
+
+def due_retries(session: Session, now: datetime) -> list[int]:
+    """Return the ids of failed updates whose next automatic try is due."""
+    due = or_(
+        *(
+            and_(InboxUpdate.attempts == tries, InboxUpdate.processed_at <= now - wait)
+            for tries, wait in enumerate(RETRY_AFTER, start=1)
         )
     )
+    return list(
+        session.scalars(
+            select(InboxUpdate.id)
+            .where(InboxUpdate.status == "failed", InboxUpdate.payload.is_not(None), due)
+            .order_by(InboxUpdate.update_id)
+        )
+    )
+
+
+def requeue(session: Session, inbox_ids: Iterable[int] | None = None) -> int:
+    """Put failed updates (those given, or all) back in line; return how many.
+
+    A requeued update waits as a new one: the dispatcher takes it before its chat's later
+    waiting updates and runs it through the flows as the chat stands then. Its tries so far
+    are kept, so the automatic schedule goes on from where it was if it fails again.
+    """
+    statement = update(InboxUpdate).where(
+        InboxUpdate.status == "failed", InboxUpdate.payload.is_not(None)
+    )
+    if inbox_ids is not None:
+        ids = list(inbox_ids)
+        if not ids:
+            return 0
+        statement = statement.where(InboxUpdate.id.in_(ids))
+    result = session.execute(statement.values(status="new"))
+    count = result.rowcount or 0
+    if count:
+        notify(session, INBOX_CHANNEL)
+    return count
+
+
+def failed_updates(session: Session) -> list[InboxUpdate]:
+    """Return the failed updates that still hold their content, oldest first."""
+    return list(
+        session.scalars(
+            select(InboxUpdate)
+            .where(InboxUpdate.status == "failed", InboxUpdate.payload.is_not(None))
+            .order_by(InboxUpdate.update_id)
+        )
+    )
+
+
+MEDIA_KINDS = (
+    "photo",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "document",
+    "animation",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+)
+
+
+def update_kind(update: dict[str, Any] | None) -> str:
+    """Name what an update is (text, photo, button ...) without showing any of its content."""
+    if not update:
+        return "unknown"
+    for kind in MESSAGE_KINDS:
+        message = update.get(kind)
+        if not isinstance(message, dict):
+            continue
+        edited = "edited " if kind.startswith("edited_") else ""
+        if "text" in message:
+            text = str(message.get("text") or "")
+            return edited + ("command" if text.startswith("/") else "text")
+        for media in MEDIA_KINDS:
+            if media in message:
+                return edited + media
+        return edited + "message"
+    if "callback_query" in update:
+        return "button"
+    for kind in update:
+        if kind != "update_id":
+            return kind
+    return "unknown"
+
+
+def update_sender_id(update: dict[str, Any] | None) -> int | None:
+    """Return the Telegram user an update comes from, whatever the chat."""
+    for value in (update or {}).values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            sender = value["from"].get("id")
+            return int(sender) if sender is not None else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -376,13 +489,21 @@ def delete_chat_state(session: Session, chat_id: int) -> None:
     session.execute(delete(ChatState).where(ChatState.chat_id == chat_id))
 
 
-def purge_processed(session: Session, older_than: datetime) -> tuple[int, int]:
-    """Delete processed inbox rows and delivered outbox rows older than a moment."""
-    inbox = session.execute(
-        delete(InboxUpdate).where(
-            InboxUpdate.status != "new", InboxUpdate.processed_at < older_than
+def purge_processed(
+    session: Session, older_than: datetime, failed_before: datetime | None = None
+) -> tuple[int, int]:
+    """Delete processed inbox rows and delivered outbox rows older than a moment.
+
+    Failed updates keep their content for a retry: they are deleted only when their last
+    try was before `failed_before` (the bot passes KEEP_FAILED ago), never without it.
+    """
+    finished = and_(InboxUpdate.status == "done", InboxUpdate.processed_at < older_than)
+    if failed_before is not None:
+        finished = or_(
+            finished,
+            and_(InboxUpdate.status == "failed", InboxUpdate.processed_at < failed_before),
         )
-    )
+    inbox = session.execute(delete(InboxUpdate).where(finished))
     outbox = session.execute(
         delete(OutboxMessage).where(
             OutboxMessage.status != "pending",

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from storage import pipeline
 from storage.models import (
     ChatState,
     Diarist,
@@ -120,6 +121,27 @@ def member_media_paths(session: Session, member_id: int) -> list[str]:
     )
 
 
+def forget_failed_updates(session: Session, telegram_id: int) -> int:
+    """Delete the failed updates a person sent, in any chat (a group too), with their content.
+
+    Failed updates are few (they wait for a retry), so their senders are read from the kept
+    payloads here rather than with dialect-specific JSON queries.
+    """
+    rows = session.execute(
+        select(InboxUpdate.id, InboxUpdate.payload).where(
+            InboxUpdate.status == "failed", InboxUpdate.payload.is_not(None)
+        )
+    ).all()
+    ids = [row.id for row in rows if pipeline.update_sender_id(row.payload) == telegram_id]
+    if ids:
+        session.execute(
+            delete(InboxUpdate)
+            .where(InboxUpdate.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+    return len(ids)
+
+
 def forget_member(session: Session, member: Member) -> list[str]:
     """Erase a member: diary entries go with their media, other observations lose every link.
 
@@ -154,6 +176,7 @@ def forget_member(session: Session, member: Member) -> list[str]:
     session.execute(delete(ChatState).where(ChatState.chat_id == telegram_id))
     session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == telegram_id))
+    forget_failed_updates(session, telegram_id)
     session.delete(member)
     session.flush()
     return paths
