@@ -1,4 +1,13 @@
-"""Download the photos, voice notes and videos of saved observations into the media folder."""
+"""Download the photos, voice notes and videos of saved observations into the media folder.
+
+Telegram's file server has hiccups, so a failed download is tried again after a growing pause
+(2 s, 4 s, 8 s ... at most 30 min apart) for about a day: MAX_ATTEMPTS tries (58) spread over a
+little more than GIVE_UP_AFTER (24 h), after which the file is marked "failed" and exports and
+the weekly picture say it could not be fetched. The time of the next try is kept in the
+database (`media_files.next_try_at`), so a restart keeps the schedule. Each try calls getFile
+again: Telegram's download links only last about an hour. Files over the 20 MB download limit
+are marked "too_big" at once and never tried.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +21,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.dispatcher import utc_now
 from bot.render import Renderer, RenderTarget
 from bot.waiting import pause
 from flows.engine import reply
+from storage import media as stored_media
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import pipeline
@@ -27,11 +37,44 @@ from storage.models import MediaFile
 log = logging.getLogger("buurtbot.media")
 
 EXTENSIONS = {"photo": ".jpg", "voice": ".ogg", "video": ".mp4"}
-MAX_ATTEMPTS = 5
 ORPHAN_AGE = timedelta(hours=1)
 EXPORT_AGE = timedelta(days=1)
 MEDIA_FOLDERS = ("photo", "voice", "video")
 MEDIA_SWEEP_GAP = 0.5
+# However far off the next try is, look at the table this often (a missed wake-up costs no more).
+MEDIA_IDLE_CHECK = 5.0
+# The pause after the first failed try, doubled after each further one up to LONGEST_GAP.
+FIRST_GAP = timedelta(seconds=2)
+LONGEST_GAP = timedelta(minutes=30)
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def retry_gap(failures: int) -> timedelta:
+    """Return the pause after a file's n-th failed try: 2 s, 4 s, 8 s ... at most 30 min."""
+    if failures < 1:
+        return timedelta(0)
+    return min(FIRST_GAP * 2 ** min(failures - 1, 20), LONGEST_GAP)
+
+
+def tries_within(horizon: timedelta) -> int:
+    """Return how many tries the back-off makes before its last try is `horizon` after the first."""
+    tries, waited = 1, timedelta(0)
+    while waited < horizon:
+        waited += retry_gap(tries)
+        tries += 1
+    return tries
+
+
+# 58: gaps of 2 s ... 1024 s (34 min in all), then 47 of 30 min; the last try ~24 h 4 min in.
+MAX_ATTEMPTS = tries_within(GIVE_UP_AFTER)
+
+
+def _retry_after(error: Exception) -> timedelta:
+    """Return how long Telegram asked us to wait (429), or nothing."""
+    if not isinstance(error, RetryAfter):
+        return timedelta(0)
+    value = error.retry_after
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
 
 
 def media_path_for(kind: str, now: datetime, suffix: str | None = None) -> str:
@@ -62,20 +105,37 @@ class MediaDownloader:
 
     def _pending(self) -> list[tuple[int, str, str]]:
         with reading(self.session_factory) as session:
-            return [(m.id, m.kind, m.file_id) for m in obs.pending_media(session, 10, MAX_ATTEMPTS)]
+            due = stored_media.due_media(session, self.clock(), 10)
+            return [(m.id, m.kind, m.file_id) for m in due]
 
-    def _finish(self, media_id: int, status: str, path: str | None, notify: bool) -> None:
+    def _next_due(self) -> datetime | None:
+        with reading(self.session_factory) as session:
+            return stored_media.next_media_due(session)
+
+    def _finish(
+        self,
+        media_id: int,
+        status: str,
+        path: str | None,
+        notify: bool,
+        wait: timedelta = timedelta(0),
+    ) -> None:
         with self.session_factory.begin() as session:
             row = session.get(MediaFile, media_id)
-            if row is None:
+            if row is None or row.status != "pending":
                 return
             row.attempts += 1
             if status == "retry":
                 if row.attempts >= MAX_ATTEMPTS:
+                    log.warning("gave up on a %s after %d tries", row.kind, row.attempts)
                     row.status = "failed"
+                    row.next_try_at = None
+                else:
+                    row.next_try_at = self.clock() + max(retry_gap(row.attempts), wait)
                 return
             row.status = status
             row.path = path
+            row.next_try_at = None
             observation = row.observation
             if notify and observation.chat_id:
                 member = orgs.get_member(session, observation.chat_id)
@@ -85,8 +145,10 @@ class MediaDownloader:
                 pipeline.enqueue(session, calls, self.clock())
 
     async def download(self, media_id: int, kind: str, file_id: str) -> str:
-        """Download one file; return the status it ended with."""
+        """Try one file once; return the status it ended with ("retry": tried again later)."""
+        target: Path | None = None
         try:
+            # Always a fresh getFile: a file_path from an earlier try may have expired.
             remote = await self.bot.get_file(file_id)
             suffix = Path(remote.file_path or "").suffix.lower() or None
             relative = media_path_for(kind, self.clock(), suffix)
@@ -94,14 +156,17 @@ class MediaDownloader:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             await remote.download_to_drive(target)
             os.chmod(target, 0o600)
-        except BadRequest as error:
-            too_big = "too big" in error.message.lower()
-            status = "too_big" if too_big else "failed"
-            await asyncio.to_thread(self._finish, media_id, status, None, too_big)
-            return status
         except (NetworkError, TelegramError, OSError) as error:
+            if target is not None:
+                target.unlink(missing_ok=True)  # no half-written file left behind
+            if isinstance(error, BadRequest) and "too big" in error.message.lower():
+                await asyncio.to_thread(self._finish, media_id, "too_big", None, True)
+                return "too_big"
+            # Anything else may pass: Telegram itself answers "wrong file_id or the file is
+            # temporarily unavailable", and a 404 on an expired link is cured by a new getFile.
             log.warning("download failed (%s); will retry", type(error).__name__)
-            await asyncio.to_thread(self._finish, media_id, "retry", None, False)
+            wait = _retry_after(error)
+            await asyncio.to_thread(self._finish, media_id, "retry", None, False, wait)
             return "retry"
         await asyncio.to_thread(self._finish, media_id, "stored", relative, False)
         return "stored"
@@ -113,8 +178,15 @@ class MediaDownloader:
             await self.download(media_id, kind, file_id)
         return len(rows)
 
+    async def seconds_to_next_try(self) -> float:
+        """Return how long to sleep: until the next retry is due, at most MEDIA_IDLE_CHECK."""
+        due = await asyncio.to_thread(self._next_due)
+        if due is None:
+            return MEDIA_IDLE_CHECK
+        return min(MEDIA_IDLE_CHECK, max(0.0, (due - self.clock()).total_seconds()))
+
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
-        """Download until stopped; wake early when the dispatcher saved media."""
+        """Download until stopped; sleep until the next retry is due, or new media wakes us."""
         while not stop.is_set():
             try:
                 handled = await self.download_pending()
@@ -126,8 +198,15 @@ class MediaDownloader:
             # Every processed update wakes us; looking at most twice a second is plenty.
             await pause(stop, MEDIA_SWEEP_GAP)
             wake.clear()
+            try:
+                sleep = await self.seconds_to_next_try()
+            except Exception as error:  # noqa: BLE001 - the database may be briefly away
+                log.error("media sweep failed: %s", type(error).__name__)
+                sleep = MEDIA_IDLE_CHECK
+            if sleep <= 0:
+                continue
             waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=5, return_when="FIRST_COMPLETED")
+            await asyncio.wait(waiters, timeout=sleep, return_when="FIRST_COMPLETED")
             for waiter in waiters:
                 waiter.cancel()
 

@@ -321,8 +321,11 @@ class MediaFile(Base):
     mime_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # A generated name relative to the media folder; never a name the user chose.
     path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # pending -> stored, or too_big (over 20 MB, never tried), or failed (gave up after retries).
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a pending file is tried next (None: at once); kept here so a restart keeps the back-off.
+    next_try_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime]
 
     observation: Mapped[Observation] = relationship(back_populates="media")
@@ -330,6 +333,7 @@ class MediaFile(Base):
     __table_args__ = (
         Index("ix_media_status", "status", "id"),
         Index("ix_media_observation", "observation_id"),
+        Index("ix_media_due", "status", "next_try_at"),
     )
 
 

@@ -243,8 +243,13 @@ class SandboxServer:
         seed: int = 0,
         first_update_id: int = 100_000_001,
         self_check: bool = False,
+        file_link_ttl: float | None = None,
     ) -> None:
-        """Configure the sandbox; nothing listens until start() is called."""
+        """Configure the sandbox; nothing listens until start() is called.
+
+        With `file_link_ttl` (seconds), every getFile hands out a new file_path that stops
+        working (404) that long after, as Telegram's links do after about an hour.
+        """
         if ":" not in token or not token.split(":", 1)[0].isdigit():
             raise ValueError("token must look like '<bot id>:<secret>'")
         self.token = token
@@ -289,6 +294,14 @@ class SandboxServer:
         self._user_handles: dict[int, SandboxUser] = {}
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
+        self.file_link_ttl = file_link_ttl
+        self._link_expiry: dict[str, float] = {}
+        self._links = itertools.count(1)
+        # refuse_files(): until when (monotonic) file downloads fail, how, and getFile too?
+        self._files_down_until: float | None = None
+        self._files_down_how = "502"
+        self._files_down_get_file = False
+        self.refused_file_requests = 0
         self._file_counter = itertools.count(1)
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._callbacks: dict[str, dict[str, Any]] = {}
@@ -498,6 +511,44 @@ class SandboxServer:
                 raise ValueError(f"bad fault {fault!r}") from None
         with self._lock:
             self._faults.setdefault(canonical, deque()).extend(items)
+
+    def refuse_files(
+        self, seconds: float | None = None, *, get_file: bool = False, how: str = "502"
+    ) -> None:
+        """Make file downloads fail for `seconds` (None: until restore_files()), like a hiccup
+        of Telegram's file server; with get_file=True getFile fails too.
+
+        `how` is an HTTP status from 500 to 599, or "drop" to close the connection without
+        an answer (getFile then answers 502). Refused requests are counted in
+        `refused_file_requests`.
+        """
+        if how != "drop" and not (how.isdigit() and 500 <= int(how) <= 599):
+            raise ValueError(f"bad way to refuse files {how!r}")
+        with self._lock:
+            self._files_down_until = (
+                math.inf if seconds is None else self._monotonic() + float(seconds)
+            )
+            self._files_down_how = how
+            self._files_down_get_file = get_file
+
+    def restore_files(self) -> None:
+        """Serve file downloads (and getFile) again."""
+        with self._lock:
+            self._files_down_until = None
+
+    @property
+    def files_down(self) -> bool:
+        """Say whether file downloads are being refused right now."""
+        with self._lock:
+            until = self._files_down_until
+            return until is not None and self._monotonic() < until
+
+    @files_down.setter
+    def files_down(self, down: bool) -> None:
+        if down:
+            self.refuse_files(get_file=self._files_down_get_file, how=self._files_down_how)
+        else:
+            self.restore_files()
 
     def wait_until(
         self, predicate: Callable[[], Any], timeout: float = 15.0, message: str = ""
@@ -981,9 +1032,21 @@ class SandboxServer:
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return self._respond(ApiError(401, "Unauthorized"))
+        if self.files_down:
+            with self._lock:
+                self.refused_file_requests += 1
+                how = self._files_down_how
+                self._cond.notify_all()
+            if how == "drop" and request.transport is not None:
+                request.transport.abort()
+                raise web.HTTPBadGateway()  # never reaches the client: the connection is gone
+            code = 502 if how == "drop" else int(how)
+            return self._respond(ApiError(code, _ERROR_TEXT.get(code, "Error")))
+        path = request.match_info["path"]
         with self._lock:
-            stored = self._files_by_path.get(request.match_info["path"])
-        if stored is None:
+            stored = self._files_by_path.get(path)
+            expiry = self._link_expiry.get(path)
+        if stored is None or (expiry is not None and self._monotonic() >= expiry):
             return self._respond(ApiError(404, "Not Found"))
         return web.Response(
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
@@ -1605,17 +1668,25 @@ class SandboxServer:
             return True
 
     async def _m_get_file(self, validated: Validated) -> Any:
+        if self._files_down_get_file and self.files_down:
+            with self._lock:
+                self.refused_file_requests += 1
+                how = self._files_down_how
+            code = 502 if how == "drop" else int(how)
+            raise ApiError(code, _ERROR_TEXT.get(code, "Error"))
         with self._lock:
             stored = self._files.get(validated.params["file_id"])
             if stored is None:
                 raise _bad("invalid file_id")
             if stored.size > DOWNLOAD_LIMIT:
                 raise _bad("file is too big")
-            if stored.file_path is None:
+            if stored.file_path is None or self.file_link_ttl is not None:
                 extension = _extension(stored)
                 folder = _FILE_FOLDER.get(stored.kind, "documents")
-                stored.file_path = f"{folder}/file_{len(self._files_by_path)}{extension}"
+                stored.file_path = f"{folder}/file_{next(self._links)}{extension}"
                 self._files_by_path[stored.file_path] = stored
+                if self.file_link_ttl is not None:
+                    self._link_expiry[stored.file_path] = self._monotonic() + self.file_link_ttl
             return {
                 "file_id": stored.file_id,
                 "file_unique_id": stored.file_unique_id,
