@@ -14,6 +14,7 @@ from bot.sandbox.server import SandboxServer
 from bot.settings import Settings, load_settings
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, reading
+from tests.conversations.helpers import unpaced
 
 
 @pytest.fixture
@@ -40,8 +41,8 @@ def settings(sandbox: SandboxServer, database_url: str, tmp_path: Path) -> Setti
 
 @pytest.fixture
 def bot(settings: Settings) -> Iterator[BotThread]:
-    """Run the real bot in a thread until the test ends."""
-    runner = BotThread(settings).start()
+    """Run the real bot in a thread until the test ends (with a pacer that never waits)."""
+    runner = BotThread(settings, pacer=unpaced()).start()
     yield runner
     runner.stop()
 

@@ -18,12 +18,43 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import load_translator
+from bot.ratelimit import SendPacer
 from storage.models import InboxUpdate, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
 
 TRANSLATOR = load_translator()
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
+
+
+def unpaced() -> SendPacer:
+    """Return a pacer that never waits: for every test that is not about pacing itself.
+
+    The real pacer keeps 1.05 s between messages to one chat, 3.1 s in a group and 1/29 s
+    between any two messages; a conversation test would spend most of its time waiting on it.
+    """
+    return SendPacer(per_second=1_000_000, private_interval=0.0, group_interval=0.0, spacing=0.0)
+
+
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float = 15.0,
+    message: str | Callable[[], str] = "",
+    interval: float = 0.05,
+) -> Any:
+    """Poll predicate() until it returns something truthy and return that; fail at the deadline.
+
+    `message` (or a function making it, called only on failure) explains what was awaited.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(text or f"condition not met within {timeout:g} s")
+        time.sleep(interval)
 
 
 def plain(text: str) -> str:
@@ -90,10 +121,16 @@ def http_status(
         return 0  # nobody listens on that port
 
 
-def spawn_bot(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """Start `buurtbot run` as a child process, its output appended to a log file."""
+def spawn_bot(
+    env: dict[str, str], log: Path, *args: str, paced: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start `buurtbot run` as a child process, its output appended to a log file.
+
+    Unless `paced`, the bot runs with a zero-interval pacer (see unpaced_bot.py).
+    """
+    command = ["bot.cli", "run"] if paced else ["tests.conversations.unpaced_bot"]
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", *args],
+        [sys.executable, "-m", *command, *args],
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -108,16 +145,17 @@ def wait_drained(
     describe: Callable[[], str] = lambda: "",
 ) -> None:
     """Wait until every update is confirmed and processed and every call sent."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def drained() -> bool:
+        if sandbox.pending_updates() != 0:
+            return False
         try:
             with factory() as session:
                 waiting = session.scalar(
                     select(func.count()).where(InboxUpdate.status == "new")
                 ) + session.scalar(select(func.count()).where(OutboxMessage.status == "pending"))
         except Exception:  # noqa: BLE001 - the database may be coming back
-            waiting = -1
-        if waiting == 0 and sandbox.pending_updates() == 0:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"the bot did not catch up\n{describe()}")
+            return False
+        return waiting == 0 and sandbox.pending_updates() == 0
+
+    wait_until(drained, timeout, lambda: f"the bot did not catch up\n{describe()}", interval=0.1)

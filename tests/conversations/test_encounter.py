@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -174,7 +174,7 @@ def test_an_encounter_resumes_after_a_restart_and_cancel_keeps_nothing(
     skipped, channel = user.wait_for_messages(2)
     assert says(skipped, "encounter.place_skipped", "nl")
     bot.stop()
-    restarted = BotThread(settings).start()
+    restarted = BotThread(settings, pacer=unpaced()).start()
     try:
         tap(user, channel, label("nl", "encounter.channel.street"))
         [experience] = user.wait_for_messages(1)

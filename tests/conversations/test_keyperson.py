@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -141,7 +141,7 @@ def test_a_key_person_resumes_after_a_restart_and_cancel_keeps_nothing(
     user.send_text("l'imam de la mosquée de la rue")
     [role] = user.wait_for_messages(1)
     bot.stop()
-    restarted = BotThread(settings).start()
+    restarted = BotThread(settings, pacer=unpaced()).start()
     try:
         user.send_text("imam")
         [where] = user.wait_for_messages(1)

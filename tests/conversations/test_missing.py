@@ -10,7 +10,7 @@ from bot.runner import BotThread
 from flows.engine import Text
 from geo import distance_m, get_gazetteer, match_place
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -220,7 +220,7 @@ def test_a_report_carries_on_after_a_restart(sandbox, settings, world, bot) -> N
     user.send_text("Er is geen bakker meer")
     [theme] = user.wait_for_messages(1)
     bot.stop()
-    restarted = BotThread(settings).start()
+    restarted = BotThread(settings, pacer=unpaced()).start()
     try:
         tap(user, theme, label("nl", "theme.food"))
         [status] = user.wait_for_messages(1)

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from flows.consent import consent_for
+from storage.db import reading
 from storage.models import ChatState, CodeAttempt, InboxUpdate, Member
-from tests.conversations.helpers import TRANSLATOR, button_texts, join, plain, says, tap
+from storage.organisations import InviteProblem, check_invite
+from tests.conversations.helpers import (
+    TRANSLATOR,
+    button_texts,
+    join,
+    plain,
+    says,
+    tap,
+    wait_drained,
+    wait_until,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -21,6 +32,12 @@ def chat_menus(sandbox, chat_id: int) -> list[dict]:
         for call in sandbox.calls("setMyCommands")
         if str(call["params"].get("scope", {}).get("chat_id")) == str(chat_id)
     ]
+
+
+def invite_problem(world, code: str) -> InviteProblem | None:
+    """Say what is wrong with an invite code right now, as the bot would see it."""
+    with reading(world.factory) as session:
+        return check_invite(session, code, datetime.now(UTC)).problem
 
 
 @pytest.mark.parametrize(
@@ -107,12 +124,10 @@ def test_stranger_learns_how_to_join_and_nothing_is_stored(sandbox, world) -> No
 
 def test_wrong_expired_and_used_codes_get_clear_answers(sandbox, world) -> None:
     org = world.organisation()
-    expired = world.invite(org, "staff", valid_for=timedelta(seconds=1))
+    expired = world.invite(org, "staff", valid_for=timedelta(milliseconds=100))
     used = world.invite(org, "staff")
     join(sandbox.user(user_id=510, language_code="nl"), used, "nl")
-    import time
-
-    time.sleep(1.1)
+    wait_until(lambda: invite_problem(world, expired) == InviteProblem.EXPIRED, timeout=5)
     user = sandbox.user(user_id=503, language_code="fr")
     user.send_command("/start", "NOTACODE")
     user.send_command("/start", expired)
@@ -193,15 +208,14 @@ def test_cancel_leaves_a_flow_and_says_when_there_is_nothing(sandbox, world) -> 
     with world.factory() as session:
         assert session.get(ChatState, 540) is None
     # The old language button is stale now: answered, and nothing happens.
-    user.click("✓ English", message=choose)
-    import time
-
-    time.sleep(1.0)
-    answers = [c for c in sandbox.calls("answerCallbackQuery")]
-    assert answers and answers[-1]["params"].get("text") == TRANSLATOR.raw(
-        "en", "error.stale_button"
+    stale = user.click("✓ English", message=choose)
+    answer = sandbox.wait_until(
+        lambda: sandbox.callback_answer(stale["id"]), message="the stale button was not answered"
     )
+    assert answer.get("text") == TRANSLATOR.raw("en", "error.stale_button")
+    wait_drained(world.factory, sandbox, timeout=15)
     assert world.member(540) is None
+    assert user.new_messages() == []
 
 
 def test_another_command_mid_flow_asks_before_abandoning(sandbox, world) -> None:

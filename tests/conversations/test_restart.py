@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.runner import BotThread
-from tests.conversations.helpers import says, tap
+from tests.conversations.helpers import says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -18,7 +18,7 @@ def test_onboarding_continues_after_a_restart(sandbox, settings, world, bot) -> 
     tap(user, choose, "Français")
     [about] = user.wait_for_messages(1)
     bot.stop()
-    restarted = BotThread(settings).start()
+    restarted = BotThread(settings, pacer=unpaced()).start()
     try:
         tap(user, about, "Continuer")
         [consent] = user.wait_for_messages(1)

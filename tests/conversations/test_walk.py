@@ -13,7 +13,7 @@ from bot.jobs import run_sweep
 from bot.runner import BotThread
 from flows import walk as walk_flow
 from storage.models import MediaFile, Observation, TrackPoint, Walk
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -193,7 +193,7 @@ def test_walk_survives_a_restart(sandbox, world, settings, bot) -> None:
     user.send_command("/walk")
     user.wait_for_messages(1)
     bot.stop()
-    restarted = BotThread(settings).start()
+    restarted = BotThread(settings, pacer=unpaced()).start()
     try:
         user.send_location(*GRAND_PLACE)
         [saved] = user.wait_for_messages(1)

@@ -14,7 +14,7 @@ from bot.runner import BotThread
 from storage import deployment
 from storage.db import make_engine, make_session_factory, reading
 from storage.models import InboxUpdate
-from tests.conversations.helpers import free_port, http_status, says
+from tests.conversations.helpers import free_port, http_status, says, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.pipeline
 def test_webhook_mode_end_to_end(sandbox, settings) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
-    runner = BotThread(settings, webhook_url=url, port=port).start()
+    runner = BotThread(settings, webhook_url=url, port=port, pacer=unpaced()).start()
     factory = make_session_factory(make_engine(settings.database_url))
     try:
         assert sandbox.webhook_info()["url"] == url
@@ -65,8 +65,8 @@ def test_webhook_mode_end_to_end(sandbox, settings) -> None:
 def test_the_webhook_moves_to_another_worker_when_its_leader_stops(sandbox, settings) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"
-    first = BotThread(settings, webhook_url=url, port=port).start()
-    second = BotThread(settings, webhook_url=url, port=port).start()
+    first = BotThread(settings, webhook_url=url, port=port, pacer=unpaced()).start()
+    second = BotThread(settings, webhook_url=url, port=port, pacer=unpaced()).start()
     try:
         user = sandbox.user(user_id=4100, language_code="en")
         user.send_text("hello")

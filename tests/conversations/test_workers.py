@@ -26,7 +26,14 @@ from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
 from storage.locks import leaders
 from storage.models import InboxUpdate, Member, Observation, OutboxMessage
-from tests.conversations.helpers import free_port, http_status, spawn_bot, wait_drained
+from tests.conversations.helpers import (
+    free_port,
+    http_status,
+    spawn_bot,
+    unpaced,
+    wait_drained,
+    wait_until,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -45,7 +52,7 @@ def needs_postgres(database_url: str) -> None:
 class Fleet:
     """Worker processes of `buurtbot run` against one database and one sandbox."""
 
-    def __init__(self, sandbox, database_url: str, tmp_path: Path) -> None:
+    def __init__(self, sandbox, database_url: str, tmp_path: Path, paced: bool = False) -> None:
         self.env = {
             **os.environ,
             "BUURTBOT_TELEGRAM_TOKEN": sandbox.token,
@@ -57,13 +64,15 @@ class Fleet:
             "BUURTBOT_LOG_LEVEL": "INFO",
         }
         self.log = tmp_path / "workers.log"
+        # Workers run with a zero-interval pacer unless the test is about Telegram's limits.
+        self.paced = paced
         self.processes: list[subprocess.Popen[bytes]] = []
         self.engine = make_engine(database_url)
         self.factory = make_session_factory(self.engine)
 
     def start(self, count: int = 1) -> None:
         for _ in range(count):
-            self.processes.append(spawn_bot(self.env, self.log))
+            self.processes.append(spawn_bot(self.env, self.log, paced=self.paced))
 
     def kill(self, pid: int) -> None:
         process = next(p for p in self.processes if p.pid == pid)
@@ -127,6 +136,7 @@ def walk_and_note(sandbox, user_id: int, errors: list[BaseException]) -> None:
         user.wait_for_messages(1, timeout=60)
         for note in range(NOTES):
             user.send_text(f"note {note} from {user_id}: the bench by the school is gone")
+            # Deliberate: notes trickle in as typed, so kills and outages land mid-stream.
             time.sleep(random.uniform(0.05, 0.3))
     except BaseException as error:  # noqa: BLE001 - reported to the test thread
         errors.append(error)
@@ -210,6 +220,7 @@ def test_killing_workers_mid_stream_loses_nothing_doubles_nothing_and_keeps_orde
     # time, as a supervisor or systemd would.
     victims = ["delivery", "intake", None]
     for victim in victims:
+        # Deliberate: let the stream run a random while, so each kill lands somewhere else.
         time.sleep(rng.uniform(0.8, 2.0))
         pids = [p.pid for p in fleet.processes]
         pid = led.get(victim) if victim else rng.choice(pids)
@@ -243,8 +254,11 @@ def test_a_killed_leader_is_replaced_within_seconds(sandbox, fleet: Fleet) -> No
     assert user.wait_for_messages(1, timeout=30)
 
 
-def cut_database(url: str, seconds: float) -> None:
-    """Refuse new connections to the database and drop every open one, for a while."""
+def cut_database(url: str, seconds: float, cut: threading.Event | None = None) -> None:
+    """Refuse new connections to the database and drop every open one, for a while.
+
+    `cut` is set once the connections are dropped, for a test waiting for the outage.
+    """
     name = make_url(url).database
     admin = make_engine(
         make_url(url).set(database="postgres").render_as_string(hide_password=False),
@@ -260,10 +274,17 @@ def cut_database(url: str, seconds: float) -> None:
                 ),
                 {"name": name},
             )
-            time.sleep(seconds)
+            if cut is not None:
+                cut.set()
+            time.sleep(seconds)  # deliberate: the length of the outage
         finally:
             connection.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
     admin.dispose()
+
+
+def notes_stored(factory: sessionmaker[Session]) -> int:
+    with factory() as session:
+        return session.scalar(select(func.count()).select_from(Observation))
 
 
 def test_a_database_restart_is_survived_without_loss(sandbox, fleet: Fleet, database_url) -> None:
@@ -272,7 +293,12 @@ def test_a_database_restart_is_survived_without_loss(sandbox, fleet: Fleet, data
     fleet.start(2)
     fleet.wait_for_leaders()
     threads, errors = stream(sandbox, users)
-    time.sleep(1.5)
+    # Cut the database mid-stream: once the workers have stored some notes.
+    wait_until(
+        lambda: notes_stored(fleet.factory) >= len(users),
+        timeout=30,
+        message=lambda: f"no notes stored before the outage\n{fleet.tail()}",
+    )
     cut_database(database_url, 3.0)
     for thread in threads:
         thread.join(120)
@@ -296,7 +322,7 @@ def test_telegram_429_5xx_and_timeouts_delay_replies_but_each_arrives_once(
     sandbox.inject_faults(
         "sendMessage", ["429:1", "502", "hang:2", "500", "429:2", "hang:2", "503", "429:1"]
     )
-    with BotThread(settings.with_overrides(send_timeout=1)) as runner:
+    with BotThread(settings.with_overrides(send_timeout=1), pacer=unpaced()) as runner:
         threads, errors = stream(sandbox, users)
         for thread in threads:
             thread.join(120)
@@ -357,7 +383,7 @@ def test_workers_together_keep_telegrams_limits(database_url: str, tmp_path: Pat
     # Telegram's limits enforced: a second message to one chat within 0.9 s, or a 31st in one
     # second, is answered 429. Three workers must still look like one careful sender.
     limited = SandboxServer(strict=True, rate_limits=True).start()
-    fleet = Fleet(limited, database_url, tmp_path)
+    fleet = Fleet(limited, database_url, tmp_path, paced=True)
     try:
         users = [7600 + i for i in range(8)]
         make_staff(fleet.factory, users)
@@ -405,19 +431,24 @@ def test_the_webhook_never_acknowledges_while_the_database_is_away(
             "text": "hello",
         },
     }
-    with BotThread(settings.with_overrides(webhook_secret=secret), webhook_url=url, port=port):
+    with BotThread(
+        settings.with_overrides(webhook_secret=secret), webhook_url=url, port=port, pacer=unpaced()
+    ):
         assert status("/healthz") == 200
-        outage = threading.Thread(target=cut_database, args=(database_url, 4.0))
+        cut = threading.Event()
+        outage = threading.Thread(target=cut_database, args=(database_url, 4.0, cut))
         outage.start()
-        time.sleep(1.0)
+        assert cut.wait(30), "the database was not cut"
         # Not stored, so never acknowledged: Telegram will deliver it again.
         assert status("/hook", json.dumps(update).encode()) in (503, 0)
         assert status("/healthz") in (503, 0)
         outage.join()
-        deadline = time.monotonic() + 20
-        while status("/hook", json.dumps(update).encode()) != 200:
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+        wait_until(
+            lambda: status("/hook", json.dumps(update).encode()) == 200,
+            timeout=20,
+            message="the webhook did not come back after the outage",
+            interval=0.1,
+        )
         assert status("/healthz") == 200
         factory = make_session_factory(make_engine(database_url))
         with factory() as session:
@@ -439,21 +470,20 @@ def test_a_repeat_telegram_already_carried_out_counts_as_delivered(
         "sendMessage",
         ["400:Bad Request: message is not modified", "400:Bad Request: chat not found"],
     )
-    with BotThread(settings):
+    with BotThread(settings, pacer=unpaced()):
         user = sandbox.user(user_id=7800, first_name="W", language_code="en")
         for _ in range(3):
             user.send_command("/help")
         user.wait_for_messages(1, timeout=30)
-        deadline = time.monotonic() + 30
-        while True:
+
+        def settled() -> list | None:
             with factory() as session:
                 rows = session.execute(
                     select(OutboxMessage.status, OutboxMessage.error).order_by(OutboxMessage.id)
                 ).all()
-            if rows and all(status != "pending" for status, _ in rows):
-                break
-            assert time.monotonic() < deadline, rows
-            time.sleep(0.2)
+            return rows if rows and all(status != "pending" for status, _ in rows) else None
+
+        rows = wait_until(settled, timeout=30, message="outbox rows still pending")
     statuses = [(status, (error or "").split(":")[0]) for status, error in rows]
     assert statuses[:2] == [("sent", "BadRequest"), ("failed", "BadRequest")]
     assert [status for status, _ in statuses[2:]] == ["sent"] * (len(statuses) - 2)
