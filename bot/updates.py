@@ -52,7 +52,7 @@ def _content_type(message: Message) -> str:
 
 
 def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input:
-    if message.location is not None and message.venue is None:
+    if message.location is not None:
         location = message.location
         point = Point(location.latitude, location.longitude, location.horizontal_accuracy)
         live = location.live_period is not None
@@ -61,9 +61,19 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
         else:
             kind = InputKind.LIVE_LOCATION if live else InputKind.LOCATION
         live_period = _seconds(location.live_period)
-        return Input(kind=kind, location=point, live_period=live_period, **base)
+        # A venue is a location with a name: the name and address travel as its words.
+        venue = message.venue
+        words = ", ".join(w for w in (venue.title, venue.address) if w) if venue else None
+        return Input(
+            kind=kind,
+            location=point,
+            live_period=live_period,
+            caption=words or None,
+            edited=edited,
+            **base,
+        )
     if edited:
-        return Input(kind=InputKind.EDITED, text=message.text, **base)
+        return Input(kind=InputKind.EDITED, text=message.text, edited=True, **base)
     command = _command(message)
     if command is not None:
         return Input(kind=InputKind.COMMAND, command=command[0], args=command[1], **base)
@@ -95,6 +105,32 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
             video.mime_type,
         )
         return Input(kind=InputKind.VIDEO, media=media, caption=message.caption, **base)
+    if message.video_note is not None:
+        round_video = message.video_note
+        media = Media(
+            round_video.file_id,
+            round_video.file_unique_id,
+            round_video.file_size,
+            _seconds(round_video.duration),
+        )
+        return Input(kind=InputKind.VIDEO, media=media, **base)
+    # Audio files, documents and GIFs are kept as files; stickers and dice have nothing to keep.
+    document = message.audio or message.document or message.animation
+    if document is not None:
+        media = Media(
+            document.file_id,
+            document.file_unique_id,
+            document.file_size,
+            _seconds(getattr(document, "duration", None)),
+            document.mime_type,
+        )
+        return Input(
+            kind=InputKind.DOCUMENT,
+            media=media,
+            caption=message.caption,
+            content_type=_content_type(message),
+            **base,
+        )
     return Input(kind=InputKind.UNSUPPORTED, content_type=_content_type(message), **base)
 
 

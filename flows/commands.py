@@ -27,7 +27,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", EVERYONE, "language", "command.language"),
     Command("cancel", EVERYONE, None, "command.cancel"),
     Command("walk", FIELDWORKERS, "walk", "command.walk"),
-    Command("endwalk", FIELDWORKERS, "walk", "command.endwalk"),
+    Command("endwalk", FIELDWORKERS, "endwalk", "command.endwalk"),
     Command("encounter", FIELDWORKERS, "encounter", "command.encounter"),
     Command("keyperson", FIELDWORKERS, "keyperson", "command.keyperson"),
     Command("missing", MEMBERS, "missing", "command.missing"),

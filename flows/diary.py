@@ -552,6 +552,29 @@ def need(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     return goto("theme", new, *ask_theme(ctx, new))
 
 
+# What a loose message from someone keeping a diary may start an entry with.
+NEED_KINDS = frozenset({InputKind.TEXT, InputKind.VOICE, InputKind.PHOTO})
+
+
+def keeps_diary(ctx: StepContext) -> bool:
+    """Say whether the member's diary is running today."""
+    return _running(ctx) is not None
+
+
+def entry_from_note(
+    ctx: StepContext, note_id: int, text: str | None, inp: Input
+) -> Outcome:
+    """Start today's entry with a kept note as the need; saving it turns the note into it."""
+    new = {
+        "for_date": ctx.today().isoformat(),
+        "yesterday": False,
+        "need": text,
+        "media": [],
+        "note_id": note_id,
+    }
+    return goto("theme", new, *ask_theme(ctx, new))
+
+
 def choose_theme(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep the theme, then ask whether the buurt had it."""
     value = (inp.callback_data or "").removeprefix("th:")
@@ -724,6 +747,7 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
         message_id=draft.get("message_id"),
         details=details,
         media=[NewMedia(**item) for item in draft.get("media", [])],
+        from_note=draft.get("note_id"),
     )
     language = language_of(ctx)
     line = saved_line(observation, place, language)

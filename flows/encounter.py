@@ -205,8 +205,32 @@ def stale(state: str, draft: Mapping[str, Any]) -> Outcome:
 
 
 def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Begin: who did you talk with?"""
-    return goto("who", {}, *ask_who(ctx, {}))
+    """Begin: who did you talk with? During a walk the live track already says where."""
+    place = here(ctx, inp)
+    new = {"place": asdict(place), "place_source": "track"} if place else {}
+    return goto("who", new, *ask_who(ctx, new))
+
+
+def from_note(ctx: StepContext, note_id: int, text: str | None, place: Place | None) -> Outcome:
+    """Begin with a kept note as what they said; saving the encounter turns the note into it."""
+    new: dict[str, Any] = {"note_id": note_id, "experience": text}
+    if place is not None:
+        new["place"] = asdict(place)
+    return goto("who", new, *ask_who(ctx, new))
+
+
+def _after_who(ctx: StepContext, new: dict[str, Any], *effects: Effect) -> Outcome:
+    """Ask where, unless the walk's track or a kept note already placed the conversation."""
+    if new.get("place"):
+        return goto("channel", new, *effects, *ask_channel(ctx, new))
+    return goto("where", new, *effects, *ask_where(ctx, new))
+
+
+def _after_channel(ctx: StepContext, new: dict[str, Any], *effects: Effect) -> Outcome:
+    """Ask what they said, unless a kept note already holds it."""
+    if "note_id" in new and "experience" in new:
+        return goto("places", new, *effects, *ask_places(ctx, new))
+    return goto("experience", new, *effects, *ask_experience(ctx, new))
 
 
 def who_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -216,13 +240,13 @@ def who_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
         return stale("who", draft)
     new = {**draft, "who": code, "who_text": None}
     answer = Reply("encounter.who_answer", {"who": Text(f"encounter.who.{code}")}, edit=True)
-    return goto("where", new, CallbackAnswer(), answer, *ask_where(ctx, new))
+    return _after_who(ctx, new, CallbackAnswer(), answer)
 
 
 def who_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep a typed kind of person."""
     new = {**draft, "who": "other", "who_text": text_of(inp)}
-    return goto("where", new, *ask_where(ctx, new))
+    return _after_who(ctx, new)
 
 
 def where_answer(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -242,13 +266,13 @@ def channel_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
     answer = Reply(
         "encounter.channel_answer", {"channel": Text(f"encounter.channel.{code}")}, edit=True
     )
-    return goto("experience", new, CallbackAnswer(), answer, *ask_experience(ctx, new))
+    return _after_channel(ctx, new, CallbackAnswer(), answer)
 
 
 def channel_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep a typed channel."""
     new = {**draft, "channel": "other", "channel_text": text_of(inp)}
-    return goto("experience", new, *ask_experience(ctx, new))
+    return _after_channel(ctx, new)
 
 
 def experience(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
@@ -325,6 +349,7 @@ def quote(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         place=place,
         details=details,
         media=voice_files(draft),
+        from_note=draft.get("note_id"),
     )
     key = "encounter.quote_answer_yes" if quote_ok else "encounter.quote_answer_no"
     effects: list[Effect] = [

@@ -28,6 +28,7 @@ class InputKind(StrEnum):
     PHOTO = "photo"
     VOICE = "voice"
     VIDEO = "video"
+    DOCUMENT = "document"
     UNSUPPORTED = "unsupported"
     EDITED = "edited"
     BLOCKED = "blocked"
@@ -36,7 +37,9 @@ class InputKind(StrEnum):
     IGNORED = "ignored"
 
 
-MEDIA_KINDS = frozenset({InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO})
+MEDIA_KINDS = frozenset({InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO, InputKind.DOCUMENT})
+# What a member may send that is kept as a note when no flow asked for it.
+KEEPABLE_KINDS = frozenset({*MEDIA_KINDS, InputKind.TEXT, InputKind.LOCATION})
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ class Input:
     content_type: str | None = None
     # Set when a text is the label of a reply-keyboard button (e.g. "button.skip").
     keyboard_key: str | None = None
+    # An edit of an earlier message (a live location moving is an edit of its first message).
+    edited: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,14 @@ class Outcome:
     state: str | None
     effects: tuple[Effect, ...] = ()
     draft: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Move the chat into a flow from a global button: the flow's name and its first outcome."""
+
+    flow: str
+    outcome: Outcome
 
 
 @dataclass(frozen=True)

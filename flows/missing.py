@@ -191,6 +191,15 @@ def what(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     return goto("theme", new_draft, *ask_theme(ctx, new_draft))
 
 
+def from_note(ctx: StepContext, note_id: int, text: str | None, theme: str | None) -> Outcome:
+    """Begin a report with a kept note as what is missing; saving it turns the note into it."""
+    new_draft = {"text": text, "media": [], "note_id": note_id}
+    if theme in THEMES:
+        new_draft["theme"] = theme
+        return goto("status", new_draft, *ask_status(ctx, new_draft))
+    return goto("theme", new_draft, *ask_theme(ctx, new_draft))
+
+
 def more(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Add a second message about the missing thing (a photo after the words, say).
 
@@ -412,6 +421,7 @@ def save(ctx: StepContext, draft: Mapping[str, Any]) -> Outcome:
         message_id=draft.get("message_id"),
         details=details,
         media=[NewMedia(**{k: v for k, v in item.items() if k != "role"}) for item in media_items],
+        from_note=draft.get("note_id"),
     )
     effects: list[Effect] = [
         CallbackAnswer(),

@@ -5,7 +5,18 @@
 | g|obs|ID|tags (button)      | obs_button    | the saved line shows the theme buttons   |
 | g|obs|ID|t|THEME (button)   | obs_button    | theme stored, line shows it              |
 | g|obs|ID|undo (button)      | obs_button    | observation deleted, line says so        |
-| /undo                       | undo_last     | the member's latest observation deleted  |
+
+/undo, as a table:
+
+| state   | accepts                    | step      | goes to                                  |
+|---------|----------------------------|-----------|------------------------------------------|
+| (start) | /undo, last item a note    | undo_last | ends: it is removed, and named           |
+| (start) | /undo, last item a record  | undo_last | confirm (a record took several answers)  |
+|         | or already undone once     |           | confirm (it would reach further back)    |
+| confirm | callback undo:yes / no     | confirm   | ends: removed and named / kept           |
+
+/undo only reaches the member's items of the last hour; once something was undone, the next
+/undo asks before it removes the item before it.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from flows.engine import (
+    MEDIA_KINDS,
     Button,
     CallbackAnswer,
     Effect,
@@ -23,9 +35,11 @@ from flows.engine import (
     InputKind,
     Outcome,
     Reply,
+    State,
     StepContext,
     Text,
     done,
+    goto,
     reply,
 )
 from flows.places import place_label
@@ -40,7 +54,7 @@ BUTTON_UNDO_WINDOW = timedelta(hours=24)
 
 def media_of(inp: Input) -> list[NewMedia]:
     """Return the file an input carries, ready to store."""
-    if inp.media is None or inp.kind not in (InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO):
+    if inp.media is None or inp.kind not in MEDIA_KINDS:
         return []
     return [
         NewMedia(
@@ -154,16 +168,89 @@ def replace_edit(item: Reply) -> Reply:
     return Reply(item.key, item.params, buttons=item.buttons, edit=True)
 
 
+# Records that took several answers: /undo asks before removing one.
+MULTI_STEP = frozenset({"encounter", "key_person", "missing", "diary_entry"})
+SNIPPET = 40
+
+
+def describe(observation: Observation) -> Text:
+    """Name an observation for the member: its kind and the start of its words, or its file."""
+    kind = Text(f"kind.{observation.kind}")
+    words = " ".join((observation.text or "").split())
+    if words:
+        snippet = words if len(words) <= SNIPPET else words[: SNIPPET - 1].rstrip() + "…"
+        return Text("undo.what_text", {"kind": kind, "text": snippet})
+    if observation.media:
+        file = Text(f"file.{observation.media[0].kind}")
+        return Text("undo.what_file", {"kind": kind, "file": file})
+    return Text("undo.what", {"kind": kind})
+
+
+def _ask(observation: Observation, key: str) -> Reply:
+    return Reply(
+        key,
+        {"what": describe(observation)},
+        buttons=(
+            (
+                Button("undo.button_yes", "undo:yes"),
+                Button("undo.button_no", "undo:no"),
+            ),
+        ),
+    )
+
+
+def _remove(ctx: StepContext, observation: Observation) -> Text:
+    """Delete an observation and remember the moment, so the next /undo asks first."""
+    what = describe(observation)
+    obs.delete_observation(ctx.session, observation)
+    assert ctx.member is not None
+    ctx.member.last_undo_at = ctx.now
+    return what
+
+
 def undo_last(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Delete the member's latest observation if it is recent."""
+    """Remove the member's latest item of the last hour, asking first where that matters."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
     latest = obs.last_observation(ctx.session, ctx.member.id, ctx.now, UNDO_WINDOW)
     if latest is None:
         return done(reply("undo.nothing"))
-    kind = Text(f"kind.{latest.kind}")
-    obs.delete_observation(ctx.session, latest)
-    return done(reply("undo.deleted", kind=kind))
+    undone = ctx.member.last_undo_at
+    reaches_back = undone is not None and undone >= latest.created_at
+    if reaches_back:
+        return goto("confirm", {"id": latest.id}, _ask(latest, "undo.confirm_earlier"))
+    if latest.kind in MULTI_STEP:
+        return goto("confirm", {"id": latest.id}, _ask(latest, "undo.confirm"))
+    return done(reply("undo.deleted", what=_remove(ctx, latest)))
 
 
-UNDO = Flow(name="undo", start=undo_last, states={}, keeps_draft=False)
+def confirm(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Remove the item asked about, or keep it."""
+    value = inp.callback_data or ""
+    observation = obs.get_observation(ctx.session, int(draft.get("id", 0)))
+    mine = observation is not None and ctx.member is not None
+    if not mine or observation is None or observation.member_id != ctx.member.id:
+        return done(CallbackAnswer("error.stale_button"), Reply("undo.gone", edit=True))
+    if value == "undo:no":
+        kept = Reply("undo.kept", {"what": describe(observation)}, edit=True)
+        return done(CallbackAnswer(), kept)
+    if value != "undo:yes":
+        return goto("confirm", draft, CallbackAnswer("error.stale_button"))
+    what = _remove(ctx, observation)
+    return done(CallbackAnswer("undo.done"), Reply("undo.deleted", {"what": what}, edit=True))
+
+
+def ask_again(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+    """Ask again about the item /undo would remove."""
+    observation = obs.get_observation(ctx.session, int(draft.get("id", 0)))
+    if observation is None:
+        return (reply("undo.nothing"),)
+    return (_ask(observation, "undo.confirm"),)
+
+
+UNDO = Flow(
+    name="undo",
+    start=undo_last,
+    states={"confirm": State({InputKind.CALLBACK: confirm}, ask_again)},
+    keeps_draft=False,
+)

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from flows import walk
 from flows.area import AREA
+from flows.capture import NOTE_FLOW, note_button
 from flows.diary import DIARY, diary_button
 from flows.digest import DIGEST
 from flows.encounter import ENCOUNTER
-from flows.engine import Effect, Flow, Input, InputKind, StepContext
+from flows.engine import Effect, Flow, Input, InputKind, StepContext, Switch
 from flows.export import EXPORT
 from flows.help import HELP
 from flows.invite import INVITE
@@ -45,6 +46,7 @@ FLOWS: dict[str, Flow] = {
         AREA,
         DIARY,
         DIGEST,
+        NOTE_FLOW,
     )
 }
 
@@ -56,8 +58,11 @@ BACKGROUND: dict[InputKind, Callable[[StepContext, Input], tuple[Effect, ...] | 
 }
 
 # Buttons that stay valid across steps, by the name after "g|" (their handler checks them).
-GLOBAL_BUTTONS: dict[str, Callable[[StepContext, Input, list[str]], tuple[Effect, ...]]] = {
+GLOBAL_BUTTONS: dict[
+    str, Callable[[StepContext, Input, list[str]], tuple[Effect, ...] | Switch]
+] = {
     "obs": obs_button,
+    "note": note_button,
     "consent": consent_button,
     "diary": diary_button,
 }

@@ -12,7 +12,11 @@
 | live location, edits      | always                     | background handler (walk track)  |
 | recording input           | consent text changed       | the new text, agree / decline    |
 | anything else             | in a flow                  | the state's step, or ask again   |
-| anything else             | idle                       | a hint (members), how to join    |
+| a file or location        | in a flow whose state does | kept as a note of its own, and   |
+|                           | not take it                | the question asked again         |
+| text, file, location      | idle (members)             | kept as a note (flows/capture)   |
+| a sticker, a dice ...     | idle (members)             | 'this cannot be kept' reply      |
+| anything                  | idle (strangers)           | how to join                      |
 
 When a flow ends, resume hooks may put the chat back in a longer-running flow (a walk).
 """
@@ -23,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.capture import capture, kept_aside
 from flows.commands import COMMANDS_BY_NAME
 from flows.consent import RECORDING
 from flows.engine import (
+    KEEPABLE_KINDS,
     Button,
     CallbackAnswer,
     Effect,
@@ -34,6 +40,7 @@ from flows.engine import (
     Outcome,
     Reply,
     StepContext,
+    Switch,
     reply,
 )
 from flows.help import role_of
@@ -205,12 +212,24 @@ def _resolve_pending(ctx: StepContext, inp: Input, position: Position, value: st
     )
 
 
-def _idle(ctx: StepContext, inp: Input) -> Transition:
+def _switch(ctx: StepContext, switch: Switch, position: Position) -> Transition:
+    """Move the chat into the flow a global button or a kept note starts."""
+    current = FLOWS.get(position.flow or "")
+    busy = current is not None and current.keeps_draft and position.flow != switch.flow
+    if busy and position.draft:
+        # Another record is half-way: finishing or cancelling it comes first.
+        return stay(CallbackAnswer("flow.finish_first"))
+    return _after(ctx, switch.flow, switch.outcome)
+
+
+def _idle(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if ctx.member is None:
         return stay(reply("stranger.how_to_join"))
-    if inp.kind == InputKind.UNSUPPORTED:
-        return stay(reply("error.unsupported", kind=inp.content_type or "?"))
-    return stay(reply("idle.hint"))
+    if inp.kind in KEEPABLE_KINDS:
+        if needs_consent(ctx):
+            return stay(*reconsent_prompt(ctx))
+        return _switch(ctx, capture(ctx, inp), position)
+    return stay(reply("error.unsupported", kind=inp.content_type or "?"))
 
 
 def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
@@ -254,7 +273,10 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         handler = GLOBAL_BUTTONS.get(parts[1]) if len(parts) > 1 else None
         if handler is None or ctx.member is None:
             return stay(CallbackAnswer("error.stale_button"))
-        return stay(*handler(ctx, inp, parts[2:]))
+        handled = handler(ctx, inp, parts[2:])
+        if isinstance(handled, Switch):
+            return _switch(ctx, handled, position)
+        return stay(*handled)
     if inp.kind == InputKind.CALLBACK:
         value = decode_button(inp.callback_data, position.version)
         if value is None or flow is None:
@@ -265,13 +287,19 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
             return stay(CallbackAnswer("error.stale_button"))
         inp = Input(**{**inp.__dict__, "callback_data": value})
     if flow is None or position.state not in flow.states:
-        return _idle(ctx, inp)
+        return _idle(ctx, inp, position)
     step = flow.step_for(position.state, inp.kind)
     if step is None:
         prompt = flow.states[position.state].prompt(ctx, position.draft)
-        hint = "flow.use_buttons" if inp.kind == InputKind.TEXT else "error.unsupported_in_flow"
+        if inp.kind in KEEPABLE_KINDS and inp.kind != InputKind.TEXT and ctx.member is not None:
+            # Not an answer to this question, but never thrown away: a note of its own.
+            aside: Effect = kept_aside(ctx, inp)
+        elif inp.kind == InputKind.TEXT:
+            aside = reply("flow.use_buttons")
+        else:
+            aside = reply("error.unsupported_in_flow", kind=inp.content_type or inp.kind.value)
         return Transition(
-            effects=(reply(hint, kind=inp.content_type or inp.kind.value), *prompt),
+            effects=(aside, *prompt),
             flow=position.flow,
             state=position.state,
             draft=position.draft,

@@ -3,7 +3,7 @@
 | state      | accepts                                   | step            | goes to    |
 |------------|-------------------------------------------|-----------------|------------|
 | (start)    | /walk                                     | start           | walking    |
-| walking    | text, photo, voice, video                 | note            | walking    |
+| walking    | text, photo, voice, video, document       | note            | walking    |
 | walking    | location                                  | location        | walking    |
 | walking    | callback focus:*, keyboard "skip"         | focus, skip     | walking    |
 | walking    | /endwalk                                  | end_walk        | reflection |
@@ -229,12 +229,20 @@ def end_walk(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     walk = _walk(ctx)
     if walk is None:
         return done(reply("walk.not_walking"))
+    sharing = (
+        walk.live_message_id is not None
+        and walk.sharing_stopped_at is None
+        and (walk.live_until is None or walk.live_until > ctx.now)
+    )
     report = close_walk(ctx, walk, "ended")
     ask = Reply(
         "walk.ask_reflection",
         buttons=((Button("button.skip", "refl:skip"),),),
         remove_keyboard=False,
     )
+    if sharing:
+        # Said once; later positions of this share are not answered (see live_location).
+        return goto("reflection", {"walk_id": walk.id}, report, reply("walk.stop_sharing"), ask)
     return goto("reflection", {"walk_id": walk.id}, report, ask)
 
 
@@ -294,6 +302,7 @@ WALKING = State(
         InputKind.PHOTO: note,
         InputKind.VOICE: note,
         InputKind.VIDEO: note,
+        InputKind.DOCUMENT: note,
         InputKind.LOCATION: location,
         InputKind.CALLBACK: walking_callback,
     },
@@ -326,8 +335,10 @@ def live_location(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
     """Add a live-location position to the open walk's track."""
     walk = _walk(ctx)
     if walk is None or inp.location is None:
-        is_new = inp.message_id is not None and inp.live_period is not None
-        return (reply("walk.live_without_walk"),) if is_new and walk is None else ()
+        # Only a share's first message earns the hint; its moves (edits) pass in silence, so a
+        # share left running after /endwalk is not answered for hours.
+        started = not inp.edited and inp.live_period is not None
+        return (reply("walk.live_without_walk"),) if started and walk is None else ()
     code = get_gazetteer().locate(inp.location.lat, inp.location.lon).wijk_code
     new_share = walk.live_message_id != inp.message_id
     walks_db.add_track_point(

@@ -71,8 +71,8 @@ CONTEXT_INDICATORS = (
     "cpas_ris_rate_pct_2023",
 )
 # Kinds drawn on the map (diary entries stay off it: they are about people's own days).
-MAP_KINDS = ("walk_note", "encounter", "key_person", "missing")
-PHOTO_KINDS = ("walk_note", "encounter", "key_person", "missing")
+MAP_KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
+PHOTO_KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
 
 MAX_MISSING_GROUPS = 8
 MAX_VOICES = 4
@@ -675,7 +675,8 @@ def _counts(observations: Sequence[Observation]) -> dict[str, int]:
     counts = Counter(o.kind for o in observations if not _is_reflection(o))
     diarists = {o.member_id or o.author for o in observations if o.kind == "diary_entry"}
     return {
-        "notes": counts["walk_note"],
+        # Walk notes and notes kept outside a walk: both are what the team saw and heard.
+        "notes": counts["walk_note"] + counts["note"],
         "encounters": counts["encounter"],
         "key_persons": counts["key_person"],
         "missing": counts["missing"],
@@ -712,14 +713,14 @@ def _themes(
         tally: Counter[str] = Counter()
         none = 0
         for observation in observations:
-            if observation.kind not in ("encounter", "missing", "diary_entry", "walk_note"):
+            if observation.kind not in ("encounter", "missing", "diary_entry", "walk_note", "note"):
                 continue
             if _is_reflection(observation) or (
                 observation.kind == "diary_entry" and not _is_need(observation)
             ):
                 continue
             if observation.theme is None:
-                none += observation.kind != "walk_note"
+                none += observation.kind not in ("walk_note", "note")
                 continue
             tally[observation.theme if observation.theme in THEMES else "other"] += 1
         return tally, none

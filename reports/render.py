@@ -35,7 +35,7 @@ LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
 SHARE_COLOURS = ("#1a7f37", "#d4a72c", "#cf222e")
-KINDS = ("walk_note", "encounter", "key_person", "missing")
+KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),

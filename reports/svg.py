@@ -26,6 +26,7 @@ METRES_PER_DEGREE = 111_320.0
 
 KIND_COLOURS = {
     "walk_note": "#1f6feb",
+    "note": "#0a7ea4",
     "encounter": "#1a7f37",
     "key_person": "#8250df",
     "missing": "#cf222e",
@@ -192,7 +193,7 @@ def map_svg(data: MapData, title: str) -> Markup:
         points = _thin((projection.xy(lat, lon) for lat, lon in track), 1.0)
         if len(points) > 1:
             parts.append(f'<path d="{_path(points, False)}" {TRACK_STYLE}/>')
-    order = {"walk_note": 0, "encounter": 1, "missing": 2, "key_person": 3}
+    order = {"walk_note": 0, "note": 0, "encounter": 1, "missing": 2, "key_person": 3}
     for point in sorted(data.points, key=lambda p: order.get(p.kind, 9)):
         parts.append(symbol(point.kind, *projection.xy(point.lat, point.lon), title=point.text))
     for group, css in ((neighbours, "nbl"), (own, "ownl")):

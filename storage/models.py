@@ -104,6 +104,8 @@ class Member(Base):
     invite_id: Mapped[int | None] = mapped_column(
         ForeignKey("invites.id", ondelete="SET NULL"), nullable=True
     )
+    # When /undo last removed something: the next /undo then asks before reaching further back.
+    last_undo_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="members")
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from storage.models import MediaFile, Observation
 
-KINDS = ("walk_note", "encounter", "key_person", "missing", "diary_entry")
+KINDS = ("walk_note", "note", "encounter", "key_person", "missing", "diary_entry")
+# A note is what a member sent outside any flow; it may later become one of these records.
+NOTE = "note"
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -92,10 +94,31 @@ def add_observation(
     details: dict[str, Any] | None = None,
     media: list[NewMedia] | tuple[NewMedia, ...] = (),
     follow_up_on: Any = None,
+    from_note: int | None = None,
 ) -> Observation:
-    """Store an observation; a message already stored returns its observation unchanged."""
+    """Store an observation; a message already stored returns its observation unchanged.
+
+    With from_note, the member's kept note of that id becomes this record (same row, its files
+    kept), so what they first sent is never stored twice nor lost.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown observation kind {kind!r}")
+    note = _note_to_promote(session, from_note, member_id)
+    if note is not None:
+        note.kind = kind
+        note.text = text if text is not None else note.text
+        note.theme = theme or note.theme
+        note.details = {**dict(details or {}), "from_note": True}
+        note.follow_up_on = follow_up_on
+        note.walk_id = walk_id if walk_id is not None else note.walk_id
+        if place is not None:
+            set_place(note, place)
+        known = {item.file_unique_id for item in note.media}
+        for item in media:
+            if item.file_unique_id not in known:
+                note.media.append(media_row(item, now))
+        session.flush()
+        return note
     if chat_id is not None and message_id is not None:
         existing = find_by_message(session, chat_id, message_id)
         if existing is not None:
@@ -120,6 +143,17 @@ def add_observation(
     session.add(observation)
     session.flush()
     return observation
+
+
+def _note_to_promote(
+    session: Session, note_id: int | None, member_id: int | None
+) -> Observation | None:
+    if note_id is None:
+        return None
+    note = session.get(Observation, note_id)
+    if note is None or note.kind != NOTE or note.member_id != member_id:
+        return None
+    return note
 
 
 def media_row(item: NewMedia, now: datetime) -> MediaFile:

@@ -81,9 +81,11 @@ def test_a_walk_with_a_moving_live_location_and_every_kind_of_note(
     wait_for(lambda: len(sandbox.reactions(1000)) >= 5)
 
     user.send_command("/endwalk")
-    summary, ask = user.wait_for_messages(2)
+    summary, stop_sharing, ask = user.wait_for_messages(3)
     assert says(summary, "walk.summary", "en") or summary["text"].startswith("🏁")
     assert "Grand Place" in summary["text"] and "Flagey" in summary["text"]
+    # The live location is still shared: the walker is told once to stop it.
+    assert says(stop_sharing, "walk.stop_sharing", "en")
     assert says(ask, "walk.ask_reflection", "en")
     user.send_text("The ponds are a real meeting place; the busy road cuts the wijk in two.")
     [thanks] = user.wait_for_messages(1)
@@ -182,10 +184,13 @@ def test_a_forgotten_walk_is_closed_with_a_message(sandbox, world, bot) -> None:
     with world.factory() as session:
         walk = session.scalars(select(Walk)).one()
         assert walk.closed_reason == "forgotten"
-    # The chat is no longer walking: a text is not a note any more.
+    # The chat is no longer walking: a text is a note of its own, not a walk note.
     user.send_text("hello")
-    [hint] = user.wait_for_messages(1)
-    assert says(hint, "idle.hint", "en")
+    kept, _where = user.wait_for_messages(2)
+    assert says(kept, "capture.saved", "en")
+    with world.factory() as session:
+        note = session.scalars(select(Observation).where(Observation.text == "hello")).one()
+        assert note.kind == "note" and note.walk_id is None
 
 
 def test_walk_survives_a_restart(sandbox, world, settings, bot) -> None:

@@ -107,18 +107,6 @@ def test_largest_photo_voice_and_video() -> None:
         ),
         ({"contact": {"phone_number": "1", "first_name": "A"}}, "contact"),
         ({"dice": {"emoji": "🎲", "value": 3}}, "dice"),
-        ({"document": {"file_id": "x", "file_unique_id": "y"}}, "document"),
-        (
-            {
-                "venue": {
-                    "location": {"latitude": 1, "longitude": 2},
-                    "title": "t",
-                    "address": "a",
-                },
-                "location": {"latitude": 1, "longitude": 2},
-            },
-            "venue",
-        ),
         ({}, "other"),
     ],
 )
@@ -126,6 +114,59 @@ def test_unsupported_messages_say_what_they_are(fields: dict, content_type: str)
     inp = parse_update(message(**fields))
     assert inp.kind == InputKind.UNSUPPORTED
     assert inp.content_type == content_type
+
+
+FILE = {"file_id": "x", "file_unique_id": "y", "file_size": 10}
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind", "content_type"),
+    [
+        ({"document": {**FILE, "mime_type": "application/pdf"}}, InputKind.DOCUMENT, "document"),
+        ({"audio": {**FILE, "duration": 7}}, InputKind.DOCUMENT, "audio"),
+        (
+            {
+                "animation": {**FILE, "width": 1, "height": 1, "duration": 2},
+                "document": {**FILE},
+            },
+            InputKind.DOCUMENT,
+            "document",
+        ),
+        ({"video_note": {**FILE, "length": 240, "duration": 3}}, InputKind.VIDEO, None),
+    ],
+)
+def test_files_of_every_kind_are_read_as_files_to_keep(
+    fields: dict, kind: InputKind, content_type: str | None
+) -> None:
+    inp = parse_update(message(caption="the poster", **fields))
+    assert inp.kind == kind
+    assert inp.media is not None and inp.media.file_unique_id == "y"
+    assert inp.content_type == content_type
+
+
+def test_a_venue_is_a_location_with_its_name_as_words() -> None:
+    inp = parse_update(
+        message(
+            venue={
+                "location": {"latitude": 50.85, "longitude": 4.35},
+                "title": "Café Central",
+                "address": "Rue Borgval 14",
+            },
+            location={"latitude": 50.85, "longitude": 4.35},
+        )
+    )
+    assert inp.kind == InputKind.LOCATION
+    assert inp.location is not None and inp.location.lat == 50.85
+    assert inp.caption == "Café Central, Rue Borgval 14"
+
+
+def test_a_moving_live_location_is_marked_as_an_edit() -> None:
+    live = {"latitude": 50.85, "longitude": 4.35, "live_period": 900}
+    first = parse_update(message(location=live))
+    edit = {**message(location=live)["message"], "edit_date": 2}
+    moved = parse_update({"update_id": 9, "edited_message": edit})
+    assert first.kind == moved.kind == InputKind.LIVE_LOCATION
+    assert not first.edited and moved.edited
 
 
 def test_callback_query_keeps_its_message() -> None:

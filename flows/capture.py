@@ -1,0 +1,267 @@
+"""Whatever a member sends outside a flow is kept at once as a note, then placed and offered on.
+
+| state   | accepts                                          | step    | goes to              |
+|---------|--------------------------------------------------|---------|----------------------|
+| (idle)  | text, photo, voice, video, document, location    | keep    | where (no place yet) |
+|         |                                                  |         | or ends              |
+| (idle)  | the same, from someone keeping a diary           | keep    | diary: theme         |
+| where   | location                                         | located | ends                 |
+| where   | text: keyboard "skip"                            | skipped | ends                 |
+| where   | text, photo, voice, video, document              | keep    | where                |
+
+A note takes its place as a walk note does: the walker's live track near the moment, else the
+message's own location, else one optional "where was this?". Someone keeping a diary gets no such
+question: the note becomes the start of today's diary entry instead.
+
+Global buttons under a note's saved line turn it into a record, the note's words (and files)
+being the first answer: g|note|ID|missing, g|note|ID|encounter (fieldworkers), g|note|ID|diary
+(a running diary). Saving that record turns the note's row into it (nothing stored twice); a
+record left unfinished leaves the note as it was. Theme and undo are the g|obs buttons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flows import diary, encounter, missing
+from flows.commands import COMMANDS_BY_NAME
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    Effect,
+    Flow,
+    Input,
+    InputKind,
+    Outcome,
+    Point,
+    Reaction,
+    Reply,
+    State,
+    StepContext,
+    Switch,
+    Text,
+    done,
+    goto,
+)
+from flows.help import role_of
+from flows.observe import (
+    language_of,
+    media_of,
+    obs_button,
+    place_of,
+    replace_edit,
+    saved_line,
+    text_of,
+    too_big,
+    where,
+)
+from flows.places import author_of, place_at
+from flows.themes import THEMES, theme_buttons
+from storage import observations as obs
+from storage import walks as walks_db
+from storage.models import Observation
+from storage.observations import NOTE, Place
+
+LOCATE_WITHIN = timedelta(minutes=10)
+# What a note can become, by the command whose flow takes it on, in button order.
+BECOMES = ("missing", "encounter", "diary")
+
+
+def track_place(ctx: StepContext, inp: Input) -> Place | None:
+    """Return where the member's open walk's live track was near this moment."""
+    if ctx.member is None:
+        return None
+    walk = walks_db.open_walk(ctx.session, ctx.member.id)
+    if walk is None:
+        return None
+    point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
+    if point is None:
+        return None
+    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
+
+
+def place_for(ctx: StepContext, inp: Input) -> Place | None:
+    """Return where something sent was: its own location, else the live track."""
+    if inp.location is not None:
+        return place_at(ctx, inp.location, "message")
+    return track_place(ctx, inp)
+
+
+def becomes_for(ctx: StepContext) -> tuple[str, ...]:
+    """Return what this member may turn a note into."""
+    role = role_of(ctx)
+    return tuple(
+        name
+        for name in BECOMES
+        if COMMANDS_BY_NAME[name].allowed(role) and (name != "diary" or diary.keeps_diary(ctx))
+    )
+
+
+def note_line(ctx: StepContext, note: Observation, key: str = "capture.saved") -> Reply:
+    """Return a note's saved line: kept, where, theme and undo, and what it can become."""
+    prefix = f"g|note|{note.id}|"
+    line = saved_line(note, place_of(note), language_of(ctx), key=key)
+    rows = [
+        (
+            Button("observe.button_theme", f"{prefix}tags"),
+            Button("observe.button_undo", f"{prefix}undo"),
+        )
+    ]
+    choices = [Button(f"capture.button.{name}", prefix + name) for name in becomes_for(ctx)]
+    if choices:
+        rows.append(tuple(choices))
+    return Reply(line.key, line.params, buttons=tuple(rows))
+
+
+def store_note(ctx: StepContext, inp: Input) -> Observation:
+    """Store what was sent as a note, placed like a walk note."""
+    assert ctx.member is not None
+    return obs.add_observation(
+        ctx.session,
+        organisation_id=ctx.member.organisation_id,
+        member_id=ctx.member.id,
+        author=author_of(ctx),
+        kind=NOTE,
+        now=ctx.now,
+        text=text_of(inp),
+        place=place_for(ctx, inp),
+        chat_id=inp.chat_id,
+        message_id=inp.message_id,
+        details={"content": inp.content_type} if inp.kind == InputKind.DOCUMENT else {},
+        media=media_of(inp),
+    )
+
+
+def capture(ctx: StepContext, inp: Input) -> Switch:
+    """Keep what was sent outside a flow: a note, or the start of today's diary entry."""
+    if diary.keeps_diary(ctx) and inp.kind in diary.NEED_KINDS:
+        note = store_note(ctx, inp)
+        started = diary.entry_from_note(ctx, note.id, note.text, inp)
+        effects: list[Effect] = [Reaction(), note_line(ctx, note, "capture.saved_diary")]
+        if too_big(note):
+            effects.append(Reply("observe.file_too_big"))
+        return Switch(
+            "diary", Outcome(started.state, (*effects, *started.effects), started.draft)
+        )
+    return Switch(NOTE_FLOW.name, keep(ctx, inp, {}))
+
+
+def keep(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Store what was sent as a note at once, acknowledge it, and ask where when unknown."""
+    note = store_note(ctx, inp)
+    effects: list[Effect] = [Reaction(), note_line(ctx, note)]
+    if too_big(note):
+        effects.append(Reply("observe.file_too_big"))
+    waiting = [int(i) for i in draft.get("awaiting", [])]
+    if note.lat is not None:
+        return goto("where", draft, *effects) if waiting else done(*effects)
+    if not waiting:
+        effects.extend(ask_where(ctx, draft))
+    return goto("where", {"awaiting": [*waiting, note.id]}, *effects)
+
+
+def located(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """Place the notes waiting for a location."""
+    assert inp.location is not None
+    place = place_at(ctx, inp.location, "asked")
+    placed = 0
+    for note_id in draft.get("awaiting", []):
+        note = obs.get_observation(ctx.session, int(note_id))
+        if note is not None and note.lat is None:
+            obs.set_place(note, place)
+            placed += 1
+    return done(
+        Reply(
+            "capture.located",
+            {"count": placed, "where": where(place, language_of(ctx))},
+            remove_keyboard=True,
+        )
+    )
+
+
+def typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """A typed "skip" answers the question; any other text is one more note."""
+    if inp.keyboard_key == "button.skip":
+        return done(Reply("capture.place_skipped", remove_keyboard=True))
+    return keep(ctx, inp, draft)
+
+
+def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+    """Ask where the waiting notes were made (optional)."""
+    return (
+        Reply(
+            "capture.where_was_this",
+            request_location="button.send_location",
+            keyboard=("button.skip",),
+        ),
+    )
+
+
+def leave(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+    """/cancel at the question: the notes stay, without a place."""
+    return done(Reply("capture.place_skipped", remove_keyboard=True))
+
+
+NOTE_FLOW = Flow(
+    name="note",
+    start=keep,
+    states={
+        "where": State(
+            {
+                InputKind.LOCATION: located,
+                InputKind.TEXT: typed,
+                InputKind.PHOTO: keep,
+                InputKind.VOICE: keep,
+                InputKind.VIDEO: keep,
+                InputKind.DOCUMENT: keep,
+            },
+            ask_where,
+        )
+    },
+    keeps_draft=False,
+    cancel=leave,
+)
+
+
+def kept_aside(ctx: StepContext, inp: Input) -> Reply:
+    """Keep something a flow's step did not ask for as a note of its own; return its line."""
+    return note_line(ctx, store_note(ctx, inp), "capture.saved_aside")
+
+
+# The buttons under a note: theme, undo, and turning it into a record.
+
+
+def note_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...] | Switch:
+    """Handle g|note|ID|ACTION: tags, t|THEME, undo, missing, encounter, diary."""
+    stale = (CallbackAnswer("error.stale_button"),)
+    if len(args) < 2 or not args[0].isdigit() or ctx.member is None:
+        return stale
+    note = obs.get_observation(ctx.session, int(args[0]))
+    if note is None or note.member_id != ctx.member.id:
+        return stale
+    action = args[1]
+    if action == "undo":
+        return obs_button(ctx, inp, [args[0], "undo"])
+    if note.kind != NOTE:
+        return (CallbackAnswer("capture.already_turned", {"kind": Text(f"kind.{note.kind}")}),)
+    if action == "tags":
+        buttons = theme_buttons(f"g|note|{note.id}|t|")
+        return (CallbackAnswer(), Reply("observe.choose_theme", buttons=buttons, edit=True))
+    if action == "t" and len(args) > 2 and args[2] in THEMES:
+        note.theme = args[2]
+        return (
+            CallbackAnswer("observe.theme_set", {"theme": Text(f"theme.{args[2]}")}),
+            replace_edit(note_line(ctx, note)),
+        )
+    if action not in becomes_for(ctx):
+        return stale
+    if action == "missing":
+        outcome = missing.from_note(ctx, note.id, note.text, note.theme)
+    elif action == "encounter":
+        outcome = encounter.from_note(ctx, note.id, note.text, place_of(note))
+    else:
+        outcome = diary.entry_from_note(ctx, note.id, note.text, inp)
+    effects = (CallbackAnswer(), *outcome.effects)
+    return Switch(action, Outcome(outcome.state, effects, outcome.draft))
