@@ -8,8 +8,9 @@
 | where     | location; text: "here", "skip" or a place      | where_answer    | network (where)  |
 | network   | text                                           | network         | follow_up        |
 | follow_up | text, callback skip                            | follow_up       | when             |
-| when      | callback when:*, text (dd/mm or dd/mm/yyyy)    | when_button,    | consent (when)   |
+| when      | callback when:*, text: a date (flows.dates)    | when_button,    | consent (when)   |
 |           |                                                | when_typed      |                  |
+| when      | text: a date gone by, or no date               | when_typed      | when (ask again) |
 | consent   | callback consent:yes                           | consent         | contact          |
 | consent   | callback consent:no                            | consent         | ends (saved)     |
 | contact   | text, callback skip                            | contact         | ends (saved)     |
@@ -24,13 +25,13 @@ Scheduled: due_follow_ups() reminds the member on that date, once.
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from flows.dates import PAST, read_day
 from flows.encounter import SKIP, answer_place, place_in, place_question, stale
 from flows.engine import (
     Button,
@@ -53,7 +54,6 @@ from storage import observations as obs
 from storage.models import Member, Observation
 
 WHEN = ("week", "2weeks", "month", "none")
-TYPED_DATE = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s*[/.-]\s*(\d{4}|\d{2}))?\s*$")
 DATE_FORMAT = "%d/%m/%Y"
 
 
@@ -75,27 +75,18 @@ def follow_up_date(choice: str, on: date) -> date | None:
 
 
 def read_date(typed: str, on: date) -> tuple[date | None, str | None]:
-    """Read a typed dd/mm or dd/mm/yyyy date; return it, or the key of what is wrong with it.
+    """Read a typed follow-up date (flows.dates lists the forms); return it and what is wrong.
 
-    Without a year the next such day is meant (this year, or next year if it has passed).
+    (date, None) is a date to use; (date, "keyperson.past_date") is a date gone by, asked
+    again (a day/month just past is not moved a year ahead); (None, "keyperson.bad_date") is
+    not a date.
     """
-    match = TYPED_DATE.match(typed)
-    if match is None:
+    found, problem = read_day(typed, on)
+    if problem == PAST:
+        return found, "keyperson.past_date"
+    if found is None:
         return None, "keyperson.bad_date"
-    day, month, year_text = int(match[1]), int(match[2]), match[3]
-    year = on.year if year_text is None else int(year_text)
-    if year_text is not None and len(year_text) == 2:
-        year += 2000
-    for candidate_year in (year,) if year_text is not None else (year, year + 1):
-        try:
-            result = date(candidate_year, month, day)
-        except ValueError:
-            continue
-        if result >= on:
-            return result, None
-        if year_text is not None:
-            return None, "keyperson.past_date"
-    return None, "keyperson.bad_date"
+    return found, None
 
 
 # Questions (also used to ask again when something unexpected arrives).
@@ -222,8 +213,10 @@ def when_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
 def when_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep a typed follow-up date, or explain what is wrong with it."""
     on, problem = read_date(text_of(inp) or "", ctx.today())
-    if on is None:
-        return goto("when", draft, Reply(problem or "keyperson.bad_date", buttons=when_buttons()))
+    if problem is not None or on is None:
+        params = {"date": on.strftime(DATE_FORMAT)} if on is not None else {}
+        again = Reply(problem or "keyperson.bad_date", params, buttons=when_buttons())
+        return goto("when", draft, again)
     new = {**draft, "follow_up_on": on.isoformat()}
     return goto("consent", new, when_answer(on), *ask_consent(ctx, new))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
+from tests.conversations.clock import SetClock, restart_on
+from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -109,7 +110,7 @@ def test_without_consent_no_contact_is_asked_or_kept(sandbox, world) -> None:
     [follow_up] = user.wait_for_messages(1)
     tap(user, follow_up, label("nl", "button.skip"))
     user.wait_for_messages(1)
-    user.send_text("volgende week")
+    user.send_text("na de zomer")
     [bad] = user.wait_for_messages(1)
     assert says(bad, "keyperson.bad_date", "nl")
     due = brussels_today() + timedelta(days=40)
@@ -158,3 +159,42 @@ def test_a_key_person_resumes_after_a_restart_and_cancel_keeps_nothing(
             assert session.get(ChatState, 1202) is None
     finally:
         restarted.stop()
+
+
+def test_a_day_just_gone_is_asked_again_and_a_weekday_is_the_next_one(
+    sandbox, settings, world, bot
+) -> None:
+    user = fieldworker(sandbox, world, 1203, "nl")
+    # Thursday 3 December, mid-morning in Brussels.
+    clock = SetClock(datetime(2026, 12, 3, 10, 30, tzinfo=ZoneInfo("Europe/Brussels")))
+    running = restart_on(bot, settings, clock, world, sandbox)
+    try:
+        user.send_command("/keyperson")
+        user.wait_for_messages(1)
+        user.send_text("de voorzitter van het buurtcomité")
+        user.wait_for_messages(1)
+        user.send_text("voorzitter")
+        user.wait_for_messages(1)
+        user.press(label("nl", "button.skip"))
+        user.wait_for_messages(2)
+        user.send_text("de bewoners van de blokken")
+        [follow_up] = user.wait_for_messages(1)
+        tap(user, follow_up, label("nl", "button.skip"))
+        [when] = user.wait_for_messages(1)
+        assert says(when, "keyperson.ask_when", "nl")
+        # "1/12" on 3 December is two days ago: asked again, not moved to next year.
+        user.send_text("1/12")
+        [again] = user.wait_for_messages(1)
+        assert says(again, "keyperson.past_date", "nl", date="01/12/2026")
+        assert label("nl", "keyperson.when.week") in button_texts(again)
+        # "maandag" is the next Monday.
+        user.send_text("maandag")
+        answer, consent = user.wait_for_messages(2)
+        assert says(answer, "keyperson.when_answer", "nl", date="07/12/2026")
+        tap(user, consent, label("nl", "keyperson.consent_no"))
+        [saved] = user.wait_for_messages(1)
+        assert says(saved, "keyperson.saved", "nl")
+        [observation] = key_persons(world, 1203)
+        assert observation.follow_up_on == date(2026, 12, 7)
+    finally:
+        running.stop()

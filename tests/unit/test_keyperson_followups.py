@@ -1,4 +1,5 @@
-"""Key-person follow-ups: due once on the Brussels date, only for active members; typed dates."""
+"""Key-person follow-ups: due once on the Brussels date, only for active members; typed dates
+in Dutch, French and English."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import load_translator
-from flows.engine import FlowConfig, Reply, StepContext
-from flows.keyperson import a_month_after, due_follow_ups, follow_up_date, read_date
+from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext
+from flows.keyperson import (
+    a_month_after,
+    due_follow_ups,
+    follow_up_date,
+    read_date,
+    when_typed,
+)
 from storage import observations as obs
 from storage import organisations as orgs
 from storage.models import Member, Observation
@@ -116,22 +123,143 @@ def test_the_day_is_the_brussels_day_and_a_missing_note_is_said_plainly(
             assert load_translator().raw(language, "keyperson.no_note") in text
 
 
-@pytest.mark.parametrize(
-    ("typed", "expected"),
-    [
-        ("15/12", (date(2026, 12, 15), None)),
-        ("1/3", (date(2027, 3, 1), None)),  # the next 1 March
-        ("24/11", (date(2026, 11, 24), None)),  # today is fine
-        ("15-01-2027", (date(2027, 1, 15), None)),
-        ("15.01.27", (date(2027, 1, 15), None)),
-        ("01/06/2026", (None, "keyperson.past_date")),
-        ("31/11/2026", (None, "keyperson.bad_date")),
-        ("next week", (None, "keyperson.bad_date")),
-        ("", (None, "keyperson.bad_date")),
-    ],
-)
-def test_typed_dates(typed: str, expected: tuple[date | None, str | None]) -> None:
-    assert read_date(typed, date(2026, 11, 24)) == expected
+THURSDAY = date(2026, 12, 3)
+TUESDAY = date(2026, 11, 24)
+UNKNOWN = "unknown"
+
+
+def past(day: date) -> tuple[str, date]:
+    """A date understood but gone by: asked again, never moved a year ahead."""
+    return ("past", day)
+
+
+# (typed, today, expected): a date, past(the date understood) or UNKNOWN.
+TYPED_DATES = [
+    # Day and month in figures; a day/month just gone (within about two months) is questioned.
+    ("1/12", THURSDAY, past(date(2026, 12, 1))),
+    ("01/12/2026", THURSDAY, past(date(2026, 12, 1))),
+    ("1-12", THURSDAY, past(date(2026, 12, 1))),
+    ("1.12", THURSDAY, past(date(2026, 12, 1))),
+    ("1.12.", THURSDAY, past(date(2026, 12, 1))),
+    ("4/10", THURSDAY, past(date(2026, 10, 4))),
+    ("3/12", THURSDAY, date(2026, 12, 3)),  # today is fine
+    (" 24 / 12 ", THURSDAY, date(2026, 12, 24)),
+    ("15/1", THURSDAY, date(2027, 1, 15)),  # far back: clearly next year
+    ("2/10", THURSDAY, date(2027, 10, 2)),
+    ("15/12", TUESDAY, date(2026, 12, 15)),
+    ("1/3", TUESDAY, date(2027, 3, 1)),
+    ("15-01-2027", TUESDAY, date(2027, 1, 15)),
+    ("15.01.27", TUESDAY, date(2027, 1, 15)),
+    ("01/06/2026", TUESDAY, past(date(2026, 6, 1))),
+    ("29/2", date(2027, 12, 3), date(2028, 2, 29)),
+    ("31/11/2026", TUESDAY, UNKNOWN),
+    ("31/11", THURSDAY, UNKNOWN),
+    ("12/25", THURSDAY, UNKNOWN),
+    ("1/12/2026/3", THURSDAY, UNKNOWN),
+    # Day and month name, in any of the three languages, with or without a year.
+    ("1 dec", THURSDAY, past(date(2026, 12, 1))),
+    ("1 december", THURSDAY, past(date(2026, 12, 1))),
+    ("1er décembre", THURSDAY, past(date(2026, 12, 1))),
+    ("1 décembre", THURSDAY, past(date(2026, 12, 1))),
+    ("1st December", THURSDAY, past(date(2026, 12, 1))),
+    ("24 DÉCEMBRE.", THURSDAY, date(2026, 12, 24)),
+    ("24 decembre", THURSDAY, date(2026, 12, 24)),
+    ("op 15 maart", THURSDAY, date(2027, 3, 15)),
+    ("15 mrt", THURSDAY, date(2027, 3, 15)),
+    ("le 1er mars", THURSDAY, date(2027, 3, 1)),
+    ("2 sept", THURSDAY, date(2027, 9, 2)),
+    ("1er déc. 2027", THURSDAY, date(2027, 12, 1)),
+    ("3 februari 2027", THURSDAY, date(2027, 2, 3)),
+    ("1 January 2026", THURSDAY, past(date(2026, 1, 1))),
+    ("December 24th", THURSDAY, date(2026, 12, 24)),
+    ("May 2, 2027", THURSDAY, date(2027, 5, 2)),
+    ("1 jui", THURSDAY, UNKNOWN),  # juin or juillet?
+    ("30 februari", THURSDAY, UNKNOWN),
+    # A weekday is the next such day, never today (3 December 2026 is a Thursday).
+    ("maandag", THURSDAY, date(2026, 12, 7)),
+    ("Maandag", THURSDAY, date(2026, 12, 7)),
+    ("lundi", THURSDAY, date(2026, 12, 7)),
+    ("monday", THURSDAY, date(2026, 12, 7)),
+    ("volgende maandag", THURSDAY, date(2026, 12, 7)),
+    ("lundi prochain", THURSDAY, date(2026, 12, 7)),
+    ("next Monday", THURSDAY, date(2026, 12, 7)),
+    ("ma", THURSDAY, date(2026, 12, 7)),
+    ("mer.", THURSDAY, date(2026, 12, 9)),
+    ("vendredi", THURSDAY, date(2026, 12, 4)),
+    ("donderdag", THURSDAY, date(2026, 12, 10)),
+    ("jeudi", THURSDAY, date(2026, 12, 10)),
+    ("Thursday", THURSDAY, date(2026, 12, 10)),
+    ("vrijdag volgende week", THURSDAY, date(2026, 12, 11)),
+    ("vendredi de la semaine prochaine", THURSDAY, date(2026, 12, 11)),
+    ("friday next week", THURSDAY, date(2026, 12, 11)),
+    # Words for days from today.
+    ("vandaag", THURSDAY, THURSDAY),
+    ("aujourd'hui", THURSDAY, THURSDAY),
+    ("today", THURSDAY, THURSDAY),
+    ("morgen", THURSDAY, date(2026, 12, 4)),
+    ("Demain.", THURSDAY, date(2026, 12, 4)),
+    ("tomorrow", THURSDAY, date(2026, 12, 4)),
+    ("overmorgen", THURSDAY, date(2026, 12, 5)),
+    ("après-demain", THURSDAY, date(2026, 12, 5)),
+    ("the day after tomorrow", THURSDAY, date(2026, 12, 5)),
+    # Next week is its Monday; next month its first day.
+    ("volgende week", THURSDAY, date(2026, 12, 7)),
+    ("la semaine prochaine", THURSDAY, date(2026, 12, 7)),
+    ("next week", THURSDAY, date(2026, 12, 7)),
+    ("volgende week", date(2026, 12, 6), date(2026, 12, 7)),  # on a Sunday: tomorrow
+    ("volgende maand", THURSDAY, date(2027, 1, 1)),
+    ("le mois prochain", THURSDAY, date(2027, 1, 1)),
+    ("next month", THURSDAY, date(2027, 1, 1)),
+    # So many days, weeks or months from today.
+    ("over 2 weken", THURSDAY, date(2026, 12, 17)),
+    ("dans 2 semaines", THURSDAY, date(2026, 12, 17)),
+    ("in 2 weeks", THURSDAY, date(2026, 12, 17)),
+    ("over twee weken", THURSDAY, date(2026, 12, 17)),
+    ("dans deux semaines", THURSDAY, date(2026, 12, 17)),
+    ("in two weeks", THURSDAY, date(2026, 12, 17)),
+    ("binnen 14 dagen", THURSDAY, date(2026, 12, 17)),
+    ("over 3 dagen", THURSDAY, date(2026, 12, 6)),
+    ("dans 3 jours", THURSDAY, date(2026, 12, 6)),
+    ("in 3 days", THURSDAY, date(2026, 12, 6)),
+    ("over een maand", THURSDAY, date(2027, 1, 3)),
+    ("dans un mois", THURSDAY, date(2027, 1, 3)),
+    ("in a month", THURSDAY, date(2027, 1, 3)),
+    ("in 2 months", date(2026, 12, 31), date(2027, 2, 28)),
+    # Not dates.
+    ("over 2 jaar", THURSDAY, UNKNOWN),
+    ("na de zomer", THURSDAY, UNKNOWN),
+    ("bientôt", THURSDAY, UNKNOWN),
+    ("", THURSDAY, UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("typed", "today", "expected"), TYPED_DATES)
+def test_typed_dates(typed: str, today: date, expected: object) -> None:
+    if expected == UNKNOWN:
+        assert read_date(typed, today) == (None, "keyperson.bad_date")
+    elif isinstance(expected, tuple):
+        assert read_date(typed, today) == (expected[1], "keyperson.past_date")
+    else:
+        assert read_date(typed, today) == (expected, None)
+
+
+def test_a_date_gone_by_is_asked_again_with_the_date_understood(
+    session_factory: sessionmaker[Session],
+) -> None:
+    moment = datetime(2026, 12, 3, 10, tzinfo=UTC)
+    with session_factory() as session:
+        ctx = context(session, moment)
+        typed = Input(kind=InputKind.TEXT, chat_id=1, user_id=1, date=moment, text="1/12")
+        outcome = when_typed(ctx, typed, {"alias": "the baker"})
+        assert outcome.state == "when" and outcome.draft == {"alias": "the baker"}
+        [again] = outcome.effects
+        assert again.key == "keyperson.past_date" and again.params == {"date": "01/12/2026"}
+        assert again.buttons  # the follow-up buttons come with it
+        for language in ("nl", "fr", "en"):
+            assert "01/12/2026" in load_translator().text(language, again.key, again.params)
+        monday = Input(kind=InputKind.TEXT, chat_id=1, user_id=1, date=moment, text="maandag")
+        outcome = when_typed(ctx, monday, {"alias": "the baker"})
+        assert outcome.state == "consent" and outcome.draft["follow_up_on"] == "2026-12-07"
 
 
 def test_button_dates() -> None:
