@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.i18n import load_translator
 from bot.reporting import ReportFiles
-from flows.commands import COMMANDS
+from flows.capture import note_button
+from flows.commands import COMMANDS, COMMANDS_BY_NAME
 from flows.consent import consent_for
 from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext
 from flows.observe import obs_button
+from flows.registry import FLOWS
 from flows.router import Position, route
 from storage import observations as obs
 from storage import organisations as orgs
+from storage.models import Walk
 
 ROLES = ("coordinator", "staff", "volunteer", "resident", "stranger")
 
@@ -82,7 +86,22 @@ def test_every_command_for_every_role(session_factory, command_name: str, role_i
             assert orgs.get_member(session, 4242) is None
             return
         assert bool(refused) != allowed, (command_name, role, transition.effects)
+        # An allowed command reaches its own flow, or answers at once; never another flow.
+        own = COMMANDS_BY_NAME[command_name].flow
+        assert transition.flow in (None, own), (command_name, role, transition.flow)
+        # Only /walk starts a walk (/endwalk once started one when none was running).
+        walks = session.scalar(select(func.count()).select_from(Walk))
+        assert walks == (1 if command_name == "walk" and allowed else 0), command_name
         session.rollback()
+
+
+def test_every_command_has_a_flow_of_its_own() -> None:
+    # Each command's flow is named after it (onboarding answers /start); /cancel has none.
+    named = {"start": "onboarding", "cancel": None}
+    for command_name in EXPECTED:
+        expected = named.get(command_name, command_name)
+        assert COMMANDS_BY_NAME[command_name].flow == expected, command_name
+        assert expected is None or FLOWS[expected].name == expected
 
 
 def test_nobody_touches_another_organisations_observations(session_factory) -> None:
@@ -117,3 +136,17 @@ def test_nobody_touches_another_organisations_observations(session_factory) -> N
         # Forged, malformed and unknown global buttons are refused the same way.
         for args in ([], ["x"], ["999999", "undo"], [str(observation.id), "boom"]):
             assert obs_button(ctx, tap, args)[0].key == "error.stale_button"
+        # The same for a kept note's buttons: another member cannot turn or remove it.
+        note = obs.add_observation(
+            session,
+            organisation_id=first.id,
+            member_id=author.id,
+            author="P-AAAA",
+            kind="note",
+            now=NOW,
+            text="mine",
+        )
+        for action in ("undo", "missing", "encounter", "diary", "tags", "t"):
+            answer = note_button(ctx, tap, [str(note.id), action])
+            assert isinstance(answer, tuple) and answer[0].key == "error.stale_button", action
+        assert obs.get_observation(session, note.id) is not None
