@@ -22,10 +22,20 @@ pytestmark = pytest.mark.pipeline
 
 USERS = 6
 NOTES_PER_USER = 10
+LOOSE_NOTES = 3
 KILLS = 6
-# Per user: choose language, about, consent, welcome, help; the walk's start; one saved line
-# per note, the one "where was this?" question, and an observation prompt every fourth note.
-MESSAGES_PER_USER = 5 + 1 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
+# Per user: choose language, about, consent, welcome, help; before the walk, one saved line per
+# loose note and one "where was this?"; the walk's start; one saved line per walk note, the one
+# "where was this?" question, and an observation prompt every fourth note.
+MESSAGES_PER_USER = 5 + LOOSE_NOTES + 1 + 1 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
+
+
+def loose_text(note: int, user_id: int) -> str:
+    return f"loose {note} from {user_id}: the shop window is boarded up"
+
+
+def walk_text(note: int, user_id: int) -> str:
+    return f"note {note} from {user_id}: the bench by the school is gone"
 
 
 def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: list) -> None:
@@ -57,9 +67,13 @@ def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: 
             time.sleep(0.2)
         else:
             raise AssertionError(f"user {user_id} never became a member")
+        # Notes sent outside any flow are kept too.
+        for note in range(LOOSE_NOTES):
+            user.send_text(loose_text(note, user_id))
+            time.sleep(random.uniform(0.05, 0.4))
         user.send_command("/walk")
         for note in range(NOTES_PER_USER):
-            user.send_text(f"note {note} from {user_id}: the bench by the school is gone")
+            user.send_text(walk_text(note, user_id))
             time.sleep(random.uniform(0.05, 0.4))
     except Exception as error:  # noqa: BLE001 - reported to the test thread
         errors.append(error)
@@ -131,13 +145,15 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             chat = 9000 + i
             member = session.scalar(select(Member).where(Member.telegram_user_id == chat))
             assert member is not None and member.language == languages[i % 3]
-            # Every walk note exactly once.
-            texts = session.scalars(
-                select(Observation.text).where(Observation.member_id == member.id)
+            # Every loose note and every walk note exactly once, each of its own kind.
+            stored = session.execute(
+                select(Observation.kind, Observation.text).where(
+                    Observation.member_id == member.id
+                )
             ).all()
-            assert sorted(texts) == sorted(
-                f"note {n} from {chat}: the bench by the school is gone"
-                for n in range(NOTES_PER_USER)
+            assert sorted(stored) == sorted(
+                [("note", loose_text(n, chat)) for n in range(LOOSE_NOTES)]
+                + [("walk_note", walk_text(n, chat)) for n in range(NOTES_PER_USER)]
             )
         # Everyone is still walking: the flow state survived every kill.
         states = session.scalars(select(ChatState)).all()
