@@ -537,3 +537,26 @@ def test_the_week_is_read_through_the_organisation_indexes(session_factory, scen
     for table in ("observations", "walks", "track_points", "diarists"):
         assert not any(p.startswith(f"SCAN {table}") for p in plans), plans
     assert not any("ix_observations_org_created (organisation_id=?)" in p for p in plans), plans
+
+
+def test_notes_kept_outside_a_walk_count_as_notes_and_sit_on_the_map(
+    session_factory, scene
+) -> None:
+    before = build(session_factory, scene)
+    with session_factory.begin() as session:
+        add(
+            session,
+            scene.org_id,
+            scene.resident_id,
+            "note",
+            at(WED),
+            text="The bench by the church is gone",
+            theme="culture",
+            place=place(*DANSAERT),
+        )
+    after = build(session_factory, scene)
+    figures = {f.key: f.value for f in after.glance}
+    assert figures["notes"] == {f.key: f.value for f in before.glance}["notes"] + 1
+    assert after.map is not None and [p.kind for p in after.map.points].count("note") == 1
+    culture = {row.theme: row.count for row in after.themes}.get("culture", 0)
+    assert culture == {row.theme: row.count for row in before.themes}.get("culture", 0) + 1
