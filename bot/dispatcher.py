@@ -15,19 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.flood import FloodGuard
 from bot.render import Renderer, RenderTarget
+from bot.typed import typed_button, typed_key
 from bot.updates import parse_update
 from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
 from flows.onboarding import preferred_language
-from flows.router import Position, Transition, route
+from flows.router import Position, Transition, encode_button, route, shown_buttons
 from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
 from storage.models import InboxUpdate, Member
 
 log = logging.getLogger("buurtbot.dispatch")
-
-# Reply-keyboard buttons whose label, when typed back, means the button rather than a note.
-KEYBOARD_KEYS = ("button.skip", "button.here", "button.nowhere", "button.did_without")
 
 Clock = Callable[[], datetime]
 
@@ -137,22 +135,27 @@ class Dispatcher:
                 calls = self.renderer.render([reply(key)], target)
                 pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
 
-    def _keyboard_key(self, inp: Input, language: str) -> Input:
-        """Recognise a tapped reply-keyboard button by its label in the member's language."""
-        if inp.kind != InputKind.TEXT or not inp.text:
+    def _keyboard_key(self, ctx: StepContext, inp: Input, position: Position) -> Input:
+        """Take a typed button label as the button: DESIGN's "typing a label counts as tapping".
+
+        A label of the question's inline buttons becomes the tap (a callback with the current
+        version); a reply-keyboard label (skip, here ...) is marked as that key. Any language,
+        case or accents (bot/typed.py).
+        """
+        if inp.kind != InputKind.TEXT or not inp.text or inp.chat_type != "private":
             return inp
-        for key in KEYBOARD_KEYS:
-            if inp.text.strip() == self.renderer.translator.plain(language, key):
-                return replace(inp, keyboard_key=key)
-        return inp
+        translator = self.renderer.translator
+        value = typed_button(translator, inp.text, shown_buttons(ctx, position))
+        if value is not None:
+            data = encode_button(position.version, value)
+            return replace(inp, kind=InputKind.CALLBACK, callback_data=data)
+        return replace(inp, keyboard_key=typed_key(translator, inp.text))
 
     def _handle(self, session: Session, inbox_id: int, payload: dict) -> None:
         inp = parse_update(payload)
         if inp.chat_id is None:
             return
         member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
-        if member is not None:
-            inp = self._keyboard_key(inp, member.language)
         if (
             member is not None
             and not member.active
@@ -173,6 +176,7 @@ class Dispatcher:
             version=state_row.version if state_row else 0,
         )
         ctx = StepContext(session=session, now=self.clock(), config=self.config, member=member)
+        inp = self._keyboard_key(ctx, inp, position)
         transition = route(ctx, inp, position)
         version = self._save_position(session, inp, transition, position)
         member = self._member_after(session, member, inp)

@@ -101,31 +101,36 @@ def search(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     found = search_wijken(query) if query else []
     if not found:
         return goto("menu", {}, Reply("area.no_match", {"query": query}, buttons=menu_buttons()))
-    if len(found) == 1:
-        code = found[0].code
-        return goto(
-            "choose",
-            {"codes": [code]},
+    new = {"codes": [w.code for w in found[:MAX_CHOICES]], "query": query}
+    return goto("choose", new, *choose_prompt(ctx, new))
+
+
+def choose_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+    """Offer the matches of a search: one to confirm, or several to pick from."""
+    codes = [int(code) for code in draft.get("codes", [])]
+    if not codes:
+        return menu_prompt(ctx, draft)
+    if len(codes) == 1:
+        return (
             Reply(
                 "area.confirm",
-                {"name": _name(ctx, code)},
+                {"name": _name(ctx, codes[0])},
                 buttons=(
                     (
-                        Button("area.button_add", f"add:{code}"),
+                        Button("area.button_add", f"add:{codes[0]}"),
                         Button("area.button_back", "back"),
                     ),
                 ),
             ),
         )
-    codes = [w.code for w in found[:MAX_CHOICES]]
     rows = tuple(
         (Button("area.button_wijk", f"add:{code}", {"name": _name(ctx, code)}),) for code in codes
     )
-    return goto(
-        "choose",
-        {"codes": codes},
+    return (
         Reply(
-            "area.pick", {"query": query}, buttons=(*rows, (Button("area.button_back", "back"),))
+            "area.pick",
+            {"query": draft.get("query", "")},
+            buttons=(*rows, (Button("area.button_back", "back"),)),
         ),
     )
 
@@ -140,22 +145,21 @@ def located(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     return _add(ctx, code)
 
 
-def ask_remove(ctx: StepContext) -> Outcome:
+def remove_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     """Offer the current wijken as buttons to take one out."""
     names = _names(ctx)
     if not names:
-        return goto(
-            "menu", {}, CallbackAnswer(), Reply("area.nothing_to_remove", buttons=menu_buttons())
-        )
+        return (Reply("area.nothing_to_remove", buttons=menu_buttons()),)
     rows = tuple(
         (Button("area.button_remove_wijk", f"rm:{code}", {"name": name}),) for name, code in names
     )
-    return goto(
-        "remove",
-        {},
-        CallbackAnswer(),
-        Reply("area.choose_remove", buttons=(*rows, (Button("area.button_back", "back"),))),
-    )
+    return (Reply("area.choose_remove", buttons=(*rows, (Button("area.button_back", "back"),))),)
+
+
+def ask_remove(ctx: StepContext) -> Outcome:
+    """Offer the current wijken to take one out (the menu again when there is none)."""
+    state = "remove" if _names(ctx) else "menu"
+    return goto(state, {}, CallbackAnswer(), *remove_prompt(ctx, {}))
 
 
 def _code(value: str, prefix: str) -> int | None:
@@ -192,8 +196,8 @@ AREA = Flow(
     start=start,
     states={
         "menu": State(ANY, menu_prompt),
-        "choose": State(ANY, menu_prompt),
-        "remove": State(ANY, menu_prompt),
+        "choose": State(ANY, choose_prompt),
+        "remove": State(ANY, remove_prompt),
     },
     keeps_draft=False,
 )

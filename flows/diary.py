@@ -176,6 +176,9 @@ def ask_time(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
 
 def ask_home(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     """Ask roughly where home is: a wijk name, a location reduced to its wijk, or skip."""
+    if draft.get("codes"):
+        # The wijken a typed name matched: asked again with their buttons (a typed name taps).
+        return (Reply("diary.home_pick", buttons=_home_choices(ctx, draft["codes"])),)
     return (
         Reply(
             "diary.ask_home",

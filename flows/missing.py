@@ -5,7 +5,8 @@
 | (start)     | /missing                                     | start                | what        |
 | what        | text, photo, voice, video                    | what                 | theme       |
 | theme       | callback th:THEME, th:- (skip)               | choose_theme         | status      |
-| theme       | text, photo, voice, video (more about it)    | more                 | theme       |
+| theme       | photo, voice, video (more about it); text    | more                 | theme       |
+|             | that is not a theme's label is asked again   |                      |             |
 | status      | callback st:never, st:year, st:1to5,         | choose_status        | place       |
 |             | st:longer, st:unknown                        |                      |             |
 | place       | location; text: keyboard "skip" or a place   | place_location,      | alternative |
@@ -448,7 +449,7 @@ MISSING = Flow(
         "theme": State(
             {
                 InputKind.CALLBACK: choose_theme,
-                InputKind.TEXT: more,
+                # Typed words are no theme and no longer join the description: asked again.
                 InputKind.PHOTO: more,
                 InputKind.VOICE: more,
                 InputKind.VIDEO: more,

@@ -101,6 +101,36 @@ def decode_button(data: str | None, version: int) -> str | None:
     return value
 
 
+ABANDON_BUTTONS = (
+    Button("button.abandon_yes", "abandon:yes"),
+    Button("button.abandon_no", "abandon:no"),
+)
+
+
+def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
+    """Return the inline buttons of the question the chat is at: what a typed label may mean.
+
+    The renewed consent text while it waits (idle or in a recording flow), the abandon question
+    while one is pending, else the current state's prompt. Nothing is written.
+    """
+    flow = FLOWS.get(position.flow or "")
+    if needs_consent(ctx) and (flow is None or flow.name in RECORDING):
+        effects = reconsent_prompt(ctx)
+    elif PENDING in position.draft:
+        return ABANDON_BUTTONS
+    elif flow is not None and position.state in flow.states:
+        effects = flow.states[position.state].prompt(ctx, position.draft)
+    else:
+        return ()
+    return tuple(
+        button
+        for effect in effects
+        if isinstance(effect, Reply)
+        for row in effect.buttons
+        for button in row
+    )
+
+
 def _resume(ctx: StepContext, effects: tuple[Effect, ...]) -> Transition:
     """End a flow, unless a longer-running flow (a walk) should take the chat back."""
     for hook in RESUME:
@@ -166,12 +196,7 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
                 Reply(
                     "flow.confirm_abandon",
                     {"command": name},
-                    buttons=(
-                        (
-                            Button("button.abandon_yes", "abandon:yes"),
-                            Button("button.abandon_no", "abandon:no"),
-                        ),
-                    ),
+                    buttons=(ABANDON_BUTTONS,),
                 ),
             ),
             flow=position.flow,
