@@ -4,7 +4,8 @@ Usage: python benchmarks/pipeline.py [--users 50] [--messages 20] [--write-readm
 
 Part 1 runs the real bot (BotThread, SQLite in a temporary folder) against a local sandbox with
 Telegram's rate limits on: every user is already a member, and each sends M plain texts as fast
-as the sandbox takes them; each text gets exactly one reply (the idle hint). Part 2 sends the
+as the sandbox takes them; each text is kept as a note and gets exactly one saved line (plus one
+"where was this?" per user, not counted as a reply). Part 2 sends the
 same U x M texts to a plain PTB echo bot (no storage, no pacing) on a fresh sandbox without
 rate limits.
 """
@@ -48,6 +49,8 @@ PER_CHAT_INTERVAL = 1.0  # Telegram: about one message a second in one private c
 DELIVERY_GOAL = 1.10  # delivery time at most 1.1x the floor
 INGEST_GOAL = 0.5  # Buurtbot processes at least half as many updates/s as a bare echo bot
 FIRST_USER_ID = 5001
+# The "where was this?" question (Dutch members): sent once per user, answering no text.
+WHERE = "Waar was dit?"
 SETTLE_SECONDS = 2.0  # keep watching after the last expected reply, to catch duplicates
 
 
@@ -78,22 +81,27 @@ def send_burst(users: list[SandboxUser], messages: int) -> tuple[dict[int, list[
     return sent, time.monotonic() - started
 
 
+def is_reply(call: dict) -> bool:
+    """Say whether an accepted sendMessage answers one text: an echo, or Buurtbot's saved line.
+
+    Buurtbot also asks each user once where the notes were made; that question answers no text.
+    """
+    return call["status"] == 200 and not str(call["params"].get("text", "")).startswith(WHERE)
+
+
 def delivered(server: SandboxServer) -> dict[int, list[float]]:
-    """Return the arrival times of the bot's accepted sendMessage calls, by chat."""
+    """Return the arrival times of the bot's accepted replies to texts, by chat."""
     replies: dict[int, list[float]] = defaultdict(list)
     for call in server.calls("sendMessage"):
-        if call["status"] == 200:
+        if is_reply(call):
             replies[int(call["params"]["chat_id"])].append(call["time"])
     return replies
 
 
 def reply_texts(server: SandboxServer) -> set[str]:
-    """Return the distinct texts of the bot's accepted messages (all the idle hint, normally)."""
-    return {
-        str(call["params"].get("text"))
-        for call in server.calls("sendMessage")
-        if call["status"] == 200
-    }
+    """Return the distinct texts of the bot's accepted replies (all saved lines, normally)."""
+    calls = server.calls("sendMessage")
+    return {str(call["params"].get("text")) for call in calls if is_reply(call)}
 
 
 def classify_429(server: SandboxServer) -> dict[str, int]:
@@ -530,7 +538,8 @@ whole path polling -> inbox (commit) -> dispatcher (one transaction per update) 
    Bot API sandbox with Telegram's rate limits on (`SandboxServer(rate_limits=True)`: 30
    messages in any second, 0.9 s between two messages to one chat, else 429). U users who are
    already members each send M plain texts as fast as the sandbox takes them (round-robin); each
-   text gets exactly one reply (the idle hint).
+   text is kept as a note and gets exactly one saved line (each user is also asked once where
+   the notes were made; that question is not counted as a reply).
 2. **Baseline**: a plain python-telegram-bot 22 echo bot (`Application` + `MessageHandler`,
    sequential, long polling) on a fresh sandbox without rate limits, sent the same U x M texts.
 
