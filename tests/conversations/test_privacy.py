@@ -46,6 +46,11 @@ def test_mydata_sends_everything_about_and_by_the_member(sandbox, world) -> None
     user = sandbox.user(user_id=2000, first_name="Zorro", language_code="en")
     join(user, world.invite(world.organisation(), "staff"), "en")
     walk_with_notes(user)
+    # A note kept outside the walk is the member's too.
+    user.send_text("Zorro's note after the walk")
+    user.wait_for_messages(2)
+    user.send_text(TRANSLATOR.raw("en", "button.skip"))
+    user.wait_for_messages(1)
     wait_for(lambda: world.member(2000) and _stored_media(world))
     user.send_command("/mydata")
     ready, document, media, archive = user.wait_for_messages(4)
@@ -57,6 +62,8 @@ def test_mydata_sends_everything_about_and_by_the_member(sandbox, world) -> None
     assert data["about_you"]["pseudonym_in_reports"].startswith("P-")
     texts = [o["text"] for o in data["observations"]]
     assert "Zorro saw the broken fountain" in texts
+    kinds = {o["text"]: o["kind"] for o in data["observations"]}
+    assert kinds["Zorro's note after the walk"] == "note"
     assert len(data["walks"]) == 1
     assert archive["document"]["file_name"].endswith(".zip")
 
