@@ -46,6 +46,9 @@ g|diary|pause|YYYYMMDD pauses reminders for 3 days. Starting an entry needs the 
 reminder's text points at /diary.
 
 Scheduled: due_reminders() and due_summaries() derive from the diarists table who is due.
+A reminder never interrupts: it waits while the chat is in a flow with a draft (an entry in
+progress) and is sent when the chat is free, unless today got answered meanwhile. A reminder
+time already passed when it is chosen (at enrolment, or changed) first comes the next day.
 """
 
 from __future__ import annotations
@@ -98,6 +101,9 @@ NO_TRIP = ("online", "none")
 DURATIONS = ("lt15", "15to30", "30to60", "gt60")
 MAX_WIJKEN = 6
 DIARY_DAYS = diaries.DIARY_DAYS
+# A chat whose draft has not moved for this long is not in the middle of anything any more:
+# a reminder no longer waits for it.
+BUSY_FOR = timedelta(hours=1)
 
 
 # Clock: everything the member sees runs on the deployment's local time (Brussels).
@@ -351,9 +357,12 @@ def _time_chosen(ctx: StepContext, draft: Mapping[str, Any], value: str | None) 
     diarist = _diarist(ctx)
     if diarist is None:
         return done(Reply("diary.not_running"))
-    diaries.set_reminder_time(diarist, value)
+    now = local_now(ctx)
+    diaries.set_reminder_time(diarist, value, now.date(), now.strftime("%H:%M"))
     if value is None:
         return done(Reply("diary.time_off"))
+    if diarist.last_reminded_on == now.date():
+        return done(Reply("diary.time_changed_tomorrow", {"time": value}))
     return done(Reply("diary.time_changed", {"time": value}))
 
 
@@ -388,7 +397,9 @@ def typed_time(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcom
 def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *notes: Effect):
     """Store the enrolment, say when it ends and how to tell a need (/diary)."""
     assert ctx.member is not None
-    day = ctx.today()
+    now = local_now(ctx)
+    day = now.date()
+    # A reminder time already passed today starts tomorrow: no reminder in the first entry.
     diarist = diaries.enrol(
         ctx.session,
         ctx.member,
@@ -397,9 +408,12 @@ def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *not
         reminder_time=draft.get("time"),
         home_wijk=home,
         now=ctx.now,
+        local_time=now.strftime("%H:%M"),
     )
     if diarist.reminder_time is None:
         reminder = Text("diary.enrolled_no_reminder")
+    elif diarist.last_reminded_on == day:
+        reminder = Text("diary.enrolled_reminder_tomorrow", {"time": diarist.reminder_time})
     else:
         reminder = Text("diary.enrolled_reminder", {"time": diarist.reminder_time})
     welcome = Reply(
@@ -867,16 +881,36 @@ def reminder(day_number: int, day: date) -> Reply:
     )
 
 
+def flows_with_a_draft() -> list[str]:
+    """Return the flows in which a chat is in the middle of something (Flow.keeps_draft)."""
+    from flows.registry import FLOWS  # imported here: the registry imports this module
+
+    return sorted(name for name, flow in FLOWS.items() if flow.keeps_draft and flow.states)
+
+
 def due_reminders(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
     """Return today's due reminders and mark them sent, so a day never gets two.
 
     Due when the local time has reached the member's reminder time, nothing was answered for
     today, and the diary runs and is not paused (storage.diaries.due_for_reminder). After
     downtime this catches up with one reminder, never a pile.
+
+    A reminder never interrupts: while the member's chat is in a flow with a draft (a diary
+    entry, the diary's overview, an encounter, ...) it waits, and a later sweep sends it once
+    the chat is free, if today is still unanswered by then (an entry about today that was being
+    made answers it, so no reminder follows). A walk holds no draft and does not hold it up;
+    nor does a draft left untouched for BUSY_FOR, which is no longer in progress.
     """
     now = local_now(ctx)
     day = now.date()
-    due = diaries.due_for_reminder(ctx.session, day, now.strftime("%H:%M"), day_start(ctx, day))
+    due = diaries.due_for_reminder(
+        ctx.session,
+        day,
+        now.strftime("%H:%M"),
+        day_start(ctx, day),
+        busy_flows=flows_with_a_draft(),
+        busy_since=ctx.now - BUSY_FOR,
+    )
     diaries.mark_reminded(ctx.session, (row.diarist_id for row in due), day)
     return [
         (

@@ -7,13 +7,17 @@ reminders, adherence) but never as a need (see is_need; summaries and reports sk
 
 Times of day are local wall-clock times "HH:MM" in the deployment's time zone; callers pass the
 local date and time, so daylight saving time is handled once, where the clock is read.
+
+last_reminded_on is the last day whose reminder is done: sent, or not wanted because the
+reminder time had already passed when it was chosen (enrolling at 21:00 with a 20:00 reminder
+gets the first one the next day, not at once in the middle of the first entry).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +26,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import deployment
-from storage.models import Diarist, Member, Observation
+from storage.models import ChatState, Diarist, Member, Observation
 from storage.privacy import pseudonym
 
 DIARY_DAYS = 30
@@ -63,8 +67,13 @@ def enrol(
     reminder_time: str | None,
     home_wijk: int | None,
     now: datetime,
+    local_time: str | None = None,
 ) -> Diarist:
-    """Start a 30-day diary today; a member whose earlier diary ended starts a fresh one."""
+    """Start a 30-day diary today; a member whose earlier diary ended starts a fresh one.
+
+    `local_time` ("HH:MM") is the local time of enrolment: a reminder time already passed then
+    is first due the next day.
+    """
     if reminder_time is not None and read_time(reminder_time) != reminder_time:
         raise ValueError(f"reminder time must be HH:MM, not {reminder_time!r}")
     diarist = get_diarist(session, member.id)
@@ -82,8 +91,16 @@ def enrol(
     diarist.last_reminded_on = None
     diarist.summary_sent_at = None
     diarist.created_at = now
+    if local_time is not None:
+        skip_passed_reminder(diarist, started_on, local_time)
     session.flush()
     return diarist
+
+
+def skip_passed_reminder(diarist: Diarist, today: date, local_time: str) -> None:
+    """Count today's reminder as done when its time has already passed (it was just chosen)."""
+    if diarist.reminder_time is not None and diarist.reminder_time <= local_time:
+        diarist.last_reminded_on = max(diarist.last_reminded_on or today, today)
 
 
 def enrol_many(
@@ -144,11 +161,18 @@ def stop(diarist: Diarist, now: datetime) -> None:
     diarist.stopped_at = now
 
 
-def set_reminder_time(diarist: Diarist, value: str | None) -> None:
-    """Change the daily reminder time ("HH:MM") or switch reminders off (None)."""
+def set_reminder_time(
+    diarist: Diarist, value: str | None, today: date | None = None, local_time: str | None = None
+) -> None:
+    """Change the daily reminder time ("HH:MM") or switch reminders off (None).
+
+    Given the local date and time, a new time that has already passed today starts tomorrow.
+    """
     if value is not None and read_time(value) != value:
         raise ValueError(f"reminder time must be HH:MM, not {value!r}")
     diarist.reminder_time = value
+    if today is not None and local_time is not None:
+        skip_passed_reminder(diarist, today, local_time)
 
 
 # Entries.
@@ -218,6 +242,18 @@ def _entry_exists(day: date, since: datetime):  # noqa: ANN202 - an EXISTS claus
     )
 
 
+def _chat_busy(flows: Collection[str], since: datetime | None):  # noqa: ANN202 - EXISTS
+    """Return EXISTS (the member's private chat is in one of these flows, moved since `since`)."""
+    statement = select(ChatState.chat_id).where(
+        ChatState.chat_id == Member.telegram_user_id,
+        ChatState.flow.in_(sorted(flows)),
+        ChatState.state.is_not(None),
+    )
+    if since is not None:
+        statement = statement.where(ChatState.updated_at >= since)
+    return statement.exists()
+
+
 def _locked(session: Session, statement: Select) -> Select:
     """Lock the chosen diarist rows on PostgreSQL so two sweeps never pick the same one."""
     if session.get_bind().dialect.name == "postgresql":
@@ -236,15 +272,23 @@ class DueReminder:
 
 
 def due_for_reminder(
-    session: Session, today: date, local_time: str, since: datetime
+    session: Session,
+    today: date,
+    local_time: str,
+    since: datetime,
+    busy_flows: Collection[str] = (),
+    busy_since: datetime | None = None,
 ) -> list[DueReminder]:
     """Return the diarists whose reminder is due now.
 
     Due: the local time has reached the reminder time, no reminder yet today, no entry about
     today (entries are looked for from `since`, the start of today in UTC), not paused, not
-    stopped, today within the 30 days, the member active. The caller marks them with
-    mark_reminded in the same transaction as the messages it queues.
+    stopped, today within the 30 days, the member active, and the member's chat not busy: in
+    one of `busy_flows` and moved since `busy_since`. A busy diarist is simply not due yet; a
+    later sweep finds them once the chat is free. The caller marks them with mark_reminded in
+    the same transaction as the messages it queues.
     """
+    busy = [~_chat_busy(busy_flows, busy_since)] if busy_flows else []
     statement = (
         select(Diarist.id, Diarist.member_id, Member.telegram_user_id, Diarist.started_on)
         .join(Member, Member.id == Diarist.member_id)
@@ -258,6 +302,7 @@ def due_for_reminder(
             or_(Diarist.paused_until.is_(None), Diarist.paused_until < today),
             Member.active.is_(True),
             ~_entry_exists(today, since),
+            *busy,
         )
         .order_by(Diarist.reminder_time, Diarist.id)
     )

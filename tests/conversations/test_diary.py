@@ -14,7 +14,8 @@ from flows.diary import due_reminders
 from flows.engine import Text
 from geo import distance_m, get_gazetteer, match_place
 from storage.models import ChatState, Diarist, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.clock import SetClock, restart_on
+from tests.conversations.helpers import TRANSLATOR, join, says, tap, wait_drained
 
 pytestmark = pytest.mark.pipeline
 
@@ -315,14 +316,24 @@ def test_reminders_their_buttons_and_the_diary_controls(sandbox, world, bot) -> 
     user = resident(sandbox, world, 1303)
     enrol_quickly(user, time_key="diary.time.morning")
     assert diarist(world, 1303).reminder_time == "09:00"
-    # The reminder arrives while the member is busy with something else.
+    # A reminder due while the member is in the middle of something else waits ...
     user.send_command("/missing")
     user.wait_for_messages(1)
     make_due(world, 1303)
-    assert run_sweep(bot.app, due_reminders) == 1
-    assert run_sweep(bot.app, due_reminders) == 0
+    run_sweep(bot.app, due_reminders)
+    wait_drained(world.factory, sandbox)
+    assert user.new_messages() == []
+    assert diarist(world, 1303).last_reminded_on is None
+    # ... and comes once the chat is free.
+    user.send_command("/cancel")
+    user.wait_for_messages(1)
+    run_sweep(bot.app, due_reminders)
     [reminder] = user.wait_for_messages(1)
     assert says(reminder, "diary.reminder", "en", day=1, days=30)
+    assert run_sweep(bot.app, due_reminders) == 0
+    # Its buttons work whatever the chat is doing next.
+    user.send_command("/missing")
+    user.wait_for_messages(1)
     tap(user, reminder, label("en", "diary.button.nothing"))
     edited(user, reminder["message_id"], "diary.nothing_noted", "en", when=Text("diary.when.today"))
     [marker] = entries(world, 1303)
@@ -362,7 +373,8 @@ def test_reminders_their_buttons_and_the_diary_controls(sandbox, world, bot) -> 
     user.wait_for_messages(1)
     user.send_text("7:45")
     [changed] = user.wait_for_messages(1)
-    assert says(changed, "diary.time_changed", "en", time="07:45")
+    # Today's reminder has come already: the new time starts tomorrow.
+    assert says(changed, "diary.time_changed_tomorrow", "en", time="07:45")
     assert diarist(world, 1303).reminder_time == "07:45"
     user.send_command("/diary")
     [menu] = user.wait_for_messages(1)
@@ -384,3 +396,96 @@ def test_reminders_their_buttons_and_the_diary_controls(sandbox, world, bot) -> 
     user.send_command("/diary")
     [ended] = user.wait_for_messages(1)
     assert says(ended, "diary.ended_stopped", "en")
+
+
+def start_yesterday(world, user_id: int, days: int = 3) -> None:
+    """Move a diary's start some days back, so yesterday can be told too."""
+    member_id = world.member(user_id).id
+    with world.factory.begin() as session:
+        row = session.scalars(select(Diarist).where(Diarist.member_id == member_id)).one()
+        row.started_on -= timedelta(days=days)
+        row.ends_on -= timedelta(days=days)
+
+
+def tell_a_need(user, need: str) -> None:
+    """Answer the need, theme and met questions of an entry already started; wait for thanks."""
+    user.send_text(need)
+    [theme] = user.wait_for_messages(1)
+    tap(user, theme, label("en", "theme.work"))
+    [met] = user.wait_for_messages(1)
+    tap(user, met, label("en", "diary.met.yes"))
+    saved, thanks = user.wait_for_messages(2)
+    assert says(thanks, "diary.thanks", "en")
+
+
+def test_a_reminder_never_interrupts_an_entry(sandbox, world, bot) -> None:
+    # One resident tells about yesterday: the reminder waits until the entry is saved.
+    user = resident(sandbox, world, 1304)
+    enrol_quickly(user, time_key="diary.time.evening")
+    start_yesterday(world, 1304)
+    user.send_command("/diary")
+    [menu] = user.wait_for_messages(1)
+    tap(user, menu, label("en", "diary.button.yesterday"))
+    [ask] = user.wait_for_messages(1)
+    assert says(ask, "diary.ask_need", "en", when=Text("diary.when.yesterday"))
+    make_due(world, 1304)
+    run_sweep(bot.app, due_reminders)
+    wait_drained(world.factory, sandbox)
+    assert user.new_messages() == []
+    tell_a_need(user, "A cash machine that works")
+    run_sweep(bot.app, due_reminders)
+    [reminder] = user.wait_for_messages(1)
+    assert says(reminder, "diary.reminder", "en", day=4, days=30)
+
+    # Another tells about today: the entry answers today, so no reminder follows it.
+    other = resident(sandbox, world, 1305)
+    enrol_quickly(other, time_key="diary.time.evening")
+    other.send_command("/diary")
+    [menu] = other.wait_for_messages(1)
+    tap(other, menu, label("en", "diary.button.today"))
+    other.wait_for_messages(1)
+    make_due(world, 1305)
+    run_sweep(bot.app, due_reminders)
+    tell_a_need(other, "A bank office with people")
+    run_sweep(bot.app, due_reminders)
+    wait_drained(world.factory, sandbox)
+    assert other.new_messages() == []
+    assert diarist(world, 1305).last_reminded_on is None
+
+
+def test_enrolling_after_the_reminder_time_reminds_from_the_next_day(
+    sandbox, settings, world, bot
+) -> None:
+    user = resident(sandbox, world, 1306)
+    # Tuesday 8 December, 21:00 in Brussels: after the 20:00 the resident chooses.
+    clock = SetClock(datetime(2026, 12, 8, 21, 0, tzinfo=BRUSSELS))
+    running = restart_on(bot, settings, clock, world, sandbox)
+    try:
+        user.send_command("/diary")
+        [about] = user.wait_for_messages(1)
+        tap(user, about, label("en", "diary.button.agree"))
+        user.wait_for_messages(1)
+        user.send_text("20:00")
+        user.wait_for_messages(2)
+        user.press(label("en", "button.skip"))
+        _, welcome = user.wait_for_messages(2)
+        assert says(welcome, "diary.enrolled", "en")
+        tomorrow = TRANSLATOR.text("en", "diary.enrolled_reminder_tomorrow", {"time": "20:00"})
+        assert tomorrow in welcome["text"]
+        # No reminder that evening, however late ...
+        for hour, minute in ((21, 1), (23, 59)):
+            clock.set(datetime(2026, 12, 8, hour, minute, tzinfo=BRUSSELS))
+            run_sweep(running.app, due_reminders)
+            wait_drained(world.factory, sandbox)
+            assert user.new_messages() == []
+        # ... and the first one the next day at 20:00.
+        clock.set(datetime(2026, 12, 9, 19, 59, tzinfo=BRUSSELS))
+        run_sweep(running.app, due_reminders)
+        wait_drained(world.factory, sandbox)
+        assert user.new_messages() == []
+        clock.set(datetime(2026, 12, 9, 20, 0, tzinfo=BRUSSELS))
+        run_sweep(running.app, due_reminders)
+        [reminder] = user.wait_for_messages(1)
+        assert says(reminder, "diary.reminder", "en", day=2, days=30)
+    finally:
+        running.stop()

@@ -1,4 +1,5 @@
-"""Diary reminders and summaries: due once a day at the local time, across DST and restarts."""
+"""Diary reminders and summaries: due once a day at the local time, across DST and restarts;
+never in the middle of an entry, never on the evening of enrolment after the chosen time."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ from flows.diary import (
     diary_button,
     due_reminders,
     due_summaries,
+    flows_with_a_draft,
+    home_text,
     reminder,
+    typed_time,
 )
 from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext, Text
 from storage import diaries
 from storage import observations as obs
 from storage import organisations as orgs
-from storage.models import Diarist, Member, Observation
+from storage.models import ChatState, Diarist, Member, Observation
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 CONFIG = FlowConfig(secret_key="k", timezone="Europe/Brussels")
@@ -379,3 +383,158 @@ def test_distances_run_from_the_home_wijk_else_the_buurt_centre(session_factory,
         assert reference_point(ctx, diarist) == (centre, "buurt")
         diarist.home_wijk = 37
         assert reference_point(ctx, diarist) == (gazetteer.wijk(37).label, "home")
+
+
+# A reminder time already passed when it is chosen starts the next day.
+
+
+def enrol_through_the_flow(session: Session, member: Member, at: datetime, reminder_time: str):
+    """Finish enrolment as the flow does (home skipped); return the welcome's reminder line."""
+    ctx = context(session, at, member)
+    skip = Input(
+        kind=InputKind.TEXT,
+        chat_id=member.telegram_user_id,
+        user_id=member.telegram_user_id,
+        date=at,
+        text="skip",
+        keyboard_key="button.skip",
+    )
+    draft = {"mode": "enrol", "consent": CONSENT_VERSION, "time": reminder_time}
+    outcome = home_text(ctx, skip, draft)
+    assert outcome.state is None
+    [welcome] = [e for e in outcome.effects if isinstance(e, Reply) and e.key == "diary.enrolled"]
+    return welcome.params["reminder"]
+
+
+def test_enrolling_after_the_reminder_time_reminds_from_the_next_day(session_factory) -> None:
+    day = date(2026, 12, 8)
+    with session_factory.begin() as session:
+        early = make_member(session, 8002)
+        line = enrol_through_the_flow(session, early, local(day, 19), "20:00")
+        assert line == Text("diary.enrolled_reminder", {"time": "20:00"})
+    [(chat, _, _)] = sweep(session_factory, local(day, 20))
+    assert chat == 8002  # enrolled before the time: reminded that evening
+    with session_factory.begin() as session:
+        late = make_member(session, 8001, early.organisation_id)
+        line = enrol_through_the_flow(session, late, local(day, 21), "20:00")
+        assert line == Text("diary.enrolled_reminder_tomorrow", {"time": "20:00"})
+    # Enrolled at 21:00: nothing that evening, the first reminder the next day at 20:00.
+    assert sweep(session_factory, local(day, 21, 0, 30)) == []
+    assert sweep(session_factory, local(day, 23, 59)) == []
+    next_day = day + timedelta(days=1)
+    assert sweep(session_factory, local(next_day, 19, 59)) == []
+    due = sweep(session_factory, local(next_day, 20))
+    assert sorted(chat for chat, _, _ in due) == [8001, 8002]
+    [message] = next(effects for chat, _, effects in due if chat == 8001)
+    assert message.params["day"] == 2
+
+
+def test_a_time_changed_to_one_already_passed_starts_tomorrow(session_factory) -> None:
+    day = date(2026, 12, 8)
+    with session_factory.begin() as session:
+        earlier = make_member(session, 8101)
+        later = make_member(session, 8102, earlier.organisation_id)
+        for member in (earlier, later):
+            enrol(session, member, day - timedelta(days=2), "22:00")
+    typed = {8101: "20:00", 8102: "21:30"}
+    answers = {}
+    with session_factory.begin() as session:
+        for user_id, value in typed.items():
+            member = session.get(Member, make_member_id(session, user_id))
+            ctx = context(session, local(day, 21), member)
+            inp = Input(
+                kind=InputKind.TEXT, chat_id=user_id, user_id=user_id, date=ctx.now, text=value
+            )
+            [answer] = typed_time(ctx, inp, {"mode": "change"}).effects
+            answers[user_id] = (answer.key, answer.params)
+    assert answers == {
+        8101: ("diary.time_changed_tomorrow", {"time": "20:00"}),
+        8102: ("diary.time_changed", {"time": "21:30"}),
+    }
+    assert sweep(session_factory, local(day, 21, 1)) == []
+    [(chat, _, _)] = sweep(session_factory, local(day, 21, 30))
+    assert chat == 8102
+    assert sweep(session_factory, local(day, 23, 59)) == []
+    next_day = day + timedelta(days=1)
+    [(chat, _, _)] = sweep(session_factory, local(next_day, 20))
+    assert chat == 8101
+
+
+def make_member_id(session: Session, telegram_user_id: int) -> int:
+    return orgs.get_member(session, telegram_user_id).id
+
+
+# A reminder never interrupts: it waits while the chat is in the middle of something.
+
+
+def chat_in(session: Session, chat_id: int, flow: str, state: str, at: datetime) -> None:
+    """Put a private chat in a flow's state, as the dispatcher stores it."""
+    row = session.get(ChatState, chat_id)
+    if row is None:
+        row = ChatState(chat_id=chat_id, version=1, draft={}, updated_at=at)
+        session.add(row)
+    row.flow, row.state, row.draft, row.updated_at = flow, state, {"for_date": "x"}, at
+
+
+def chat_idle(session: Session, chat_id: int) -> None:
+    row = session.get(ChatState, chat_id)
+    if row is not None:
+        session.delete(row)
+
+
+def test_a_reminder_waits_while_an_entry_is_being_made(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        chat_in(session, 4242, "diary", "need", local(day, 8, 58))
+    assert sweep(session_factory, local(day, 9)) == []
+    with session_factory.begin() as session:
+        chat_in(session, 4242, "diary", "met", local(day, 9, 4))
+    assert sweep(session_factory, local(day, 9, 5)) == []
+    with session_factory() as session:
+        assert diaries.get_diarist(session, setup).last_reminded_on is None
+    # The entry (about yesterday) is saved: the chat is free and the reminder goes.
+    with session_factory.begin() as session:
+        member = session.get(Member, setup)
+        add_entry(session, member, day - timedelta(days=1), local(day, 9, 6))
+        chat_idle(session, 4242)
+    [(chat, _, _)] = sweep(session_factory, local(day, 9, 6, 30))
+    assert chat == 4242
+
+
+def test_a_reminder_behind_an_entry_about_today_is_not_sent(session_factory, setup) -> None:
+    day = date(2026, 11, 24)
+    with session_factory.begin() as session:
+        chat_in(session, 4242, "diary", "theme", local(day, 8, 59))
+    assert sweep(session_factory, local(day, 9, 0, 30)) == []
+    with session_factory.begin() as session:
+        add_entry(session, session.get(Member, setup), day, local(day, 9, 2))
+        chat_idle(session, 4242)
+    # Today is answered: no reminder that day, the next day as usual.
+    assert sweep(session_factory, local(day, 9, 3)) == []
+    assert sweep(session_factory, local(day, 22)) == []
+    assert len(sweep(session_factory, local(day + timedelta(days=1), 9))) == 1
+
+
+def test_which_chats_hold_a_reminder_back(session_factory, setup) -> None:
+    cases = [
+        # (flow, state, minutes since the chat last moved, does the reminder wait?)
+        ("diary", "menu", 1, True),  # the overview is open: an entry is about to start
+        ("missing", "theme", 5, True),  # another flow with a draft
+        ("keyperson", "when", 59, True),
+        ("walk", "walking", 1, False),  # a walk takes anything as a note: no draft to spoil
+        ("missing", "theme", 61, False),  # a draft left for an hour is not in progress
+        ("diary", "need", 120, False),
+    ]
+    day = date(2026, 11, 24)
+    for offset, (flow, state, minutes, waits) in enumerate(cases):
+        moment = local(day + timedelta(days=offset), 10)
+        with session_factory.begin() as session:
+            chat_in(session, 4242, flow, state, moment - timedelta(minutes=minutes))
+        sent = len(sweep(session_factory, moment))
+        assert sent == (0 if waits else 1), (flow, state, minutes)
+
+
+def test_only_flows_with_a_draft_hold_a_reminder_back() -> None:
+    busy = flows_with_a_draft()
+    assert {"diary", "keyperson", "missing", "encounter"} <= set(busy)
+    assert "walk" not in busy and "help" not in busy
