@@ -77,9 +77,7 @@ def test_typed_agreement_in_capitals_makes_the_member(sandbox, world) -> None:
     assert world.member(1501).language == "fr"
 
 
-def test_nonsense_at_the_consent_question_is_asked_again_and_stores_nothing(
-    sandbox, world
-) -> None:
+def test_nonsense_at_the_consent_question_is_asked_again_and_stores_nothing(sandbox, world) -> None:
     code = world.invite(world.organisation(), "resident")
     user = sandbox.user(user_id=1502, language_code="nl")
     user.send_command("/start", code)
