@@ -311,6 +311,11 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
                 return _resolve_pending(ctx, inp, position, value)
             return stay(CallbackAnswer("error.stale_button"))
         inp = Input(**{**inp.__dict__, "callback_data": value})
+    if PENDING in position.draft and inp.kind == InputKind.TEXT and flow is not None:
+        # Words that are neither yes nor no (bot/typed.py) answer no earlier question.
+        command = (position.draft.get(PENDING) or {}).get("command", "")
+        ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
+        return stay(reply("flow.use_buttons"), ask)
     if flow is None or position.state not in flow.states:
         return _idle(ctx, inp, position)
     step = flow.step_for(position.state, inp.kind)

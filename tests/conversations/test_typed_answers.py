@@ -173,3 +173,27 @@ def test_typed_yes_answers_the_abandon_question(sandbox, world) -> None:
     [changed] = user.wait_for_messages(1)
     assert says(changed, "language.changed", "nl")
     assert world.member(1506).language == "nl"
+
+
+def test_words_at_the_abandon_question_answer_nothing(sandbox, world) -> None:
+    user = member(sandbox, world, 1507, "resident")
+    user.send_command("/missing")
+    user.wait_for_messages(1)
+    user.send_text("De speeltuin is weg")
+    user.wait_for_messages(1)
+    user.send_command("/language")
+    [confirm] = user.wait_for_messages(1)
+    assert says(confirm, "flow.confirm_abandon", "nl", command="language")
+    user.send_text("Gezondheid")
+    hint, again = user.wait_for_messages(2)
+    assert says(hint, "flow.use_buttons", "nl")
+    assert says(again, "flow.confirm_abandon", "nl", command="language")
+    assert "theme" not in draft(world, 1507)
+    user.send_text("Nee, verder")
+    [theme] = user.wait_for_messages(1)
+    assert says(theme, "missing.ask_theme", "nl")
+    user.send_text("gezondheid")
+    user.wait_for_messages(2)
+    state = draft(world, 1507)
+    assert state["theme"] == "health" and state["text"] == "De speeltuin is weg"
+    assert "_pending" not in state
