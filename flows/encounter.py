@@ -4,6 +4,8 @@
 |------------|-----------------------------------------------|-------------------|--------------|
 | (start)    | /encounter                                    | start             | who          |
 | who        | callback who:*, text (typed kind of person)   | who_button, who   | where        |
+|            | (during a walk with a live track, or from a   |                   | (or channel: |
+|            | kept note with a place)                       |                   | place known) |
 | where      | location; text: "here", "skip" or a place     | where_location,   | channel      |
 |            |                                               | where_text        | (or where)   |
 | channel    | callback ch:*, text (typed channel)           | channel_button,   | experience   |
@@ -221,8 +223,11 @@ def from_note(ctx: StepContext, note_id: int, text: str | None, place: Place | N
 
 def _after_who(ctx: StepContext, new: dict[str, Any], *effects: Effect) -> Outcome:
     """Ask where, unless the walk's track or a kept note already placed the conversation."""
-    if new.get("place"):
-        return goto("channel", new, *effects, *ask_channel(ctx, new))
+    place = place_in(new)
+    if place is not None:
+        said = Reply("encounter.place_from_track", {"where": where(place, language_of(ctx))})
+        told = (said,) if new.get("place_source") == "track" else ()
+        return goto("channel", new, *effects, *told, *ask_channel(ctx, new))
     return goto("where", new, *effects, *ask_where(ctx, new))
 
 

@@ -261,8 +261,9 @@ def test_an_encounter_during_a_live_tracked_walk_takes_its_place_from_the_track(
     user.send_command("/encounter")
     [who] = user.wait_for_messages(1)
     tap(user, who, label("en", "encounter.who.shopkeeper"))
-    # No "where?" question: the track knows.
-    [channel] = user.wait_for_messages(1)
+    # No "where?" question: the track knows, and the walker is told.
+    placed, channel = user.wait_for_messages(2)
+    assert says(placed, "encounter.place_from_track", "en")
     assert says(channel, "encounter.ask_channel", "en")
     tap(user, channel, label("en", "encounter.channel.street"))
     [experience] = user.wait_for_messages(1)

@@ -149,10 +149,10 @@ def test_here_during_a_walk_uses_the_live_track(sandbox, world) -> None:
     user.send_command("/encounter")
     [who] = user.wait_for_messages(1)
     tap(user, who, "Shopkeeper")
-    user.wait_for_messages(1)
-    user.press(label("en", "button.here"))
-    noted, _channel = user.wait_for_messages(2)
-    assert says(noted, "encounter.place_noted", "en", where=IN_FLAGEY)
+    # The live track answers "where": no question, just what was noted.
+    noted, channel = user.wait_for_messages(2)
+    assert says(noted, "encounter.place_from_track", "en", where=IN_FLAGEY)
+    assert says(channel, "encounter.ask_channel", "en")
     # /cancel leaves the encounter, not the walk.
     user.send_command("/cancel")
     [cancelled] = user.wait_for_messages(1)
