@@ -188,6 +188,8 @@ class MediaDownloader:
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Download until stopped; sleep until the next retry is due, or new media wakes us."""
         while not stop.is_set():
+            # Cleared before looking: media saved after this moment wakes the wait below.
+            wake.clear()
             try:
                 handled = await self.download_pending()
             except Exception as error:  # noqa: BLE001 - the database may be briefly away
@@ -197,7 +199,8 @@ class MediaDownloader:
                 continue
             # Every processed update wakes us; looking at most twice a second is plenty.
             await pause(stop, MEDIA_SWEEP_GAP)
-            wake.clear()
+            if wake.is_set():
+                continue
             try:
                 sleep = await self.seconds_to_next_try()
             except Exception as error:  # noqa: BLE001 - the database may be briefly away

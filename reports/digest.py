@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 import geo
 from storage import deployment
+from storage.media import UNFETCHED
 from storage.models import Diarist, MediaFile, Observation, Organisation, TrackPoint, Walk
 from storage.themes import THEMES
 from storage.weeks import last_full_week, previous_week, week_of, week_start
@@ -311,7 +312,11 @@ class ContextSummary:
 
 @dataclass(frozen=True)
 class Photo:
-    """A thumbnail of a photo of the week as a data URI (JPEG, at most THUMBNAIL_PX wide)."""
+    """A thumbnail of a photo of the week as a data URI (JPEG, at most THUMBNAIL_PX wide).
+
+    `unfetched`: the photo never came from Telegram (given up on, or over 20 MB); there is no
+    thumbnail then (empty data URI) and the page says so where the photo would be.
+    """
 
     data_uri: str
     width: int
@@ -320,6 +325,7 @@ class Photo:
     caption: str | None
     wijk: str | None
     day: date
+    unfetched: bool = False
 
 
 @dataclass(frozen=True)
@@ -1119,16 +1125,15 @@ def _photos(
     language: str,
     tz: ZoneInfo,
 ) -> tuple[Photo, ...]:
-    """Thumbnails of the week's stored photos (not diary photos), oldest first.
+    """Thumbnails of the week's stored photos (not diary photos), oldest first, and a
+    placeholder for each photo that could not be fetched from Telegram.
 
     Re-encoding drops every EXIF field, GPS position included.
     """
-    if media_dir is None:
-        return ()
     by_id = {o.id: o for o in observations if o.kind in PHOTO_KINDS}
     if not by_id:
         return ()
-    root = Path(media_dir).resolve()
+    root = Path(media_dir).resolve() if media_dir is not None else None
     # Only observation_id is in the WHERE clause, so the planner reads the media of the week's
     # observations through their index; with the status there too, SQLite may choose the
     # (status, id) index and read every stored file of the whole history instead.
@@ -1139,14 +1144,17 @@ def _photos(
     ).all()
     photos: list[Photo] = []
     for row in rows:
-        if row.status != "stored" or row.kind != "photo":
+        if row.kind != "photo" or len(photos) >= MAX_PHOTOS:
             continue
-        if len(photos) >= MAX_PHOTOS or not row.path:
+        if row.status in UNFETCHED:
+            thumbnail: tuple[str, int, int] | None = ("", 0, 0)
+        elif row.status != "stored" or not row.path or root is None:
             continue
-        path = (root / row.path).resolve()
-        if root not in path.parents or not path.is_file():
-            continue
-        thumbnail = _thumbnail(path)
+        else:
+            path = (root / row.path).resolve()
+            if root not in path.parents or not path.is_file():
+                continue
+            thumbnail = _thumbnail(path)
         if thumbnail is None:
             continue
         observation = by_id[row.observation_id]
@@ -1160,6 +1168,7 @@ def _photos(
                 caption=clip(observation.text, 120),
                 wijk=_wijk_name(observation.wijk_code, language),
                 day=_local_day(observation.created_at, tz),
+                unfetched=row.status in UNFETCHED,
             )
         )
     return tuple(photos)

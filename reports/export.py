@@ -41,6 +41,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from geo import get_gazetteer, track_length_m
+from storage import media as stored_media
 from storage import observations as obs
 from storage.models import Observation, Organisation, TrackPoint, Walk
 
@@ -66,6 +67,7 @@ COMMON_PROPERTIES = (
     "walk_id",
     "follow_up_on",
     "media",
+    "media_missing",
 )
 # CSV/XLSX columns before the kind-specific ones: the properties with lat/lon after the text.
 COMMON_COLUMNS = (*COMMON_PROPERTIES[:6], "lat", "lon", *COMMON_PROPERTIES[6:])
@@ -326,6 +328,8 @@ def observation_feature(observation: Observation, zone: ZoneInfo) -> dict[str, A
         "walk_id": observation.walk_id,
         "follow_up_on": observation.follow_up_on.isoformat() if observation.follow_up_on else None,
         "media": [media.path for media in observation.media if media.path],
+        # Kinds of the files that could not be fetched from Telegram (given up, or over 20 MB).
+        "media_missing": stored_media.unfetched_kinds(observation.media),
     }
     properties.update(_details(observation))
     return {
