@@ -28,12 +28,12 @@ def sandbox() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def settings(sandbox: SandboxServer, database_url: str, tmp_path: Path) -> Settings:
-    """Return settings that point the bot at the sandbox and a fresh database."""
+def settings(sandbox: SandboxServer, migrated_database_url: str, tmp_path: Path) -> Settings:
+    """Return settings that point the bot at the sandbox and a fresh, migrated database."""
     return load_settings(environ={}, dotenv_path=None).with_overrides(
         telegram_token=sandbox.token,
         telegram_api_url=sandbox.url,
-        database_url=database_url,
+        database_url=migrated_database_url,
         media_dir=str(tmp_path / "media"),
         poll_timeout=5,
     )
@@ -49,7 +49,7 @@ def bot(settings: Settings) -> Iterator[BotThread]:
 
 @pytest.fixture
 def db(bot: BotThread, settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Return a session factory on the bot's database (migrated by the bot)."""
+    """Return a session factory on the bot's database."""
     engine = make_engine(settings.database_url)
     yield make_session_factory(engine)
     engine.dispose()
