@@ -64,17 +64,18 @@ def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: 
                     label = next(b for b in buttons if any(b.endswith(x) for x in labels))
                     user.click(label, message=message)
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)  # poll: the next button, or membership
         else:
             raise AssertionError(f"user {user_id} never became a member")
         # Notes sent outside any flow are kept too.
         for note in range(LOOSE_NOTES):
             user.send_text(loose_text(note, user_id))
+            # Deliberate: notes trickle in as typed, so the kills land mid-conversation.
             time.sleep(random.uniform(0.05, 0.4))
         user.send_command("/walk")
         for note in range(NOTES_PER_USER):
             user.send_text(walk_text(note, user_id))
-            time.sleep(random.uniform(0.05, 0.4))
+            time.sleep(random.uniform(0.05, 0.4))  # deliberate, as above
     except Exception as error:  # noqa: BLE001 - reported to the test thread
         errors.append(error)
 
@@ -117,6 +118,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
         for thread in threads:
             thread.start()
         for _ in range(KILLS):
+            # Deliberate: let the bot work a random while, so each kill lands somewhere else.
             time.sleep(rng.uniform(0.8, 3.0))
             process.send_signal(signal.SIGKILL)
             process.wait()
