@@ -45,6 +45,7 @@ from flows.engine import (
 from flows.places import place_label
 from flows.themes import THEMES, theme_buttons
 from storage import observations as obs
+from storage.kinds import RECORD_KINDS
 from storage.models import Observation
 from storage.observations import NewMedia, Place
 
@@ -169,7 +170,7 @@ def replace_edit(item: Reply) -> Reply:
 
 
 # Records that took several answers: /undo asks before removing one.
-MULTI_STEP = frozenset({"encounter", "key_person", "missing", "diary_entry"})
+MULTI_STEP = RECORD_KINDS
 SNIPPET = 40
 
 

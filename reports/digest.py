@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 import geo
 from storage import deployment
+from storage.kinds import DIARY_ENTRY, KINDS, MAP_KINDS, PHOTO_KINDS, kind_of
 from storage.media import UNFETCHED
 from storage.models import Diarist, MediaFile, Observation, Organisation, TrackPoint, Walk
 from storage.themes import THEMES
@@ -71,9 +72,6 @@ CONTEXT_INDICATORS = (
     "unemployment_rate_pct_2023",
     "cpas_ris_rate_pct_2023",
 )
-# Kinds drawn on the map (diary entries stay off it: they are about people's own days).
-MAP_KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
-PHOTO_KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
 
 MAX_MISSING_GROUPS = 8
 MAX_VOICES = 4
@@ -678,17 +676,10 @@ def _is_reflection(observation: Observation) -> bool:
 
 
 def _counts(observations: Sequence[Observation]) -> dict[str, int]:
-    counts = Counter(o.kind for o in observations if not _is_reflection(o))
-    diarists = {o.member_id or o.author for o in observations if o.kind == "diary_entry"}
-    return {
-        # Walk notes and notes kept outside a walk: both are what the team saw and heard.
-        "notes": counts["walk_note"] + counts["note"],
-        "encounters": counts["encounter"],
-        "key_persons": counts["key_person"],
-        "missing": counts["missing"],
-        "diary_entries": counts["diary_entry"],
-        "diarists": len(diarists),
-    }
+    # Each kind counts in its figure (walk notes and notes alike: what the team saw and heard).
+    counts = Counter(kind_of(o.kind).tally for o in observations if not _is_reflection(o))
+    diarists = {o.member_id or o.author for o in observations if o.kind == DIARY_ENTRY}
+    return {**{kind.tally: counts[kind.tally] for kind in KINDS}, "diarists": len(diarists)}
 
 
 def _glance(
@@ -719,14 +710,15 @@ def _themes(
         tally: Counter[str] = Counter()
         none = 0
         for observation in observations:
-            if observation.kind not in ("encounter", "missing", "diary_entry", "walk_note", "note"):
+            kind = kind_of(observation.kind)
+            if not kind.themed:
                 continue
             if _is_reflection(observation) or (
-                observation.kind == "diary_entry" and not _is_need(observation)
+                observation.kind == DIARY_ENTRY and not _is_need(observation)
             ):
                 continue
             if observation.theme is None:
-                none += observation.kind not in ("walk_note", "note")
+                none += kind.asks_theme
                 continue
             tally[observation.theme if observation.theme in THEMES else "other"] += 1
         return tally, none

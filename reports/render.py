@@ -27,6 +27,7 @@ from markupsafe import Markup
 import geo
 from reports import svg
 from reports.digest import Figure, Msg, Tally, WeeklyDigest
+from storage.kinds import MAP_KINDS
 
 Catalog = Callable[[str], str]
 """key -> message text in the reader's language, with its {placeholders} still in it."""
@@ -35,7 +36,6 @@ LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
 SHARE_COLOURS = ("#1a7f37", "#d4a72c", "#cf222e")
-KINDS = ("walk_note", "note", "encounter", "key_person", "missing")
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),
@@ -208,7 +208,7 @@ def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
         charts["diary"] = svg.share_bar(parts, words.plain("digest.diary.title"))
     legend = [
         (svg.legend_symbol(kind), words.plain(f"digest.map.kind.{kind}"))
-        for kind in KINDS
+        for kind in MAP_KINDS
         if digest.map is not None and any(p.kind == kind for p in digest.map.points)
     ]
     return template.render(

@@ -18,19 +18,14 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from reports.digest import MapData
+from storage.kinds import KINDS, kind_of
 
 WIDTH = 400.0
 MIN_ASPECT = 0.6  # height / width
 MAX_ASPECT = 1.3
 METRES_PER_DEGREE = 111_320.0
 
-KIND_COLOURS = {
-    "walk_note": "#1f6feb",
-    "note": "#0a7ea4",
-    "encounter": "#1a7f37",
-    "key_person": "#8250df",
-    "missing": "#cf222e",
-}
+KIND_COLOURS = {kind.name: kind.colour for kind in KINDS if kind.on_map}
 THIS_WEEK = "#2f6f8f"
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"'
 HALO = 'stroke="#fff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
@@ -125,15 +120,15 @@ def symbol(kind: str, x: float, y: float, size: float = 5.0, title: str | None =
 
     A title (the observation's text, escaped) shows as a tooltip where the viewer has them.
     """
-    colour = KIND_COLOURS.get(kind, "#57606a")
-    common = f'fill="{colour}" stroke="#fff" stroke-width="1.2"'
-    if kind == "encounter":
+    drawn = kind_of(kind)
+    common = f'fill="{drawn.colour}" stroke="#fff" stroke-width="1.2"'
+    if drawn.shape == "square":
         s = size * 0.85
         corners = [(x - s, y - s), (x + s, y - s), (x + s, y + s), (x - s, y + s)]
-    elif kind == "key_person":
+    elif drawn.shape == "diamond":
         s = size * 1.25
         corners = [(x, y - s), (x + s, y), (x, y + s), (x - s, y)]
-    elif kind == "missing":
+    elif drawn.shape == "triangle":
         s = size * 1.2
         corners = [(x, y - s), (x + s, y + s * 0.8), (x - s, y + s * 0.8)]
     else:
@@ -193,8 +188,7 @@ def map_svg(data: MapData, title: str) -> Markup:
         points = _thin((projection.xy(lat, lon) for lat, lon in track), 1.0)
         if len(points) > 1:
             parts.append(f'<path d="{_path(points, False)}" {TRACK_STYLE}/>')
-    order = {"walk_note": 0, "note": 0, "encounter": 1, "missing": 2, "key_person": 3}
-    for point in sorted(data.points, key=lambda p: order.get(p.kind, 9)):
+    for point in sorted(data.points, key=lambda p: kind_of(p.kind).layer):
         parts.append(symbol(point.kind, *projection.xy(point.lat, point.lon), title=point.text))
     for group, css in ((neighbours, "nbl"), (own, "ownl")):
         for area in group:

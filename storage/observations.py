@@ -9,11 +9,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import kinds
 from storage.models import MediaFile, Observation
 
-KINDS = ("walk_note", "note", "encounter", "key_person", "missing", "diary_entry")
+# Every kind an observation may have, in registry order (storage/kinds.py).
+KINDS = kinds.NAMES
 # A note is what a member sent outside any flow; it may later become one of these records.
-NOTE = "note"
+NOTE = kinds.NOTE
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
