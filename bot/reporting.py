@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import os
+import secrets
+import uuid
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -10,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flows.engine import ExportTooBigError, ExportWritten, Text, WeeklyPicture
+from flows.engine import ExportTooBigError, ExportWritten, MemberFiles, Text, WeeklyPicture
 from reports import export as exports
 from reports.digest import Msg, build_digest
 from reports.render import render_digest_html, summary_message
@@ -23,6 +28,17 @@ def as_text(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return tuple(as_text(item) for item in value)
     return value
+
+
+# Files asked for in a chat (exports, /mydata) go here and are swept after a day.
+EXPORTS = "exports"
+
+
+def folder_under(media_dir: str, folder: str) -> Path:
+    """Return a folder under the media folder, made (private to the bot) when missing."""
+    target = Path(media_dir) / folder
+    target.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return target
 
 
 class ReportFiles:
@@ -94,3 +110,36 @@ class ReportFiles:
             summary=as_text(summary_message(digest)),
             html=render_digest_html(digest, partial(self.catalog, language)),
         )
+
+    def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:
+        """Write a picture's HTML into a folder under the media folder; return its path."""
+        target = folder_under(media_dir, folder)
+        name = (
+            f"buurtbeeld-{picture.week_label}-{tag}-{picture.language}-{secrets.token_hex(4)}.html"
+        )
+        # Written aside and renamed: the sender never picks up half a file.
+        temporary = target / f".{name}.part"
+        temporary.write_text(picture.html, encoding="utf-8")
+        os.replace(temporary, target / name)
+        return f"{folder}/{name}"
+
+    def write_member_data(
+        self, data: Mapping[str, Any], media: Sequence[str], media_dir: str
+    ) -> MemberFiles:
+        """Write a member's data as JSON, and the media files named (when present) as a ZIP."""
+        folder = folder_under(media_dir, EXPORTS)
+        name = f"mydata-{uuid.uuid4().hex[:12]}"
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        (folder / f"{name}.json").write_text(text)
+        existing = [p for p in media if (Path(media_dir) / p).is_file()]
+        if not existing:
+            return MemberFiles(f"{EXPORTS}/{name}.json")
+        with zipfile.ZipFile(folder / f"{name}-media.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+            for relative in existing:
+                archive.write(Path(media_dir) / relative, arcname=relative)
+        return MemberFiles(f"{EXPORTS}/{name}.json", f"{EXPORTS}/{name}-media.zip")
+
+    def delete_media(self, media_dir: str, paths: Iterable[str]) -> None:
+        """Delete files under the media folder (those of a forgotten member)."""
+        for relative in paths:
+            (Path(media_dir) / relative).unlink(missing_ok=True)

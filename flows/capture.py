@@ -142,9 +142,7 @@ def capture(ctx: StepContext, inp: Input) -> Switch:
         effects: list[Effect] = [Reaction(), note_line(ctx, note, "capture.saved_diary")]
         if too_big(note):
             effects.append(Reply("observe.file_too_big"))
-        return Switch(
-            "diary", Outcome(started.state, (*effects, *started.effects), started.draft)
-        )
+        return Switch("diary", Outcome(started.state, (*effects, *started.effects), started.draft))
     return Switch(NOTE_FLOW.name, keep(ctx, inp, {}))
 
 

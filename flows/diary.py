@@ -578,9 +578,7 @@ def keeps_diary(ctx: StepContext) -> bool:
     return _running(ctx) is not None
 
 
-def entry_from_note(
-    ctx: StepContext, note_id: int, text: str | None, inp: Input
-) -> Outcome:
+def entry_from_note(ctx: StepContext, note_id: int, text: str | None, inp: Input) -> Outcome:
     """Start today's entry with a kept note as the need; saving it turns the note into it."""
     new = {
         "for_date": ctx.today().isoformat(),

@@ -22,17 +22,11 @@ and renders it with the bot's catalogs; this module decides when, for whom, and 
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from flows.engine import (
     Button,
@@ -51,7 +45,8 @@ from flows.engine import (
     reply,
 )
 from flows.roles import COORDINATOR
-from storage.models import Digest, Member, Organisation
+from storage import digests
+from storage.models import Organisation
 from storage.weeks import last_full_week, week_of, week_start
 
 DIGEST_FOLDER = "digests"
@@ -92,13 +87,7 @@ def summary_reply(made: WeeklyPicture, document: str) -> Reply:
 
 def write_digest(ctx: StepContext, made: WeeklyPicture, folder: str, tag: str) -> str:
     """Write a picture's HTML under the media folder; return its relative path."""
-    target = Path(ctx.config.media_dir) / folder
-    target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    name = f"buurtbeeld-{made.week_label}-{tag}-{made.language}-{secrets.token_hex(4)}.html"
-    temporary = target / f".{name}.part"
-    temporary.write_text(made.html, encoding="utf-8")
-    os.replace(temporary, target / name)
-    return f"{folder}/{name}"
+    return ctx.reports().write_picture(made, ctx.config.media_dir, folder, tag)
 
 
 # -- /digest ---------------------------------------------------------------------------------
@@ -186,53 +175,23 @@ def due_digests(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
     """
     session = ctx.session
     results: list[tuple[int, int, tuple[Effect, ...]]] = []
-    organisations = session.scalars(select(Organisation).order_by(Organisation.id)).all()
-    for organisation in organisations:
+    for organisation in digests.organisations(session):
         week = due_week(organisation, ctx.now, ctx.config.timezone)
-        if week is None:
+        if week is None or digests.was_sent(session, organisation.id, *week):
             continue
-        year, number = week
-        exists = session.scalar(
-            select(Digest.id).where(
-                Digest.organisation_id == organisation.id,
-                Digest.iso_year == year,
-                Digest.iso_week == number,
-            )
-        )
-        if exists is not None:
-            continue
-        coordinators = session.scalars(
-            select(Member)
-            .where(
-                Member.organisation_id == organisation.id,
-                Member.role == COORDINATOR,
-                Member.active.is_(True),
-            )
-            .order_by(Member.id)
-        ).all()
+        coordinators = digests.active_members(session, organisation.id, COORDINATOR)
         if not coordinators:
             continue
-        try:
-            with session.begin_nested():
-                row = Digest(
-                    organisation_id=organisation.id,
-                    iso_year=year,
-                    iso_week=number,
-                    created_at=ctx.now,
-                    sent_at=ctx.now,
-                )
-                session.add(row)
-                session.flush()
-        except IntegrityError:
+        row = digests.record_sent(session, organisation.id, *week, ctx.now)
+        if row is None:
             continue
         files: dict[str, tuple[WeeklyPicture, str]] = {}
         languages = {m.language for m in coordinators}
         for language in sorted(languages, key=lambda code: (code != organisation.language, code)):
-            made = picture(ctx, organisation.id, (year, number), language)
+            made = picture(ctx, organisation.id, week, language)
             files[language] = (made, write_digest(ctx, made, DIGEST_FOLDER, "week"))
         row.path = next(iter(files.values()))[1]
         for member in coordinators:
             made, path = files[member.language]
-            reply = summary_reply(made, path)
-            results.append((member.telegram_user_id, member.id, (reply,)))
+            results.append((member.telegram_user_id, member.id, (summary_reply(made, path),)))
     return results

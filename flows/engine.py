@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -215,8 +215,19 @@ class ExportTooBigError(Exception):
         self.size = size
 
 
+@dataclass(frozen=True)
+class MemberFiles:
+    """What /mydata sends: the JSON of a member's data and, when they sent files, a ZIP."""
+
+    data: str
+    media: str | None = None
+
+
 class ReportMaker(Protocol):
-    """The files flows send; made by reports/ behind this port."""
+    """The files flows write, send and delete under the media folder; made behind this port.
+
+    Paths handed back are relative to the media folder, as Reply.document wants them.
+    """
 
     export_formats: tuple[str, ...]
 
@@ -253,6 +264,20 @@ class ReportMaker(Protocol):
         as_of: datetime | None = None,
     ) -> WeeklyPicture:
         """Build and render one week's picture (up to `as_of` for the week running)."""
+        ...
+
+    def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:
+        """Write a picture's HTML into a folder under the media folder; return its path."""
+        ...
+
+    def write_member_data(
+        self, data: Mapping[str, Any], media: Sequence[str], media_dir: str
+    ) -> MemberFiles:
+        """Write a member's data as JSON, and the media files named (when present) as a ZIP."""
+        ...
+
+    def delete_media(self, media_dir: str, paths: Iterable[str]) -> None:
+        """Delete files under the media folder (those of a forgotten member)."""
         ...
 
 

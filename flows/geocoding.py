@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.engine import Point, StepContext
 from flows.places import place_at
 from geo import GeocodeResult, distance_m
-from storage.models import Member, Observation
-from storage.observations import set_place
+from storage.observations import get_observation, recent_observations, set_place
+from storage.organisations import member_by_id
 
 BATCH = 20
 RECENT = 500
@@ -35,7 +34,7 @@ class Lookup:
 
 def lookups(session: Session) -> list[Lookup]:
     """Return what the geocoder should be asked about recent observations."""
-    rows = session.scalars(select(Observation).order_by(Observation.id.desc()).limit(RECENT)).all()
+    rows = recent_observations(session, RECENT)
     found: list[Lookup] = []
     for o in rows:
         details = o.details or {}
@@ -58,7 +57,7 @@ def apply(ctx: StepContext, answers: list[tuple[Lookup, GeocodeResult | str | No
     """Write the geocoder's answers; return how many observations gained something."""
     changed = 0
     for lookup, answer in answers:
-        observation = ctx.session.get(Observation, lookup.observation_id)
+        observation = get_observation(ctx.session, lookup.observation_id)
         if observation is None:
             continue
         details = dict(observation.details or {})
@@ -69,7 +68,7 @@ def apply(ctx: StepContext, answers: list[tuple[Lookup, GeocodeResult | str | No
             details["geocoded"] = True
             if isinstance(answer, GeocodeResult):
                 member = (
-                    ctx.session.get(Member, observation.member_id)
+                    member_by_id(ctx.session, observation.member_id)
                     if observation.member_id
                     else None
                 )

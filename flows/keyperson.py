@@ -29,8 +29,6 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from flows.dates import PAST, read_day
 from flows.encounter import SKIP, answer_place, place_in, place_question, stale
 from flows.engine import (
@@ -51,7 +49,7 @@ from flows.engine import (
 from flows.observe import language_of, saved_line, text_of
 from flows.places import author_of
 from storage import observations as obs
-from storage.models import Member, Observation
+from storage.models import Observation
 
 WHEN = ("week", "2weeks", "month", "none")
 DATE_FORMAT = "%d/%m/%Y"
@@ -308,20 +306,8 @@ def due_follow_ups(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]
 
     Only active members are reminded; the caller commits and sends through the outbox.
     """
-    rows = ctx.session.execute(
-        select(Observation, Member)
-        .join(Member, Observation.member_id == Member.id)
-        .where(
-            Observation.kind == "key_person",
-            Observation.follow_up_on.is_not(None),
-            Observation.follow_up_on <= ctx.today(),
-            Observation.follow_up_sent_at.is_(None),
-            Member.active.is_(True),
-        )
-        .order_by(Observation.follow_up_on, Observation.id)
-    ).all()
     results: list[tuple[int, int, tuple[Effect, ...]]] = []
-    for observation, member in rows:
+    for observation, member in obs.due_follow_ups(ctx.session, ctx.today()):
         observation.follow_up_sent_at = ctx.now
         results.append((member.telegram_user_id, member.id, (reminder(observation),)))
     return results

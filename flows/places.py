@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from flows.engine import Point, Reply, StepContext, Text
 from geo import distance_m, get_gazetteer, match_place
-from storage.models import OrganisationWijk
+from storage import buurt
 from storage.observations import Place
 from storage.privacy import pseudonym
 
@@ -15,13 +13,7 @@ def buurt_wijken(ctx: StepContext) -> set[int]:
     """Return the wijk codes of the member's organisation's buurt."""
     if ctx.member is None:
         return set()
-    return set(
-        ctx.session.scalars(
-            select(OrganisationWijk.wijk_code).where(
-                OrganisationWijk.organisation_id == ctx.member.organisation_id
-            )
-        )
-    )
+    return set(buurt.list_wijken(ctx.session, ctx.member.organisation_id))
 
 
 def place_at(ctx: StepContext, point: Point, source: str) -> Place:

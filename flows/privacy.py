@@ -11,11 +11,7 @@ Global buttons g|consent|yes and g|consent|no answer a re-asked consent text fro
 
 from __future__ import annotations
 
-import json
-import uuid
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flows.consent import consent_for, consent_is_current
@@ -76,30 +72,16 @@ def consent_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effec
     return (CallbackAnswer(), Reply("consent.declined_again", edit=True))
 
 
-def _export_dir(ctx: StepContext) -> Path:
-    folder = Path(ctx.config.media_dir) / "exports"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
 def send_my_data(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Send the member everything stored about them and by them, as JSON (and their media)."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
     data = privacy_db.member_data(ctx.session, ctx.member, ctx.config.secret_key)
-    folder = _export_dir(ctx)
-    name = f"mydata-{uuid.uuid4().hex[:12]}"
-    json_path = folder / f"{name}.json"
-    json_path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    effects: list[Effect] = [Reply("mydata.ready", document=f"exports/{name}.json")]
     media = privacy_db.member_media_paths(ctx.session, ctx.member.id)
-    existing = [p for p in media if (Path(ctx.config.media_dir) / p).is_file()]
-    if existing:
-        zip_path = folder / f"{name}-media.zip"
-        with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for relative in existing:
-                archive.write(Path(ctx.config.media_dir) / relative, arcname=relative)
-        effects.append(Reply("mydata.media", document=f"exports/{name}-media.zip"))
+    files = ctx.reports().write_member_data(data, media, ctx.config.media_dir)
+    effects: list[Effect] = [Reply("mydata.ready", document=files.data)]
+    if files.media is not None:
+        effects.append(Reply("mydata.media", document=files.media))
     return done(*effects)
 
 
@@ -134,9 +116,7 @@ def confirm_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
     if inp.callback_data != "forget:yes" or ctx.member is None:
         return done(reply("forget.kept"))
     paths = privacy_db.forget_member(ctx.session, ctx.member)
-    media_dir = Path(ctx.config.media_dir)
-    for relative in paths:
-        (media_dir / relative).unlink(missing_ok=True)
+    ctx.reports().delete_media(ctx.config.media_dir, paths)
     ctx.member = None
     return done(reply("forget.done"))
 

@@ -13,7 +13,6 @@ Members appear by pseudonym and role only: Buurtbot keeps no names. Diaries show
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flows.engine import (
@@ -171,11 +170,10 @@ def remove(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Remove the member the same way /forget does; their observations stay, unlinked."""
     if inp.callback_data != f"yes:{draft.get('member_id')}" or ctx.member is None:
         return done(reply("forget.kept"))
-    target = ctx.session.get(Member, draft["member_id"])
+    target = orgs.member_by_id(ctx.session, draft["member_id"])
     if target is None or target.organisation_id != ctx.member.organisation_id:
         return done(reply("forget.kept"))
-    for relative in privacy_db.forget_member(ctx.session, target):
-        (Path(ctx.config.media_dir) / relative).unlink(missing_ok=True)
+    ctx.reports().delete_media(ctx.config.media_dir, privacy_db.forget_member(ctx.session, target))
     return done(reply("team.removed", pseudonym=draft["pseudonym"]))
 
 

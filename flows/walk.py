@@ -43,9 +43,10 @@ from flows.observe import language_of, media_of, saved_line, text_of, too_big, w
 from flows.places import author_of, place_at
 from geo import get_gazetteer, track_length_m
 from storage import observations as obs
+from storage import organisations as orgs
 from storage import pipeline
 from storage import walks as walks_db
-from storage.models import Walk
+from storage.models import Member, Walk
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
 LOCATE_WITHIN = timedelta(minutes=10)
@@ -250,7 +251,7 @@ def reflect(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     """Keep the walker's reflection (text or voice) with the walk."""
     assert ctx.member is not None
     walk_id = draft.get("walk_id")
-    walk = ctx.session.get(Walk, walk_id) if walk_id else None
+    walk = walks_db.get_walk(ctx.session, walk_id) if walk_id else None
     obs.add_observation(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -410,8 +411,6 @@ def sweep(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
     return results
 
 
-def walk_member(ctx: StepContext, walk: Walk):  # noqa: ANN201 - Member | None
+def walk_member(ctx: StepContext, walk: Walk) -> Member | None:
     """Return the member who walks a walk."""
-    from storage.models import Member
-
-    return ctx.session.get(Member, walk.member_id) if walk.member_id else None
+    return orgs.member_by_id(ctx.session, walk.member_id) if walk.member_id else None

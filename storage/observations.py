@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from storage import kinds
-from storage.models import MediaFile, Observation
+from storage.models import MediaFile, Member, Observation
 
 # Every kind an observation may have, in registry order (storage/kinds.py).
 KINDS = kinds.NAMES
@@ -255,3 +255,29 @@ def delete_member_observations(session: Session, member_id: int, kind: str) -> i
         delete(Observation).where(Observation.member_id == member_id, Observation.kind == kind)
     )
     return result.rowcount or 0
+
+
+def recent_observations(session: Session, limit: int) -> list[Observation]:
+    """Return the latest observations of every organisation, newest first."""
+    statement = select(Observation).order_by(Observation.id.desc()).limit(limit)
+    return list(session.scalars(statement))
+
+
+def due_follow_ups(session: Session, today: date) -> list[tuple[Observation, Member]]:
+    """Return key persons whose follow-up falls today or earlier and was not yet reminded.
+
+    Each comes with its member; only active members are reminded.
+    """
+    rows = session.execute(
+        select(Observation, Member)
+        .join(Member, Observation.member_id == Member.id)
+        .where(
+            Observation.kind == kinds.KEY_PERSON,
+            Observation.follow_up_on.is_not(None),
+            Observation.follow_up_on <= today,
+            Observation.follow_up_sent_at.is_(None),
+            Member.active.is_(True),
+        )
+        .order_by(Observation.follow_up_on, Observation.id)
+    )
+    return [(observation, member) for observation, member in rows]

@@ -121,6 +121,11 @@ def get_member(session: Session, telegram_user_id: int) -> Member | None:
     return session.scalar(select(Member).where(Member.telegram_user_id == telegram_user_id))
 
 
+def member_by_id(session: Session, member_id: int) -> Member | None:
+    """Return a member by their own id."""
+    return session.get(Member, member_id)
+
+
 def join_with_invite(
     session: Session,
     invite: Invite,

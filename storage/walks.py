@@ -11,6 +11,11 @@ from storage.db import upsert_insert
 from storage.models import Observation, TrackPoint, Walk
 
 
+def get_walk(session: Session, walk_id: int) -> Walk | None:
+    """Return one walk."""
+    return session.get(Walk, walk_id)
+
+
 def open_walk(session: Session, member_id: int) -> Walk | None:
     """Return the member's walk that has not ended, if any."""
     return session.scalar(
