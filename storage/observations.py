@@ -213,18 +213,6 @@ def delete_observation(session: Session, observation: Observation) -> None:
     session.flush()
 
 
-def pending_media(session: Session, limit: int = 20, max_attempts: int = 5) -> list[MediaFile]:
-    """Return media waiting to be downloaded, oldest first."""
-    return list(
-        session.scalars(
-            select(MediaFile)
-            .where(MediaFile.status == "pending", MediaFile.attempts < max_attempts)
-            .order_by(MediaFile.id)
-            .limit(limit)
-        )
-    )
-
-
 def referenced_media_paths(session: Session) -> set[str]:
     """Return every media path some observation still refers to.
 
