@@ -14,7 +14,7 @@ from bot.sandbox.server import SandboxServer
 from bot.settings import Settings, load_settings
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, reading
-from tests.conversations.helpers import unpaced
+from tests.conversations.helpers import stop_bot, unpaced
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def bot(settings: Settings) -> Iterator[BotThread]:
     """Run the real bot in a thread until the test ends (with a pacer that never waits)."""
     runner = BotThread(settings, pacer=unpaced()).start()
     yield runner
-    runner.stop()
+    stop_bot(runner)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import socket
@@ -34,6 +35,20 @@ def unpaced() -> SendPacer:
     between any two messages; a conversation test would spend most of its time waiting on it.
     """
     return SendPacer(per_second=1_000_000, private_interval=0.0, group_interval=0.0, spacing=0.0)
+
+
+def stop_bot(runner: Any) -> None:
+    """Stop a BotThread without waiting out the dispatcher's idle pause.
+
+    BotThread.stop() sets the stop event, but an idle dispatch loop only looks at it after
+    its next check (up to half a second); waking it as new updates would saves that wait.
+    """
+    loop, app = runner._loop, runner.app
+    if loop is not None and app is not None and not loop.is_closed():
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: already stopped
+            loop.call_soon_threadsafe(app.stop_event.set)
+            loop.call_soon_threadsafe(app.inbox_event.set)
+    runner.stop()
 
 
 def wait_until(
