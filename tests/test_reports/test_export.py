@@ -6,7 +6,7 @@ import csv
 import json
 import zipfile
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,6 +194,18 @@ def build(factory, fx: Fixture, start=None, end=None) -> exports.ExportData:
 
 def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
     fx = data_fixture
+    with session_factory.begin() as session:
+        # A note kept outside any flow, so that every kind is in the export.
+        obs.add_observation(
+            session,
+            organisation_id=fx.org_id,
+            member_id=fx.member_id,
+            author=fx.author,
+            kind="note",
+            now=datetime(2026, 11, 24, 10, 5, tzinfo=UTC),
+            text="The library opens late",
+            place=DANSAERT,
+        )
     data = build(session_factory, fx)
     path = exports.write_geojson(data, tmp_path / "out.geojson")
     collection = json.loads(path.read_text(encoding="utf-8"))
@@ -201,7 +213,7 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
     assert "crs" not in collection
     features = collection["features"]
     ids = [feature["id"] for feature in features]
-    assert len(ids) == len(set(ids)) == 7  # 6 observations + 1 track (a 1-point walk is none)
+    assert len(ids) == len(set(ids)) == 8  # 7 observations + 1 track (a 1-point walk is none)
     points = [f for f in features if f["properties"]["kind"] != "walk_track"]
     assert {f["properties"]["kind"] for f in points} == set(obs.KINDS)
     for feature in points:
