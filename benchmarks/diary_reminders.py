@@ -36,10 +36,10 @@ from update_readme import README, load_average, run_footer, write_section  # noq
 
 from bot.jobs import run_sweep  # noqa: E402
 from bot.runner import BotThread  # noqa: E402
-from bot.sandbox.server import SandboxServer  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from flows.diary import CONSENT_VERSION, due_reminders  # noqa: E402
 from flows.engine import FlowConfig, StepContext  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
 from storage import diaries  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402

@@ -52,8 +52,8 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from update_readme import load_average, run_footer, write_section  # noqa: E402
 
 from bot.flood import FloodGuard  # noqa: E402
-from bot.sandbox.server import SandboxServer, SandboxUser  # noqa: E402
 from flows.consent import consent_for  # noqa: E402
+from sandbox.server import SandboxServer, SandboxUser  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402
 from storage.models import InboxUpdate, Member, Observation, OutboxMessage  # noqa: E402

@@ -51,10 +51,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError  # noqa: E402
 from update_readme import README, load_average, run_footer, write_section  # noqa: E402
 
-from bot.sandbox.server import SandboxServer  # noqa: E402
 from flows.diary import CONSENT_VERSION  # noqa: E402
 from flows.themes import THEMES as THEME_NAMES  # noqa: E402
 from geo import get_gazetteer  # noqa: E402
+from sandbox.server import SandboxServer  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
 from storage.models import (  # noqa: E402
     DeploymentValue,

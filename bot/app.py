@@ -41,7 +41,7 @@ from geo import Geocoder, NominatimGeocoder
 from storage import deployment, organisations, pipeline, retention
 from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
-from storage.locks import LeaderLock, leader_lock
+from storage.locks import LeaderLock, leader_lock, worker_name
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, Listener
 
 log = logging.getLogger("buurtbot")
@@ -128,7 +128,8 @@ def build_app(
     if not settings.telegram_token:
         raise ConfigurationError("BUURTBOT_TELEGRAM_TOKEN is not set (get one from @BotFather)")
     protect_logs(settings.telegram_token)
-    engine = make_engine(settings.database_url)
+    # Named so the workers can count each other and share the chats out (storage/locks.py).
+    engine = make_engine(settings.database_url, application_name=worker_name())
     factory = make_session_factory(engine)
     media_dir = prepare_media_dir(settings.media_path)
     with factory() as session:

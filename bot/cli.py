@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import NoReturn
 
@@ -64,11 +66,8 @@ def build_parser() -> Parser:
         help="worker processes sharing the load (PostgreSQL only; default 1)",
     )
 
-    commands.add_parser("chat", help="talk to the bot from this terminal through a local sandbox")
-    demo = commands.add_parser(
-        "demo", help="play four weeks of scripted fieldwork and write the weekly pictures"
-    )
-    demo.add_argument("--out", type=Path, default=Path("demo-out"), help="output folder")
+    for plugin in plugin_commands():
+        plugin.add_arguments(commands.add_parser(plugin.name, help=plugin.help))
 
     org = commands.add_parser("org", help="manage organisations")
     org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=Parser)
@@ -383,22 +382,27 @@ def _run_workers(settings: Settings, args: argparse.Namespace) -> str:
     return "stopped"
 
 
-def cmd_demo(settings: Settings, args: argparse.Namespace) -> str:
-    """Run the scripted demo against the sandbox and write its outputs."""
-    from bot.demo import run_demo
+@dataclass(frozen=True)
+class PluginCommand:
+    """A command that a tool outside the product adds to `buurtbot` (the sandbox's demo, chat)."""
 
-    if args.out.exists() and not args.out.is_dir():
-        raise CliError(f"{args.out} exists and is not a folder")
-    written = run_demo(settings, args.out)
-    return f"done: {len(written)} files in {args.out}"
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Settings, argparse.Namespace], str]
 
 
-def cmd_chat(settings: Settings, _args: argparse.Namespace) -> str:
-    """Talk to the bot from the terminal through the sandbox."""
-    from bot.chat import run_chat
+# Tools register their commands under this entry-point group (pyproject.toml), so bot/ never
+# imports them: the sandbox uses the bot, the bot does not use the sandbox.
+PLUGIN_GROUP = "buurtbot.commands"
 
-    run_chat(settings)
-    return "bye"
+
+def plugin_commands() -> list[PluginCommand]:
+    """Return the commands installed tools add, by name."""
+    found = [entry.load() for entry in entry_points(group=PLUGIN_GROUP)]
+    return sorted(
+        (plugin for plugin in found if isinstance(plugin, PluginCommand)), key=lambda p: p.name
+    )
 
 
 def _export_date(value: str | None, option: str):  # noqa: ANN202 - datetime.date | None
@@ -493,8 +497,6 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
 
 HANDLERS = {
     ("run", None): cmd_run,
-    ("chat", None): cmd_chat,
-    ("demo", None): cmd_demo,
     ("org", "create"): cmd_org_create,
     ("org", "list"): cmd_org_list,
     ("invite", None): cmd_invite,
@@ -518,7 +520,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         None,
     )
-    handler = HANDLERS[(args.command, sub)]
+    plugins = {plugin.name: plugin.run for plugin in plugin_commands()}
+    handler = HANDLERS.get((args.command, sub)) or plugins[args.command]
     try:
         settings = load_settings()
         output = handler(settings, args)

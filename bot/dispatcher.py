@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +24,8 @@ from flows.router import Position, Transition, encode_button, route, shown_butto
 from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
-from storage.models import InboxUpdate, Member
+from storage.locks import live_workers
+from storage.models import ChatState, Member
 
 log = logging.getLogger("buurtbot.dispatch")
 
@@ -33,6 +35,13 @@ Clock = Callable[[], datetime]
 FAILURE_NOTICES = {1: "error.generic", pipeline.MAX_ATTEMPTS: "error.gave_up"}
 # Seconds between looks for failed updates whose next try is due (the first waits a minute).
 RETRY_CHECK = 5.0
+# Updates (of different chats) per transaction. On PostgreSQL each runs in a savepoint, and a
+# transaction with more than 64 subtransactions slows every other session's snapshots.
+BATCH_SIZE = 50
+# Seconds between looks at which workers run (on PostgreSQL), to share the chats out.
+WORKERS_CHECK = 2.0
+# Another worker's chat is taken once its oldest update has waited this long.
+OVERDUE_AFTER = timedelta(seconds=0.5)
 
 
 def utc_now() -> datetime:
@@ -50,24 +59,30 @@ class Dispatcher:
     media_dir: Path
     clock: Clock = utc_now
     flood: FloodGuard = field(default_factory=FloodGuard)
+    batch_size: int = BATCH_SIZE
     _next_retry_check: float = field(default=0.0, init=False, repr=False)
-
-    def pending(self, limit: int = 200) -> list[int]:
-        """Return ids of inbox rows waiting to be processed, oldest first."""
-        with reading(self.session_factory) as session:
-            return pipeline.next_inbox_ids(session, limit)
+    _next_workers_check: float = field(default=0.0, init=False, repr=False)
+    _workers: tuple[int, ...] = field(default=(), init=False, repr=False)
+    _members: dict[int, Member] = field(default_factory=dict, init=False, repr=False)
+    _states: dict[int, ChatState] = field(default_factory=dict, init=False, repr=False)
+    _states_known: set[int] = field(default_factory=set, init=False, repr=False)
 
     def process_pending(
         self, limit: int = 200, after_each: Callable[[], None] | None = None
     ) -> int:
-        """Process waiting inbox rows in update order; return how many were handled."""
+        """Process waiting inbox rows in batches; return how many were handled.
+
+        `after_each` is called after each committed batch (to wake the sender).
+        """
         self.requeue_due()
         handled = 0
-        for inbox_id in self.pending(limit):
-            if self.process(inbox_id):
-                handled += 1
-                if after_each is not None:
-                    after_each()
+        while handled < limit:
+            count = self.process_batch(min(self.batch_size, limit - handled))
+            if not count:
+                break
+            handled += count
+            if after_each is not None:
+                after_each()
         return handled
 
     def requeue_due(self) -> int:
@@ -83,57 +98,125 @@ class Dispatcher:
         with self.session_factory.begin() as session:
             return pipeline.requeue(session, due)
 
-    def process(self, inbox_id: int) -> bool:
-        """Process the next update of this row's chat in one transaction.
+    def process_batch(self, limit: int | None = None) -> int:
+        """Process the heads of up to `limit` chats in one transaction; return how many.
 
-        Another worker may hold the chat: then nothing is done here and False is returned. An
-        update whose step fails keeps its content, is marked failed for a retry (see
-        pipeline.RETRY_AFTER) and the sender is told; the chat's later updates go on meanwhile.
-        Only a database outage raises, leaving the update waiting for the next try.
+        Group commit: each update runs in a savepoint of its own, and one commit covers the
+        batch: every update's data, flow state and replies (outbox rows) together with its
+        done-mark. An update whose step fails has only its savepoint rolled back; it keeps its
+        content, is marked failed for a retry (see pipeline.RETRY_AFTER) and the sender is
+        told; the chat's later updates go on meanwhile. A database outage raises and rolls the
+        whole batch back, leaving every update of it waiting for the next try.
         """
-        claimed: int | None = None
+        limit = limit or self.batch_size
         try:
-            with self.session_factory.begin() as session:
-                row = pipeline.claim_inbox(session, inbox_id)
-                if row is None:
-                    return False
-                claimed = row.id
-                self._handle(session, row.id, row.payload or {})
-                pipeline.mark_done(row, self.clock())
-            return True
+            return self._run_batch(limit, careful=limit == 1)
         except (OperationalError, InterfaceError):
-            # The database is away (restarting, network): the update stays new for a retry.
+            # The database is away (restarting, network): the updates stay new for a retry.
             raise
-        except Exception as error:  # noqa: BLE001 - one bad update must not stop the bot
-            if claimed is None:
+        except Exception as error:  # noqa: BLE001 - one bad update must not stop the others
+            if limit == 1:
                 raise
-            # Log the kind of error only: the update itself may hold personal content.
-            log.error("update %s failed: %s", claimed, type(error).__name__)
-            self._record_failure(claimed, type(error).__name__)
-            return True
+            # Something failed outside any update's savepoint (queueing the batch's replies,
+            # say): nothing of the batch was kept; take its updates one transaction each.
+            log.warning("batch failed (%s); taking its updates one by one", type(error).__name__)
+            handled = 0
+            for _ in range(limit):
+                count = self._run_batch(1, careful=True)
+                if not count:
+                    break
+                handled += count
+            return handled
 
-    def _record_failure(self, inbox_id: int, error: str) -> None:
+    def _run_batch(self, limit: int, careful: bool) -> int:
+        """Claim, process and commit one batch; `careful` queues replies inside each savepoint."""
         with self.session_factory.begin() as session:
-            # Wait for a worker that may have taken the row meanwhile; skip it if it is done.
-            row = session.scalar(
-                select(InboxUpdate)
-                .where(InboxUpdate.id == inbox_id, InboxUpdate.status == "new")
-                .with_for_update()
-            )
-            if row is None:
-                return
-            attempts = pipeline.mark_failed(row, error, self.clock())
-            if pipeline.next_try(row) is None:
-                log.error("update %s kept after %s tries (buurtbot inbox)", inbox_id, attempts)
-            # Told once that it will be tried again, once when the tries are spent.
-            key = FAILURE_NOTICES.get(attempts)
-            chat_id = row.chat_id
-            if key is not None and chat_id is not None and chat_id > 0:
+            rows = pipeline.claim_batch(session, limit, self._share(session))
+            if not rows:
+                return 0
+            self._preload(session, rows)
+            done: list[int] = []
+            replies: list[tuple[int | None, list[pipeline.OutgoingCall]]] = []
+            for row in rows:
+                try:
+                    with session.begin_nested():
+                        calls = self._handle(session, row.id, row.payload or {})
+                        if careful or any(call.dedupe_key for call in calls):
+                            pipeline.enqueue(session, calls, self.clock(), inbox_id=row.id)
+                        else:
+                            replies.append((row.id, calls))
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception as error:  # noqa: BLE001 - one bad update must not stop the bot
+                    # Log the kind of error only: the update itself may hold personal content.
+                    log.error("update %s failed: %s", row.id, type(error).__name__)
+                    self._record_failure(session, row, type(error).__name__)
+                else:
+                    done.append(row.id)
+            now = self.clock()
+            pipeline.enqueue_many(session, replies, now)
+            pipeline.mark_batch_done(session, done, now)
+            self._members = {}
+            self._states = {}
+        return len(rows)
+
+    def _share(self, session: Session) -> pipeline.Share | None:
+        """Return this worker's share of the chats, when several workers run on PostgreSQL."""
+        if session.get_bind().dialect.name != "postgresql":
+            return None
+        if time.monotonic() >= self._next_workers_check:
+            self._next_workers_check = time.monotonic() + WORKERS_CHECK
+            self._workers = tuple(live_workers(session))
+        pid = os.getpid()
+        if len(self._workers) < 2 or pid not in self._workers:
+            return None
+        # received_at is stamped with the real time, whatever clock the flows are given.
+        overdue_before = datetime.now(UTC) - OVERDUE_AFTER
+        return pipeline.Share(self._workers.index(pid), len(self._workers), overdue_before)
+
+    def _preload(self, session: Session, rows: list[pipeline.Claimed]) -> None:
+        """Load the batch's members and chat states with two statements instead of two each."""
+        users = [pipeline.update_sender_id(row.payload) for row in rows]
+        chats = [row.chat_id for row in rows if row.chat_id is not None and row.chat_id > 0]
+        self._members, self._states = pipeline.preload_chats(
+            session, [user for user in users if user is not None], chats
+        )
+        self._states_known = set(chats)
+
+    def _member(self, session: Session, user_id: int) -> Member | None:
+        member = self._members.get(user_id)
+        if member is not None and not _gone(session, member):
+            return member
+        return orgs.get_member(session, user_id)
+
+    def _chat_state(self, session: Session, chat_id: int) -> ChatState | None:
+        if chat_id in self._states_known:
+            # Loaded with the batch; only this chat's own update (one per batch) changes it.
+            state = self._states.get(chat_id)
+            return None if state is None or _gone(session, state) else state
+        return pipeline.get_chat_state(session, chat_id)
+
+    def _record_failure(self, session: Session, row: pipeline.Claimed, error: str) -> None:
+        """Mark a claimed update failed in the batch's transaction and tell the sender."""
+        attempts = pipeline.mark_claimed_failed(session, row, error, self.clock())
+        if not pipeline.retries_left(attempts):
+            log.error("update %s kept after %s tries (buurtbot inbox)", row.id, attempts)
+        # Told once that it will be tried again, once when the tries are spent.
+        key = FAILURE_NOTICES.get(attempts)
+        chat_id = row.chat_id
+        if key is None or chat_id is None or chat_id <= 0:
+            return
+        try:
+            with session.begin_nested():
                 member = orgs.get_member(session, chat_id)
                 language = member.language if member else self.config.default_language
                 target = RenderTarget(chat_id, language, 0, self.media_dir)
                 calls = self.renderer.render([reply(key)], target)
-                pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
+                pipeline.enqueue(session, calls, self.clock(), inbox_id=row.id)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as notice_error:  # noqa: BLE001 - the failure itself is recorded
+            log.error("could not tell about update %s: %s", row.id, type(notice_error).__name__)
 
     def _keyboard_key(self, ctx: StepContext, inp: Input, position: Position) -> Input:
         """Take a typed button label as the button: DESIGN's "typing a label counts as tapping".
@@ -151,11 +234,14 @@ class Dispatcher:
             return replace(inp, kind=InputKind.CALLBACK, callback_data=data)
         return replace(inp, keyboard_key=typed_key(translator, inp.text))
 
-    def _handle(self, session: Session, inbox_id: int, payload: dict) -> None:
+    def _handle(
+        self, session: Session, inbox_id: int, payload: dict
+    ) -> list[pipeline.OutgoingCall]:
+        """Run one update's step; return the calls to queue for it."""
         inp = parse_update(payload)
         if inp.chat_id is None:
-            return
-        member = orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
+            return []
+        member = self._member(session, inp.user_id) if inp.user_id is not None else None
         if (
             member is not None
             and not member.active
@@ -166,9 +252,7 @@ class Dispatcher:
             )
         ):
             member.active = True
-        state_row = (
-            pipeline.get_chat_state(session, inp.chat_id) if inp.chat_type == "private" else None
-        )
+        state_row = self._chat_state(session, inp.chat_id) if inp.chat_type == "private" else None
         position = Position(
             flow=state_row.flow if state_row else None,
             state=state_row.state if state_row else None,
@@ -178,7 +262,7 @@ class Dispatcher:
         ctx = StepContext(session=session, now=self.clock(), config=self.config, member=member)
         inp = self._keyboard_key(ctx, inp, position)
         transition = route(ctx, inp, position)
-        version = self._save_position(session, inp, transition, position)
+        version = self._save_position(session, inp, transition, position, state_row)
         member = self._member_after(session, member, inp)
         language = self._language(member, transition, position, inp)
         target = RenderTarget(
@@ -198,19 +282,21 @@ class Dispatcher:
             effects = tuple(e for e in effects if isinstance(e, CallbackAnswer))
             if pace == "warn":
                 effects = (*effects, reply("error.slow_down"))
-        calls = self.renderer.render(effects, target)
-        pipeline.enqueue(session, calls, self.clock(), inbox_id=inbox_id)
+        return self.renderer.render(effects, target)
 
     def _member_after(self, session: Session, before: Member | None, inp: Input) -> Member | None:
         """Return the member as the step left them: maybe just joined, maybe just forgotten."""
         if before is None:
             return orgs.get_member(session, inp.user_id) if inp.user_id is not None else None
-        state = inspect(before)
-        gone = before in session.deleted or state.deleted or state.was_deleted
-        return None if gone or state.detached else before
+        return None if _gone(session, before) else before
 
     def _save_position(
-        self, session: Session, inp: Input, transition: Transition, position: Position
+        self,
+        session: Session,
+        inp: Input,
+        transition: Transition,
+        position: Position,
+        state_row: ChatState | None,
     ) -> int:
         """Store the new position; idle chats keep no state row at all."""
         if not transition.moved or inp.chat_type != "private" or inp.chat_id is None:
@@ -219,8 +305,11 @@ class Dispatcher:
             if position.flow is not None:
                 pipeline.delete_chat_state(session, inp.chat_id)
             return position.version
-        row = pipeline.save_chat_state(
+        if state_row is not None and _gone(session, state_row):
+            state_row = None
+        row = pipeline.put_chat_state(
             session,
+            state_row,
             inp.chat_id,
             transition.flow,
             transition.state,
@@ -239,3 +328,9 @@ class Dispatcher:
             if language in ("nl", "fr", "en"):
                 return str(language)
         return preferred_language(inp.language_code, self.config.default_language)
+
+
+def _gone(session: Session, row: object) -> bool:
+    """Say whether a loaded row was deleted (or dropped from the session) meanwhile."""
+    state = inspect(row)
+    return row in session.deleted or state.deleted or state.was_deleted or state.detached

@@ -49,8 +49,19 @@ def _prepare_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+# PostgreSQL connections are replaced after this many seconds instead of being tested before
+# each use (pool_pre_ping costs a round trip per transaction on the hot path). A connection
+# the server dropped fails its transaction once; that error makes the pool replace every
+# connection it had opened before, and the caller retries (the dispatcher, the sender, the
+# poller and the webhook all do). The leader locks check their own connections every second.
+POOL_RECYCLE = 300
+
+
+def make_engine(url: str, *, application_name: str | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys.
+
+    On PostgreSQL the connections carry `application_name` (default `buurtbot:<pid>`).
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
@@ -77,8 +88,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("connect_args", postgres_connect_args(f"buurtbot:{os.getpid()}"))
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    name = application_name or f"buurtbot:{os.getpid()}"
+    kwargs.setdefault("connect_args", postgres_connect_args(name))
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE)
+    return create_engine(url, **kwargs)
 
 
 def postgres_connect_args(name: str) -> dict[str, object]:

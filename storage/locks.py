@@ -52,6 +52,15 @@ def application_name(role: str) -> str:
     return f"buurtbot:{role}:{os.getpid()}"
 
 
+# The connections of a running bot process (a worker) are named this plus its pid.
+WORKER_PREFIX = "buurtbot:worker:"
+
+
+def worker_name(pid: int | None = None) -> str:
+    """Name a worker process's database connections, so the workers can count each other."""
+    return f"{WORKER_PREFIX}{os.getpid() if pid is None else pid}"
+
+
 class PostgresLeaderLock:
     """A session-level advisory lock on a connection of its own: it dies with the process."""
 
@@ -255,3 +264,21 @@ def leaders(session: Session) -> dict[str, int]:
         if len(parts) == 3 and parts[0] == "buurtbot" and parts[1] in ROLE_KEYS:
             found[parts[1]] = int(parts[2])
     return found
+
+
+def live_workers(session: Session) -> list[int]:
+    """Return the pids of the worker processes connected to this PostgreSQL database, sorted.
+
+    A worker keeps its pooled connections open while it runs, and they close when it dies.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return []
+    names = session.scalars(
+        text(
+            "SELECT DISTINCT application_name FROM pg_stat_activity"
+            " WHERE datname = current_database() AND starts_with(application_name, :prefix)"
+        ),
+        {"prefix": WORKER_PREFIX},
+    )
+    pids = {name.removeprefix(WORKER_PREFIX) for name in names}
+    return sorted(int(pid) for pid in pids if pid.isdigit())

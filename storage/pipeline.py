@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
-from storage.models import ChatState, InboxUpdate, OutboxMessage
+from storage.models import ChatState, InboxUpdate, Member, OutboxMessage
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, notify
 
 MESSAGE_KINDS = (
@@ -153,6 +153,150 @@ def claim_inbox(session: Session, inbox_id: int) -> InboxUpdate | None:
         )
         .with_for_update(skip_locked=True)
     )
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """An inbox row taken for processing in the caller's transaction."""
+
+    id: int
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any] | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which chats a worker prefers: those whose id modulo `workers` is `index`.
+
+    Other chats' updates are taken too once they have waited since before `overdue_before`.
+    """
+
+    index: int
+    workers: int
+    overdue_before: datetime
+
+
+# A claim looks for chats' heads among this many times its batch of the oldest waiting rows.
+CLAIM_WINDOW = 8
+
+
+def claim_batch(session: Session, limit: int, share: Share | None = None) -> list[Claimed]:
+    """Take the oldest waiting update of up to `limit` different chats, in one statement.
+
+    Every chat's updates are processed strictly in update order, one worker at a time: only a
+    chat's head (its oldest waiting update) is taken. The heads are found among the oldest
+    waiting rows (a chat's head is always among them when any of its rows is). On PostgreSQL
+    each chat is held with a transaction-level advisory lock (chats another worker holds are
+    skipped) and the rows are locked; with a `share`, the worker's own chats come first and
+    other chats only once overdue. Updates without a chat are taken one row each. On SQLite
+    the caller's transaction holds the database's write lock (BEGIN IMMEDIATE) instead.
+    """
+    postgres = session.get_bind().dialect.name == "postgresql"
+    oldest = (
+        select(
+            InboxUpdate.id,
+            InboxUpdate.chat_id,
+            InboxUpdate.update_id,
+            InboxUpdate.received_at,
+        )
+        .where(InboxUpdate.status == "new")
+        .order_by(InboxUpdate.update_id)
+        .limit(limit * CLAIM_WINDOW)
+        .subquery("oldest")
+    )
+    ranked = select(
+        oldest,
+        func.row_number()
+        .over(partition_by=oldest.c.chat_id, order_by=oldest.c.update_id)
+        .label("place"),
+    ).subquery("ranked")
+    heads = select(ranked.c.id, ranked.c.chat_id, ranked.c.update_id).where(
+        or_(ranked.c.place == 1, ranked.c.chat_id.is_(None))
+    )
+    columns = (
+        InboxUpdate.id,
+        InboxUpdate.update_id,
+        InboxUpdate.chat_id,
+        InboxUpdate.payload,
+        InboxUpdate.attempts,
+    )
+    if not postgres:
+        chosen = heads.order_by(ranked.c.update_id).limit(limit).subquery("chosen")
+        statement = (
+            select(*columns)
+            .join(chosen, chosen.c.id == InboxUpdate.id)
+            .order_by(InboxUpdate.update_id)
+        )
+    else:
+        order: list[Any] = [ranked.c.update_id]
+        if share is not None and share.workers > 1:
+            mine = func.mod(func.abs(ranked.c.chat_id), share.workers) == share.index
+            heads = heads.where(
+                or_(mine, ranked.c.chat_id.is_(None), ranked.c.received_at < share.overdue_before)
+            )
+            order.insert(0, case((mine, 0), else_=1))
+        candidates = heads.order_by(*order).limit(limit * 2).subquery("candidates")
+        # Evaluated once, in order, until `limit` chats are held (a volatile CTE is materialised).
+        locked = (
+            select(candidates.c.id)
+            .where(
+                or_(
+                    candidates.c.chat_id.is_(None),
+                    func.pg_try_advisory_xact_lock(candidates.c.chat_id),
+                )
+            )
+            .limit(limit)
+            .cte("locked")
+        )
+        statement = (
+            select(*columns)
+            # Rechecked on the row's newest version: a head another worker finished meanwhile
+            # is left out.
+            .where(InboxUpdate.id.in_(select(locked.c.id)), InboxUpdate.status == "new")
+            .order_by(InboxUpdate.update_id)
+            .with_for_update(of=InboxUpdate, skip_locked=True)
+        )
+    return [
+        Claimed(row.id, row.update_id, row.chat_id, row.payload, row.attempts or 0)
+        for row in session.execute(statement)
+    ]
+
+
+def mark_batch_done(session: Session, inbox_ids: list[int], now: datetime) -> None:
+    """Mark updates processed and drop their raw content, in one statement."""
+    if not inbox_ids:
+        return
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id.in_(inbox_ids))
+        .values(
+            status="done",
+            payload=None,
+            chat_id=None,
+            processed_at=now,
+            attempts=InboxUpdate.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def mark_claimed_failed(session: Session, row: Claimed, error: str, now: datetime) -> int:
+    """Mark a claimed update whose step failed (see mark_failed); return its tries so far."""
+    attempts = row.attempts + 1
+    session.execute(
+        update(InboxUpdate)
+        .where(InboxUpdate.id == row.id)
+        .values(status="failed", error=error[:200], processed_at=now, attempts=attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return attempts
+
+
+def retries_left(attempts: int) -> bool:
+    """Say whether an update that failed this many times is tried again by itself."""
+    return 1 <= attempts <= len(RETRY_AFTER)
 
 
 def mark_done(row: InboxUpdate, now: datetime) -> None:
@@ -310,6 +454,14 @@ def enqueue(
     inbox_id: int | None = None,
 ) -> int:
     """Queue calls in the outbox within the caller's transaction; return how many."""
+    # One multi-row INSERT: a step often queues a reaction, a reply and a question together.
+    return enqueue_many(session, [(inbox_id, list(calls))], now)
+
+
+def enqueue_many(
+    session: Session, steps: list[tuple[int | None, list[OutgoingCall]]], now: datetime
+) -> int:
+    """Queue the calls of several steps, (inbox id, calls) in this order, in one statement."""
     rows = [
         {
             "chat_id": call.chat_id,
@@ -322,11 +474,11 @@ def enqueue(
             "created_at": now,
             "dedupe_key": call.dedupe_key,
         }
+        for inbox_id, calls in steps
         for call in calls
     ]
     if not rows:
         return 0
-    # One multi-row INSERT: a step often queues a reaction, a reply and a question together.
     session.execute(insert(OutboxMessage), rows)
     notify(session, OUTBOX_CHANNEL)
     return len(rows)
@@ -469,7 +621,21 @@ def save_chat_state(
     now: datetime,
 ) -> ChatState:
     """Store where a chat is in its flow; bump the version that buttons carry."""
-    row = session.get(ChatState, chat_id)
+    row = put_chat_state(session, session.get(ChatState, chat_id), chat_id, flow, state, draft, now)
+    session.flush()
+    return row
+
+
+def put_chat_state(
+    session: Session,
+    row: ChatState | None,
+    chat_id: int,
+    flow: str | None,
+    state: str | None,
+    draft: dict[str, Any],
+    now: datetime,
+) -> ChatState:
+    """Like save_chat_state, given the chat's current row (None: it has none); no flush."""
     if row is None:
         # A random start keeps buttons of an earlier, finished flow from matching a new one.
         start = secrets.randbelow(1_000_000_000)
@@ -480,8 +646,35 @@ def save_chat_state(
     row.draft = dict(draft)
     row.version = (row.version or 0) + 1
     row.updated_at = now
-    session.flush()
     return row
+
+
+def preload_chats(
+    session: Session, user_ids: Iterable[int], chat_ids: Iterable[int]
+) -> tuple[dict[int, Member], dict[int, ChatState]]:
+    """Load a batch's members (by Telegram user id) and chat states in two statements.
+
+    The rows stay in the session, so the steps of the batch find them without a query.
+    """
+    users = sorted(set(user_ids))
+    chats = sorted(set(chat_ids))
+    members = (
+        {
+            m.telegram_user_id: m
+            for m in session.scalars(select(Member).where(Member.telegram_user_id.in_(users)))
+        }
+        if users
+        else {}
+    )
+    states = (
+        {
+            s.chat_id: s
+            for s in session.scalars(select(ChatState).where(ChatState.chat_id.in_(chats)))
+        }
+        if chats
+        else {}
+    )
+    return members, states
 
 
 def delete_chat_state(session: Session, chat_id: int) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.runner import BotThread
-from bot.sandbox.server import SandboxServer
 from bot.settings import Settings, load_settings
+from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, reading
 from tests.conversations.helpers import stop_bot, unpaced

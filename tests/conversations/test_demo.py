@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.demo import run_demo
 from bot.settings import load_settings
+from sandbox.demo import run_demo
 
 
 def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:

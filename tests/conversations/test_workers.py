@@ -378,7 +378,7 @@ def test_the_supervisor_restarts_a_dead_worker_and_stops_them_all(sandbox, fleet
 def test_workers_together_keep_telegrams_limits(database_url: str, tmp_path: Path) -> None:
     needs_postgres(database_url)
     upgrade(database_url)
-    from bot.sandbox.server import SandboxServer
+    from sandbox.server import SandboxServer
 
     # Telegram's limits enforced: a second message to one chat within 0.9 s, or a 31st in one
     # second, is answered 429. Three workers must still look like one careful sender.

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import LANGUAGES, load_translator
 from bot.reporting import as_text
-from bot.sandbox.spec import format_text
 from reports.digest import Msg, build_digest
 from reports.render import ENV, digest_summary_text, render_digest_html, summary_message
+from sandbox.spec import format_text
 from storage import organisations as orgs
 from tests.test_reports.test_digest_builder import (
     LAST_WEEK,

@@ -139,7 +139,7 @@ def test_a_missing_key_is_an_error_not_a_silent_fallback() -> None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_is_valid_telegram_html(language: str) -> None:
-    from bot.sandbox.spec import parse_html
+    from sandbox.spec import parse_html
 
     translator = load_translator()
     for key in translator.keys(language):

@@ -12,21 +12,24 @@ from flows.commands import COMMANDS
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_nothing_outside_bot_imports_telegram() -> None:
+def test_nothing_outside_bot_and_the_sandbox_imports_telegram() -> None:
     pattern = re.compile(r"^\s*(from|import)\s+telegram\b", re.MULTILINE)
     for package in ("flows", "storage", "geo", "reports"):
         for path in ROOT.joinpath(package).rglob("*.py"):
             assert not pattern.search(path.read_text()), f"{path} imports telegram"
 
 
-# DESIGN.md: bot -> flows -> storage, geo; bot -> reports -> storage, geo.
+# DESIGN.md: bot -> flows -> storage, geo; bot -> reports -> storage, geo; sandbox -> bot,
+# never bot -> sandbox (the sandbox adds its commands through an entry point).
 ALLOWED_IMPORTS = {
+    "bot": {"bot", "flows", "reports", "storage", "geo"},
+    "sandbox": {"sandbox", "bot", "flows", "reports", "storage", "geo"},
     "flows": {"flows", "storage", "geo"},
     "reports": {"reports", "storage", "geo"},
     "storage": {"storage"},
     "geo": {"geo"},
 }
-OWN_PACKAGES = {"bot", "flows", "reports", "storage", "geo"}
+OWN_PACKAGES = {"bot", "flows", "reports", "storage", "geo", "sandbox"}
 
 
 def test_imports_follow_the_designed_arrows() -> None:
@@ -55,7 +58,7 @@ def test_every_setting_is_in_env_example_and_readme() -> None:
 
 def test_every_setting_read_by_the_code_is_registered() -> None:
     registered = {setting.variable for setting in SETTINGS}
-    for package in ("bot", "flows", "storage", "geo", "reports"):
+    for package in ("bot", "flows", "storage", "geo", "reports", "sandbox"):
         for path in ROOT.joinpath(package).rglob("*.py"):
             for name in re.findall(r"BUURTBOT_[A-Z_]+", path.read_text()):
                 assert name in registered or name == "BUURTBOT_TEST_DATABASE_URL", (path, name)
@@ -82,3 +85,10 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
     settings = load_settings(environ={"BUURTBOT_INVITE_DAYS": "9"}, dotenv_path=env_file)
     assert settings.default_language == "fr"
     assert settings.invite_days == 9
+
+
+def test_the_sandbox_adds_its_commands_through_the_entry_point() -> None:
+    from bot.cli import build_parser, plugin_commands
+
+    assert {plugin.name for plugin in plugin_commands()} == {"demo", "chat"}
+    assert build_parser().parse_args(["demo", "--out", "x"]).out == Path("x")

@@ -22,10 +22,10 @@ from bot import media as media_module
 from bot.i18n import LANGUAGES, load_translator
 from bot.media import MediaDownloader
 from bot.render import Renderer
-from bot.sandbox import SandboxServer
 from reports.digest import build_digest
 from reports.export import build_export, write_csv
 from reports.render import render_digest_html
+from sandbox import SandboxServer
 from storage import observations as obs
 from storage import organisations as orgs
 from storage.models import MediaFile, OutboxMessage

@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.error import Forbidden
 
-from bot.sandbox import SandboxError, SandboxServer
+from sandbox import SandboxError, SandboxServer
 
 TOKEN = "123456:TEST-token"
 

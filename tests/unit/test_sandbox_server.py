@@ -34,7 +34,7 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.sandbox import SandboxServer
+from sandbox import SandboxServer
 
 TOKEN = "123456:TEST-token"
 

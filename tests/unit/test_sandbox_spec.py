@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.spec import (
+from sandbox.spec import (
     SpecError,
     Upload,
     format_text,

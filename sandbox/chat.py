@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.runner import BotThread
-from bot.sandbox.server import SandboxServer
 from bot.settings import Settings
+from sandbox.server import SandboxServer
 
 CHAT_USER_ID = 1001
 TAG = re.compile(r"<[^>]+>")

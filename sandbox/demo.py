@@ -20,8 +20,8 @@ from bot.flood import FloodGuard
 from bot.i18n import load_translator
 from bot.ratelimit import SendPacer
 from bot.runner import BotThread
-from bot.sandbox.server import SandboxServer
 from bot.settings import Settings
+from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
 
