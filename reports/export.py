@@ -106,6 +106,10 @@ RESERVED_NAMES = frozenset({*COMMON_COLUMNS, "geometry", "type"})
 COORDINATE_DIGITS = 6
 # Spreadsheet programs run cells that start like a formula; CSV cells get a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may split a cell again on a separator it guesses (Belgian Excel splits on ";"):
+# whatever follows one of these and starts like a formula gets a quote too ("x;=2+3" ->
+# "x;'=2+3").
+_SPLIT_FORMULA = re.compile(r"([,;\t|])(\s*)(?=[=+\-@\t\r])")
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Rows read per query when streaming an export, and rows written between two size checks.
 PAGE = 1000
@@ -721,8 +725,12 @@ def _cell(value: Any) -> Any:
 
 
 def _csv_cell(value: Any) -> Any:
+    """Return a CSV cell no spreadsheet runs as a formula, however it splits the line."""
     value = _cell(value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if not isinstance(value, str):
+        return value
+    value = _SPLIT_FORMULA.sub(r"\1\2'", value)
+    if value.lstrip(" ").startswith(FORMULA_START):
         return "'" + value
     return value
 

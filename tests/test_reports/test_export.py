@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -554,3 +555,33 @@ def test_a_file_over_the_limit_is_given_up_with_its_estimated_size(
             exports.write_export(stream, "csv", out / "big.csv", limit=200)
     assert raised.value.size > 200
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x;=2+3;y", "a,=HYPERLINK(1)", "b; +1+1", "c;@SUM(A1);d", "-2+3", " =1", "e\t=1"],
+)
+def test_no_csv_cell_becomes_a_formula_however_the_line_is_split(
+    session_factory, data_fixture, tmp_path, text
+) -> None:
+    """Belgian Excel splits on ";": a formula hidden after a separator is neutralised too."""
+    with session_factory.begin() as session:
+        obs.add_observation(
+            session,
+            organisation_id=data_fixture.org_id,
+            member_id=data_fixture.member_id,
+            author=data_fixture.author,
+            kind="note",
+            now=datetime(2026, 11, 24, 10, 5, tzinfo=UTC),
+            text=text,
+        )
+    with session_factory() as session:
+        stream = exports.open_export(session, data_fixture.org_id)
+        main_csv, _ = exports.write_csv(stream, tmp_path / "out.csv")
+    raw = main_csv.read_text(encoding="utf-8-sig")
+    for delimiter in (",", ";", "\t"):
+        cells = [cell for row in csv.reader(raw.splitlines(), delimiter=delimiter) for cell in row]
+        assert delimiter != "," or len(cells) > 20
+        for cell in cells:
+            assert not cell.lstrip(" ").startswith(("=", "+", "@")), (delimiter, cell)
+            assert not re.match(r"\s*-\D", cell), (delimiter, cell)
