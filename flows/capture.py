@@ -21,17 +21,25 @@ record left unfinished leaves the note as it was. Theme and undo are the g|obs b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from flows import diary, encounter, missing
 from flows.commands import COMMANDS_BY_NAME
 from flows.engine import (
+    DOCUMENT,
+    END,
+    LOCATION,
+    PHOTO,
+    SKIP_KEY,
+    TEXT,
+    VIDEO,
+    VOICE,
     Button,
     CallbackAnswer,
     Effect,
     Flow,
+    Go,
     Input,
     InputKind,
     Outcome,
@@ -67,6 +75,13 @@ from storage.observations import NOTE, Place
 LOCATE_WITHIN = timedelta(minutes=10)
 # What a note can become, by the command whose flow takes it on, in button order.
 BECOMES = ("missing", "encounter", "diary")
+
+
+@dataclass(frozen=True)
+class NoteDraft:
+    """The notes kept without a place, waiting for the answer to "where was this?"."""
+
+    awaiting: tuple[int, ...] = ()
 
 
 def track_place(ctx: StepContext, inp: Input) -> Place | None:
@@ -142,31 +157,31 @@ def capture(ctx: StepContext, inp: Input) -> Switch:
         effects: list[Effect] = [Reaction(), note_line(ctx, note, "capture.saved_diary")]
         if too_big(note):
             effects.append(Reply("observe.file_too_big"))
-        return Switch("diary", Outcome(started.state, (*effects, *started.effects), started.draft))
-    return Switch(NOTE_FLOW.name, keep(ctx, inp, {}))
+        diary_entry = replace(started, effects=(*effects, *started.effects))
+        return Switch("diary", diary_entry, entry="note")
+    return Switch(NOTE_FLOW.name, keep(ctx, inp, NoteDraft()))
 
 
-def keep(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def keep(ctx: StepContext, inp: Input, draft: NoteDraft) -> Outcome[NoteDraft]:
     """Store what was sent as a note at once, acknowledge it, and ask where when unknown."""
     note = store_note(ctx, inp)
     effects: list[Effect] = [Reaction(), note_line(ctx, note)]
     if too_big(note):
         effects.append(Reply("observe.file_too_big"))
-    waiting = [int(i) for i in draft.get("awaiting", [])]
     if note.lat is not None:
-        return goto("where", draft, *effects) if waiting else done(*effects)
-    if not waiting:
-        effects.extend(ask_where(ctx, draft))
-    return goto("where", {"awaiting": [*waiting, note.id]}, *effects)
+        return goto("where", draft, *effects, ask=False) if draft.awaiting else done(*effects)
+    # Asked once: later notes without a place join the notes waiting for the answer.
+    waiting = NoteDraft((*draft.awaiting, note.id))
+    return goto("where", waiting, *effects, ask=not draft.awaiting)
 
 
-def located(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def located(ctx: StepContext, inp: Input, draft: NoteDraft) -> Outcome[NoteDraft]:
     """Place the notes waiting for a location."""
     assert inp.location is not None
     place = place_at(ctx, inp.location, "asked")
     placed = 0
-    for note_id in draft.get("awaiting", []):
-        note = obs.get_observation(ctx.session, int(note_id))
+    for note_id in draft.awaiting:
+        note = obs.get_observation(ctx.session, note_id)
         if note is not None and note.lat is None:
             obs.set_place(note, place)
             placed += 1
@@ -179,14 +194,12 @@ def located(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     )
 
 
-def typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """A typed "skip" answers the question; any other text is one more note."""
-    if inp.keyboard_key == "button.skip":
-        return done(Reply("capture.place_skipped", remove_keyboard=True))
-    return keep(ctx, inp, draft)
+def skipped(ctx: StepContext, inp: Input, draft: NoteDraft) -> Outcome[NoteDraft]:
+    """Skip the question: the notes stay without a place."""
+    return done(Reply("capture.place_skipped", remove_keyboard=True))
 
 
-def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_where(ctx: StepContext, draft: NoteDraft) -> tuple[Effect, ...]:
     """Ask where the waiting notes were made (optional)."""
     return (
         Reply(
@@ -197,29 +210,29 @@ def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
     )
 
 
-def leave(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """/cancel at the question: the notes stay, without a place."""
-    return done(Reply("capture.place_skipped", remove_keyboard=True))
-
+KEEP = Go(keep, "where", END)
 
 NOTE_FLOW = Flow(
     name="note",
-    start=keep,
+    draft=NoteDraft,
+    start=KEEP,
     states={
         "where": State(
-            {
-                InputKind.LOCATION: located,
-                InputKind.TEXT: typed,
-                InputKind.PHOTO: keep,
-                InputKind.VOICE: keep,
-                InputKind.VIDEO: keep,
-                InputKind.DOCUMENT: keep,
-            },
             ask_where,
+            {
+                LOCATION: Go(located, END),
+                SKIP_KEY: Go(skipped, END),
+                TEXT: KEEP,
+                PHOTO: KEEP,
+                VOICE: KEEP,
+                VIDEO: KEEP,
+                DOCUMENT: KEEP,
+            },
         )
     },
     keeps_draft=False,
-    cancel=leave,
+    # /cancel at the question: the notes stay, without a place.
+    cancel=Go(skipped, END),
 )
 
 
@@ -262,4 +275,4 @@ def note_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, 
     else:
         outcome = diary.entry_from_note(ctx, note.id, note.text, inp)
     effects = (CallbackAnswer(), *outcome.effects)
-    return Switch(action, Outcome(outcome.state, effects, outcome.draft))
+    return Switch(action, replace(outcome, effects=effects), entry="note")

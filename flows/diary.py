@@ -53,17 +53,26 @@ time already passed when it is chosen (at enrolment, or changed) first comes the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, replace
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.engine import (
+    DID_WITHOUT_KEY,
+    END,
+    LOCATION,
+    PHOTO,
+    SKIP_KEY,
+    TEXT,
+    VOICE,
     Button,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
     InputKind,
     Outcome,
@@ -73,6 +82,8 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
+    stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big
 from flows.places import (
@@ -83,7 +94,7 @@ from flows.places import (
     place_label,
     went_elsewhere,
 )
-from flows.themes import THEMES, theme_buttons
+from flows.themes import theme_choice, theme_rows
 from geo import get_gazetteer, search_wijken
 from storage import diaries
 from storage import observations as obs
@@ -104,6 +115,61 @@ DIARY_DAYS = diaries.DIARY_DAYS
 # A chat whose draft has not moved for this long is not in the middle of anything any more:
 # a reminder no longer waits for it.
 BUSY_FOR = timedelta(hours=1)
+
+
+def _home_codes(ctx: StepContext, draft: DiaryDraft) -> Collection[str]:
+    return {str(code) for code in draft.codes}
+
+
+AGREE = Choice("", ("yes", "no"), label={"yes": "diary.button.agree", "no": "diary.button.decline"})
+AGAIN = Choice("", ("again",), label="diary.button.again")
+TIME = Choice(
+    "t",
+    (*TIMES, "off"),
+    label={**{code: f"diary.time.{TIME_LABELS[code]}" for code in TIMES}, "off": "diary.time.off"},
+)
+HOME_WIJK = Choice("w", _home_codes, label="diary.button.wijk", shown="CODE")
+HOME_SKIP = Choice("w", ("skip",), label="button.skip")
+DAY = Choice("day", ("today", "yesterday"), label="diary.button.{}")
+MANAGE = Choice("", ("pause", "resume", "time", "stop"), label="diary.button.{}")
+PAUSE = Choice("p", tuple(str(days) for days in PAUSES), label="diary.button.pause_{}")
+BACK = Choice("", ("back",), label="diary.button.back")
+STOP = Choice("stop", ("yes", "no"), label="diary.button.stop_{}")
+THEME = theme_choice("th")
+MET_CHOICE = Choice("met", MET, label="diary.met.{}")
+TRANSPORT = Choice("tr", TRANSPORTS, label="diary.transport.{}")
+DURATION = Choice("du", DURATIONS, label="diary.duration.{}")
+
+
+@dataclass(frozen=True)
+class DiaryDraft:
+    """Enrolment (mode "enrol", or "change" for a new reminder time) or today's entry so far.
+
+    Enrolment keeps the consent version, the reminder time and the wijken a typed home
+    matched; an entry keeps its answers until the last one stores it.
+    """
+
+    mode: str | None = None
+    consent: str | None = None
+    time: str | None = None
+    codes: tuple[int, ...] = ()
+    for_date: date | None = None
+    yesterday: bool = False
+    need: str | None = None
+    media: tuple[NewMedia, ...] = ()
+    chat_id: int | None = None
+    message_id: int | None = None
+    note_id: int | None = None
+    theme: str | None = None
+    met: str | None = None
+    where_instead: str | None = None
+    where_source: str | None = None
+    where_wijk: int | None = None
+    place: Place | None = None
+    distance_m: int | None = None
+    distance_from: str | None = None
+    transport: str | None = None
+    duration: str | None = None
 
 
 # Clock: everything the member sees runs on the deployment's local time (Brussels).
@@ -145,46 +211,35 @@ def chosen(question: str, answer: Text | str, params: Mapping[str, Any] | None =
     )
 
 
-def stale(state: str, draft: Mapping[str, Any], *prompt: Effect) -> Outcome:
-    """Answer an unexpected button politely and ask again."""
-    return goto(state, draft, CallbackAnswer("error.stale_button"), *prompt)
-
-
 # Questions (also used to ask again when something unexpected arrives).
 
 
-def ask_about(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_about(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Explain the diary and what is kept; ask to start."""
     return (
         Reply(
             "diary.about",
             {"organisation": _organisation_name(ctx), "version": CONSENT_VERSION},
-            buttons=(
-                (
-                    Button("diary.button.agree", "yes"),
-                    Button("diary.button.decline", "no"),
-                ),
-            ),
+            buttons=AGREE.rows(per_row=2),
         ),
     )
 
 
 def time_buttons() -> tuple[tuple[Button, ...], ...]:
     """Return the reminder times and 'no reminders', one per row."""
-    rows = [(Button(f"diary.time.{TIME_LABELS[code]}", f"t:{code}"),) for code in TIMES]
-    return (*rows, (Button("diary.time.off", "t:off"),))
+    return TIME.rows()
 
 
-def ask_time(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_time(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask when to remind."""
     return (Reply("diary.ask_time", buttons=time_buttons()),)
 
 
-def ask_home(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_home(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask roughly where home is: a wijk name, a location reduced to its wijk, or skip."""
-    if draft.get("codes"):
+    if draft.codes:
         # The wijken a typed name matched: asked again with their buttons (a typed name taps).
-        return (Reply("diary.home_pick", buttons=_home_choices(ctx, draft["codes"])),)
+        return (Reply("diary.home_pick", buttons=_home_choices(ctx, draft.codes)),)
     return (
         Reply(
             "diary.ask_home",
@@ -207,16 +262,13 @@ def menu_reply(ctx: StepContext, diarist: Diarist) -> Reply:
         )
     else:
         status = Text("diary.status.reminder", {"time": diarist.reminder_time})
-    first = [Button("diary.button.today", "day:today")]
+    first = [DAY.button("today")]
     if day - timedelta(days=1) >= diarist.started_on:
-        first.append(Button("diary.button.yesterday", "day:yesterday"))
+        first.append(DAY.button("yesterday"))
     second: list[Button] = []
     if diarist.reminder_time is not None:
-        if diaries.is_paused(diarist, day):
-            second.append(Button("diary.button.resume", "resume"))
-        else:
-            second.append(Button("diary.button.pause", "pause"))
-    second.append(Button("diary.button.time", "time"))
+        second.append(MANAGE.button("resume" if diaries.is_paused(diarist, day) else "pause"))
+    second.append(MANAGE.button("time"))
     return Reply(
         "diary.menu",
         {
@@ -225,12 +277,12 @@ def menu_reply(ctx: StepContext, diarist: Diarist) -> Reply:
             "needs": len(needs),
             "status": status,
         },
-        buttons=(tuple(first), tuple(second), (Button("diary.button.stop", "stop"),)),
+        buttons=(tuple(first), tuple(second), (MANAGE.button("stop"),)),
     )
 
 
-def menu_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
-    """Show the overview again (or say the diary is over)."""
+def menu_prompt(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
+    """Show the overview (or say the diary is over)."""
     diarist = _diarist(ctx)
     if diarist is None or not diaries.is_open(diarist, ctx.today()):
         return (ended_reply(ctx, diarist),)
@@ -239,63 +291,49 @@ def menu_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]
 
 def ended_reply(ctx: StepContext, diarist: Diarist | None) -> Reply:
     """Say the diary is over (or stopped) and offer a new one."""
-    again = ((Button("diary.button.again", "again"),),)
+    again = AGAIN.rows()
     if diarist is not None and diarist.stopped_at is not None:
         return Reply("diary.ended_stopped", buttons=again)
     last = diarist.ends_on if diarist is not None else ctx.today()
     return Reply("diary.ended", {"date": date_text(last)}, buttons=again)
 
 
-def ended_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
-    """Offer a new diary again."""
+def ended_prompt(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
+    """Offer a new diary."""
     return (ended_reply(ctx, _diarist(ctx)),)
 
 
-def ask_pause(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_pause(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask for how long to pause."""
-    rows = (
-        tuple(Button(f"diary.button.pause_{days}", f"p:{days}") for days in PAUSES),
-        (Button("diary.button.back", "back"),),
-    )
+    rows = (*PAUSE.rows(per_row=len(PAUSES)), *BACK.rows())
     return (Reply("diary.ask_pause", buttons=rows),)
 
 
-def ask_stop(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_stop(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask to confirm stopping."""
-    return (
-        Reply(
-            "diary.ask_stop",
-            buttons=(
-                (
-                    Button("diary.button.stop_yes", "stop:yes"),
-                    Button("diary.button.stop_no", "stop:no"),
-                ),
-            ),
-        ),
-    )
+    return (Reply("diary.ask_stop", buttons=STOP.rows(per_row=2)),)
 
 
-def _when(draft: Mapping[str, Any]) -> Text:
-    return Text("diary.when.yesterday" if draft.get("yesterday") else "diary.when.today")
+def _when(draft: DiaryDraft) -> Text:
+    return Text("diary.when.yesterday" if draft.yesterday else "diary.when.today")
 
 
-def ask_need(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_need(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask what the member needed (today or yesterday)."""
     return (Reply("diary.ask_need", {"when": _when(draft)}),)
 
 
-def ask_theme(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_theme(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask what the need is about."""
-    return (Reply("diary.ask_theme", buttons=theme_buttons("th:")),)
+    return (Reply("diary.ask_theme", buttons=theme_rows(THEME)),)
 
 
-def ask_met(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_met(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask whether the buurt had it."""
-    row = tuple(Button(f"diary.met.{value}", f"met:{value}") for value in MET)
-    return (Reply("diary.ask_met", buttons=(row,)),)
+    return (Reply("diary.ask_met", buttons=MET_CHOICE.rows(per_row=len(MET))),)
 
 
-def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_where(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask where the member went for it instead."""
     return (
         Reply(
@@ -306,54 +344,45 @@ def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     )
 
 
-def ask_transport(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_transport(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask how the member got there."""
-    buttons = [Button(f"diary.transport.{value}", f"tr:{value}") for value in TRANSPORTS]
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return (Reply("diary.ask_transport", buttons=rows),)
+    return (Reply("diary.ask_transport", buttons=TRANSPORT.rows(per_row=2)),)
 
 
-def ask_duration(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_duration(ctx: StepContext, draft: DiaryDraft) -> tuple[Reply, ...]:
     """Ask how long getting there took."""
-    buttons = [Button(f"diary.duration.{value}", f"du:{value}") for value in DURATIONS]
-    return (Reply("diary.ask_duration", buttons=(tuple(buttons[:2]), tuple(buttons[2:]))),)
+    return (Reply("diary.ask_duration", buttons=DURATION.rows(per_row=2)),)
 
 
 # Start, enrolment and the overview.
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """Enrol someone new; show a running diary's overview; offer a new diary after the end."""
     diarist = _diarist(ctx)
     if diarist is None:
-        return goto("about", {}, *ask_about(ctx, {}))
+        return goto("about", draft)
     if not diaries.is_open(diarist, ctx.today()):
-        return goto("ended", {}, ended_reply(ctx, diarist))
-    return goto("menu", {}, menu_reply(ctx, diarist))
+        return goto("ended", draft)
+    return goto("menu", draft)
 
 
-def about(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def about(ctx: StepContext, inp: Input, draft: DiaryDraft, answer: str) -> Outcome[DiaryDraft]:
     """Agreeing starts the questions; declining keeps nothing."""
-    if inp.callback_data == "no":
+    if answer == "no":
         return done(CallbackAnswer(), Reply("diary.declined", edit=True))
-    if inp.callback_data != "yes":
-        return stale("about", draft, *ask_about(ctx, draft))
-    new = {"mode": "enrol", "consent": CONSENT_VERSION}
-    return goto("time", new, CallbackAnswer(), *ask_time(ctx, new))
+    return goto("time", DiaryDraft(mode="enrol", consent=CONSENT_VERSION), CallbackAnswer())
 
 
-def again(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def again(ctx: StepContext, inp: Input, draft: DiaryDraft, value: str) -> Outcome[DiaryDraft]:
     """Start a new diary after the last one ended."""
-    if inp.callback_data != "again":
-        return stale("ended", draft, *ended_prompt(ctx, draft))
-    return goto("about", {}, CallbackAnswer(), *ask_about(ctx, {}))
+    return onward(DiaryDraft(), CallbackAnswer())
 
 
-def _time_chosen(ctx: StepContext, draft: Mapping[str, Any], value: str | None) -> Outcome:
+def _time_chosen(ctx: StepContext, draft: DiaryDraft, value: str | None) -> Outcome[DiaryDraft]:
     """Keep the reminder time: go on with enrolment, or change a running diary's time."""
-    if draft.get("mode") == "enrol":
-        new = {**draft, "time": value}
-        return goto("home", new, *ask_home(ctx, new))
+    if draft.mode == "enrol":
+        return goto("home", replace(draft, time=value))
     diarist = _diarist(ctx)
     if diarist is None:
         return done(Reply("diary.not_running"))
@@ -366,35 +395,34 @@ def _time_chosen(ctx: StepContext, draft: Mapping[str, Any], value: str | None) 
     return done(Reply("diary.time_changed", {"time": value}))
 
 
-def choose_time(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_time(ctx: StepContext, inp: Input, draft: DiaryDraft, code: str) -> Outcome[DiaryDraft]:
     """A tapped reminder time (or none)."""
-    code = (inp.callback_data or "").removeprefix("t:")
     if code == "off":
         answer = Text("diary.time.off")
         value = None
-    elif code in TIMES:
+    else:
         answer = Text(f"diary.time.{TIME_LABELS[code]}")
         value = TIMES[code]
-    else:
-        return stale("time", draft, *ask_time(ctx, draft))
     outcome = _time_chosen(ctx, draft, value)
     effects = (CallbackAnswer(), chosen("diary.ask_time", answer), *outcome.effects)
     return replace(outcome, effects=effects)
 
 
-def typed_time(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def typed_time(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """A typed reminder time such as 20:15."""
     value = diaries.read_time(inp.text or "")
     if value is None:
-        return goto("time", draft, Reply("diary.time_unknown", buttons=time_buttons()))
+        return stay(draft, Reply("diary.time_unknown", buttons=time_buttons()))
     outcome = _time_chosen(ctx, draft, value)
-    if draft.get("mode") == "enrol":
+    if draft.mode == "enrol":
         noted = Reply("diary.time_noted", {"time": value})
         return replace(outcome, effects=(noted, *outcome.effects))
     return outcome
 
 
-def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *notes: Effect):
+def _enrolled(
+    ctx: StepContext, draft: DiaryDraft, home: int | None, *notes: Effect
+) -> Outcome[DiaryDraft]:
     """Store the enrolment, say when it ends and how to tell a need (/diary)."""
     assert ctx.member is not None
     now = local_now(ctx)
@@ -403,9 +431,9 @@ def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *not
     diarist = diaries.enrol(
         ctx.session,
         ctx.member,
-        consent_version=str(draft.get("consent") or CONSENT_VERSION),
+        consent_version=draft.consent or CONSENT_VERSION,
         started_on=day,
-        reminder_time=draft.get("time"),
+        reminder_time=draft.time,
         home_wijk=home,
         now=ctx.now,
         local_time=now.strftime("%H:%M"),
@@ -424,41 +452,39 @@ def _enrolled(ctx: StepContext, draft: Mapping[str, Any], home: int | None, *not
     return done(*notes, welcome)
 
 
-def _home_choices(ctx: StepContext, codes: list[int]) -> tuple[tuple[Button, ...], ...]:
+def _home_choices(ctx: StepContext, codes: tuple[int, ...]) -> tuple[tuple[Button, ...], ...]:
     language = language_of(ctx)
     gazetteer = get_gazetteer()
     rows = [
-        (Button("diary.button.wijk", f"w:{code}", {"name": gazetteer.wijk_name(code, language)}),)
-        for code in codes
+        (HOME_WIJK.button(str(code), name=gazetteer.wijk_name(code, language)),) for code in codes
     ]
-    return (*rows, (Button("button.skip", "w:skip"),))
+    return (*rows, *HOME_SKIP.rows())
 
 
-def home_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """ "Skip" keeps no wijk; other words are looked up among the wijk names."""
-    if inp.keyboard_key == "button.skip":
-        return _enrolled(ctx, draft, None, Reply("diary.home_skipped", remove_keyboard=True))
+def home_text(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
+    """Words are looked up among the wijk names; the matches are offered as buttons."""
     query = (inp.text or "").strip()
     found = search_wijken(query)[:MAX_WIJKEN] if query else []
     if not found:
-        return goto(
-            "home",
-            draft,
-            Reply(
-                "diary.home_unknown",
-                request_location="button.send_location",
-                keyboard=("button.skip",),
-            ),
+        unknown = Reply(
+            "diary.home_unknown",
+            request_location="button.send_location",
+            keyboard=("button.skip",),
         )
-    codes = [w.code for w in found]
-    new = {**draft, "codes": codes}
-    return goto("home", new, Reply("diary.home_pick", buttons=_home_choices(ctx, codes)))
+        return stay(draft, unknown)
+    codes = tuple(w.code for w in found)
+    return stay(replace(draft, codes=codes), ask=True)
 
 
-def home_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def home_skipped(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
+    """ "Skip" keeps no wijk."""
+    return _enrolled(ctx, draft, None, Reply("diary.home_skipped", remove_keyboard=True))
+
+
+def home_location(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """A location is reduced to its wijk at once; the point itself is not kept."""
     if inp.location is None:
-        return goto("home", draft, *ask_home(ctx, draft))
+        return stay(draft, ask=True)
     code = get_gazetteer().locate(inp.location.lat, inp.location.lon).wijk_code
     if code is None:
         return _enrolled(ctx, draft, None, Reply("diary.home_outside", remove_keyboard=True))
@@ -467,18 +493,20 @@ def home_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Out
     return _enrolled(ctx, draft, code, note)
 
 
-def home_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """A tapped wijk among the matches, or skip."""
-    value = (inp.callback_data or "").removeprefix("w:")
-    if value == "skip":
-        note = Reply("diary.home_skipped", remove_keyboard=True)
-        return _enrolled(ctx, draft, None, CallbackAnswer(), note)
-    if not value.isdigit() or int(value) not in draft.get("codes", []):
-        return stale("home", draft, *ask_home(ctx, draft))
+def home_tapped(ctx: StepContext, inp: Input, draft: DiaryDraft, value: str) -> Outcome[DiaryDraft]:
+    """A tapped wijk among the matches."""
     code = int(value)
     name = get_gazetteer().wijk_name(code, language_of(ctx))
     note = Reply("diary.home_set", {"wijk": name}, remove_keyboard=True)
     return _enrolled(ctx, draft, code, CallbackAnswer(), chosen("diary.home_pick", name), note)
+
+
+def home_skip_tapped(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, value: str
+) -> Outcome[DiaryDraft]:
+    """Skip tapped under the matches: no wijk kept."""
+    note = Reply("diary.home_skipped", remove_keyboard=True)
+    return _enrolled(ctx, draft, None, CallbackAnswer(), note)
 
 
 def _running(ctx: StepContext) -> Diarist | None:
@@ -486,66 +514,69 @@ def _running(ctx: StepContext) -> Diarist | None:
     return diarist if diarist is not None and diaries.is_open(diarist, ctx.today()) else None
 
 
-def menu_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Today / yesterday start an entry; pause, resume, time and stop manage the diary."""
-    value = inp.callback_data or ""
+def day_tapped(ctx: StepContext, inp: Input, draft: DiaryDraft, day: str) -> Outcome[DiaryDraft]:
+    """Today / yesterday start an entry."""
     diarist = _running(ctx)
     if diarist is None:
-        return goto("ended", {}, CallbackAnswer(), ended_reply(ctx, _diarist(ctx)))
-    day = ctx.today()
-    if value in ("day:today", "day:yesterday"):
-        yesterday = value == "day:yesterday"
-        for_date = day - timedelta(days=1) if yesterday else day
-        if for_date < diarist.started_on:
-            return stale("menu", {}, menu_reply(ctx, diarist))
-        new = {"for_date": for_date.isoformat(), "yesterday": yesterday}
-        return goto("need", new, CallbackAnswer(), *ask_need(ctx, new))
-    if value == "pause":
-        return goto("pausing", {}, CallbackAnswer(), *ask_pause(ctx, {}))
-    if value == "resume":
+        return goto("ended", DiaryDraft(), CallbackAnswer())
+    yesterday = day == "yesterday"
+    for_date = ctx.today() - timedelta(days=1) if yesterday else ctx.today()
+    if for_date < diarist.started_on:
+        return stay(DiaryDraft(), CallbackAnswer("error.stale_button"), ask=True)
+    return goto("need", DiaryDraft(for_date=for_date, yesterday=yesterday), CallbackAnswer())
+
+
+def manage_tapped(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, action: str
+) -> Outcome[DiaryDraft]:
+    """Pause, resume, change the time or stop the diary."""
+    diarist = _running(ctx)
+    if diarist is None:
+        return goto("ended", DiaryDraft(), CallbackAnswer())
+    if action == "pause":
+        return goto("pausing", DiaryDraft(), CallbackAnswer())
+    if action == "resume":
         diaries.resume(diarist)
         return done(CallbackAnswer(), Reply("diary.resumed", {"time": diarist.reminder_time}))
-    if value == "time":
-        new = {"mode": "change"}
-        return goto("time", new, CallbackAnswer(), *ask_time(ctx, new))
-    if value == "stop":
-        return goto("stopping", {}, CallbackAnswer(), *ask_stop(ctx, {}))
-    return stale("menu", {}, menu_reply(ctx, diarist))
+    if action == "time":
+        return goto("time", DiaryDraft(mode="change"), CallbackAnswer())
+    return goto("stopping", DiaryDraft(), CallbackAnswer())
 
 
-def menu_need(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def menu_need(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """Words or a voice message sent at the overview are a need for today."""
-    diarist = _running(ctx)
-    if diarist is None:
-        return goto("ended", {}, ended_reply(ctx, _diarist(ctx)))
-    return need(ctx, inp, {"for_date": ctx.today().isoformat(), "yesterday": False})
+    if _running(ctx) is None:
+        return goto("ended", DiaryDraft())
+    return need(ctx, inp, DiaryDraft(for_date=ctx.today(), yesterday=False))
 
 
-def pause_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Pause for 3 or 7 days, or go back."""
-    value = inp.callback_data or ""
+def pause_tapped(ctx: StepContext, inp: Input, draft: DiaryDraft, days: str) -> Outcome[DiaryDraft]:
+    """Pause for 3 or 7 days."""
     diarist = _running(ctx)
     if diarist is None:
-        return goto("ended", {}, CallbackAnswer(), ended_reply(ctx, _diarist(ctx)))
-    if value == "back":
-        return goto("menu", {}, CallbackAnswer(), menu_reply(ctx, diarist))
-    days = value.removeprefix("p:")
-    if not days.isdigit() or int(days) not in PAUSES:
-        return stale("pausing", draft, *ask_pause(ctx, draft))
+        return goto("ended", DiaryDraft(), CallbackAnswer())
     again_on = diaries.pause(diarist, ctx.today(), int(days))
     return done(CallbackAnswer(), Reply("diary.paused", {"date": date_text(again_on)}, edit=True))
 
 
-def stop_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def back_to_menu(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, value: str
+) -> Outcome[DiaryDraft]:
+    """Go back to the overview."""
+    if _running(ctx) is None:
+        return goto("ended", DiaryDraft(), CallbackAnswer())
+    return goto("menu", DiaryDraft(), CallbackAnswer())
+
+
+def stop_tapped(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, answer: str
+) -> Outcome[DiaryDraft]:
     """Stop after the confirmation, or go back to the overview."""
-    value = inp.callback_data or ""
     diarist = _running(ctx)
     if diarist is None:
-        return goto("ended", {}, CallbackAnswer(), ended_reply(ctx, _diarist(ctx)))
-    if value == "stop:no":
-        return goto("menu", {}, CallbackAnswer(), menu_reply(ctx, diarist))
-    if value != "stop:yes":
-        return stale("stopping", draft, *ask_stop(ctx, draft))
+        return goto("ended", DiaryDraft(), CallbackAnswer())
+    if answer == "no":
+        return goto("menu", DiaryDraft(), CallbackAnswer())
     diaries.stop(diarist, ctx.now)
     return done(CallbackAnswer(), Reply("diary.stopped", edit=True))
 
@@ -553,20 +584,14 @@ def stop_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
 # The entry.
 
 
-def need(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def need(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """Keep what was needed (words, a voice message or a photo) and ask for a theme."""
     text = text_of(inp)
-    media = [asdict(item) for item in media_of(inp)]
+    media = tuple(media_of(inp))
     if text is None and not media:
-        return goto("need", draft, *ask_need(ctx, draft))
-    new = {
-        **draft,
-        "need": text,
-        "media": media,
-        "chat_id": inp.chat_id,
-        "message_id": inp.message_id,
-    }
-    return goto("theme", new, *ask_theme(ctx, new))
+        return goto("need", draft)
+    entry = replace(draft, need=text, media=media, chat_id=inp.chat_id, message_id=inp.message_id)
+    return goto("theme", entry)
 
 
 # What a loose message from someone keeping a diary may start an entry with.
@@ -578,43 +603,28 @@ def keeps_diary(ctx: StepContext) -> bool:
     return _running(ctx) is not None
 
 
-def entry_from_note(ctx: StepContext, note_id: int, text: str | None, inp: Input) -> Outcome:
+def entry_from_note(
+    ctx: StepContext, note_id: int, text: str | None, inp: Input
+) -> Outcome[DiaryDraft]:
     """Start today's entry with a kept note as the need; saving it turns the note into it."""
-    new = {
-        "for_date": ctx.today().isoformat(),
-        "yesterday": False,
-        "need": text,
-        "media": [],
-        "note_id": note_id,
-    }
-    return goto("theme", new, *ask_theme(ctx, new))
+    return goto("theme", DiaryDraft(for_date=ctx.today(), need=text, note_id=note_id))
 
 
-def choose_theme(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_theme(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, theme: str
+) -> Outcome[DiaryDraft]:
     """Keep the theme, then ask whether the buurt had it."""
-    value = (inp.callback_data or "").removeprefix("th:")
-    if value not in THEMES:
-        return stale("theme", draft, *ask_theme(ctx, draft))
-    new = {**draft, "theme": value}
-    return goto(
-        "met",
-        new,
-        CallbackAnswer(),
-        chosen("diary.ask_theme", Text(f"theme.{value}")),
-        *ask_met(ctx, new),
-    )
+    answer = chosen("diary.ask_theme", Text(f"theme.{theme}"))
+    return onward(replace(draft, theme=theme), CallbackAnswer(), answer)
 
 
-def choose_met(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_met(ctx: StepContext, inp: Input, draft: DiaryDraft, met: str) -> Outcome[DiaryDraft]:
     """Found in the buurt: saved. Partly or not: ask where the member went."""
-    value = (inp.callback_data or "").removeprefix("met:")
-    if value not in MET:
-        return stale("met", draft, *ask_met(ctx, draft))
-    new = {**draft, "met": value}
-    answer = chosen("diary.ask_met", Text(f"diary.met.{value}"))
-    if value == "yes":
-        return save(ctx, new, CallbackAnswer(), answer)
-    return goto("where", new, CallbackAnswer(), answer, *ask_where(ctx, new))
+    answered = replace(draft, met=met)
+    answer = chosen("diary.ask_met", Text(f"diary.met.{met}"))
+    if met == "yes":
+        return save(ctx, answered, CallbackAnswer(), answer)
+    return goto("where", answered, CallbackAnswer(), answer)
 
 
 def reference_point(
@@ -631,25 +641,16 @@ def reference_point(
 
 def _went(
     ctx: StepContext,
-    draft: Mapping[str, Any],
+    draft: DiaryDraft,
     label: str | None,
     source: str,
     place: Place | None,
     stored: str | None = None,
-) -> Outcome:
+) -> Outcome[DiaryDraft]:
     """Keep where the member went, with the distance when both points are known.
 
     `label` is shown to the member; `stored` (default: the label) goes into the entry.
     """
-    new: dict[str, Any] = {
-        **draft,
-        "where_instead": stored if stored is not None else label,
-        "where_source": source,
-        "where_wijk": place.wijk_code if place is not None else None,
-        "place": asdict(place) if place is not None else None,
-        "distance_m": None,
-        "distance_from": None,
-    }
     shown = Text("diary.outside_brussels") if label is None else label
     reference = reference_point(ctx, _diarist(ctx)) if place is not None else None
     fields, noted = went_elsewhere(
@@ -659,91 +660,98 @@ def _went(
         language_of(ctx),
         ("diary.where_km", "diary.where_noted", "diary.from_"),
     )
-    new.update(fields)
-    return goto("transport", new, noted, *ask_transport(ctx, new))
+    went = replace(
+        draft,
+        where_instead=stored if stored is not None else label,
+        where_source=source,
+        where_wijk=place.wijk_code if place is not None else None,
+        place=place,
+        **fields,
+    )
+    return onward(went, noted)
 
 
-def where_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def where_location(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
     """A location says where the member went."""
     if inp.location is None:
-        return goto("where", draft, *ask_where(ctx, draft))
+        return stay(draft, ask=True)
     place = place_at(ctx, inp.location, "message")
     # The entry keeps the wijk's name in the organisation's language, so reports can count it.
     stored = place_label(place, ctx.member.organisation.language) if ctx.member else None
     return _went(ctx, draft, place_label(place, language_of(ctx)), "location", place, stored)
 
 
-def where_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """ "I did without" saves the entry; other words are kept, placed when they match."""
-    if inp.keyboard_key == "button.did_without":
-        new = {
-            **draft,
-            "where_instead": None,
-            "where_source": "did_without",
-            "where_wijk": None,
-            "place": None,
-            "distance_m": None,
-            "distance_from": None,
-            "transport": None,
-            "duration": None,
-        }
-        return save(ctx, new, Reply("diary.did_without", remove_keyboard=True))
+def did_without(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
+    """ "I did without" saves the entry."""
+    without = replace(
+        draft,
+        where_instead=None,
+        where_source="did_without",
+        where_wijk=None,
+        place=None,
+        distance_m=None,
+        distance_from=None,
+        transport=None,
+        duration=None,
+    )
+    return save(ctx, without, Reply("diary.did_without", remove_keyboard=True))
+
+
+def where_text(ctx: StepContext, inp: Input, draft: DiaryDraft) -> Outcome[DiaryDraft]:
+    """Typed words are kept, placed when they match a place."""
     typed = text_of(inp)
     if typed is None:
-        return goto("where", draft, *ask_where(ctx, draft))
+        return stay(draft, ask=True)
     return _went(ctx, draft, typed, "typed", place_from_text(ctx, typed))
 
 
-def choose_transport(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_transport(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, transport: str
+) -> Outcome[DiaryDraft]:
     """Keep how the member got there; online or not going saves at once."""
-    value = (inp.callback_data or "").removeprefix("tr:")
-    if value not in TRANSPORTS:
-        return stale("transport", draft, *ask_transport(ctx, draft))
-    new = {**draft, "transport": value}
-    answer = chosen("diary.ask_transport", Text(f"diary.transport.{value}"))
-    if value in NO_TRIP:
-        return save(ctx, {**new, "duration": None}, CallbackAnswer(), answer)
-    return goto("duration", new, CallbackAnswer(), answer, *ask_duration(ctx, new))
+    answered = replace(draft, transport=transport)
+    answer = chosen("diary.ask_transport", Text(f"diary.transport.{transport}"))
+    if transport in NO_TRIP:
+        return save(ctx, replace(answered, duration=None), CallbackAnswer(), answer)
+    return goto("duration", answered, CallbackAnswer(), answer)
 
 
-def choose_duration(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_duration(
+    ctx: StepContext, inp: Input, draft: DiaryDraft, duration: str
+) -> Outcome[DiaryDraft]:
     """Keep how long it took and save the entry."""
-    value = (inp.callback_data or "").removeprefix("du:")
-    if value not in DURATIONS:
-        return stale("duration", draft, *ask_duration(ctx, draft))
-    answer = chosen("diary.ask_duration", Text(f"diary.duration.{value}"))
-    return save(ctx, {**draft, "duration": value}, CallbackAnswer(), answer)
+    answer = chosen("diary.ask_duration", Text(f"diary.duration.{duration}"))
+    return save(ctx, replace(draft, duration=duration), CallbackAnswer(), answer)
 
 
-def _saved_where(draft: Mapping[str, Any], place: Place | None) -> Text | None:
+def _saved_where(draft: DiaryDraft, place: Place | None) -> Text | None:
     """Return what the saved line says instead of 'no place yet', when there is no place."""
     if place is not None:
         return None
-    if draft.get("met") == "yes":
+    if draft.met == "yes":
         return Text("diary.saved_where.buurt")
-    if draft.get("where_source") == "did_without":
+    if draft.where_source == "did_without":
         return Text("diary.saved_where.without")
-    if draft.get("where_instead"):
-        return Text("observe.in_place", {"place": draft["where_instead"]})
+    if draft.where_instead:
+        return Text("observe.in_place", {"place": draft.where_instead})
     return None
 
 
-def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome:
+def save(ctx: StepContext, draft: DiaryDraft, *before: Effect) -> Outcome[DiaryDraft]:
     """Store the entry and end with the saved line."""
     assert ctx.member is not None
     diarist = _diarist(ctx)
-    day = date.fromisoformat(draft["for_date"])
-    place = Place(**draft["place"]) if draft.get("place") else None
+    day = draft.for_date or ctx.today()
     details: dict[str, Any] = {
-        "need": draft.get("need"),
-        "met": draft.get("met"),
-        "where_instead": draft.get("where_instead"),
-        "where_source": draft.get("where_source"),
-        "where_wijk": draft.get("where_wijk"),
-        "transport": draft.get("transport"),
-        "duration": draft.get("duration"),
-        "distance_m": draft.get("distance_m"),
-        "distance_from": draft.get("distance_from"),
+        "need": draft.need,
+        "met": draft.met,
+        "where_instead": draft.where_instead,
+        "where_source": draft.where_source,
+        "where_wijk": draft.where_wijk,
+        "transport": draft.transport,
+        "duration": draft.duration,
+        "distance_m": draft.distance_m,
+        "distance_from": draft.distance_from,
         "day_number": diaries.day_number(diarist, day) if diarist else None,
         "for_date": day.isoformat(),
         "home_wijk": diarist.home_wijk if diarist else None,
@@ -755,18 +763,18 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
         author=author_of(ctx),
         kind=diaries.KIND,
         now=ctx.now,
-        text=draft.get("need"),
-        theme=draft.get("theme"),
-        place=place,
-        chat_id=draft.get("chat_id"),
-        message_id=draft.get("message_id"),
+        text=draft.need,
+        theme=draft.theme,
+        place=draft.place,
+        chat_id=draft.chat_id,
+        message_id=draft.message_id,
         details=details,
-        media=[NewMedia(**item) for item in draft.get("media", [])],
-        from_note=draft.get("note_id"),
+        media=list(draft.media),
+        from_note=draft.note_id,
     )
     language = language_of(ctx)
-    line = saved_line(observation, place, language)
-    where = _saved_where(draft, place)
+    line = saved_line(observation, draft.place, language)
+    where = _saved_where(draft, draft.place)
     if where is not None:
         line = replace(line, params={**line.params, "where": where})
     effects: list[Effect] = [*before, line]
@@ -777,40 +785,58 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
     return done(*effects)
 
 
+NEED = Go(need, "theme", "need")
+MENU_NEED = Go(menu_need, "need", "theme", "ended")
+
 DIARY = Flow(
     name="diary",
-    start=start,
+    draft=DiaryDraft,
+    start=Go(start, "about", "ended", "menu"),
+    entries={"note": Go(entry_from_note, "theme")},
     states={
-        "about": State({InputKind.CALLBACK: about}, ask_about),
-        "ended": State({InputKind.CALLBACK: again}, ended_prompt),
-        "time": State({InputKind.CALLBACK: choose_time, InputKind.TEXT: typed_time}, ask_time),
+        "about": State(ask_about, {AGREE: Go(about, "time", END)}),
+        "ended": State(ended_prompt, {AGAIN: Go(again, "about")}),
+        "time": State(
+            ask_time, {TIME: Go(choose_time, "home", END), TEXT: Go(typed_time, "home", END)}
+        ),
         "home": State(
-            {
-                InputKind.TEXT: home_text,
-                InputKind.LOCATION: home_location,
-                InputKind.CALLBACK: home_button,
-            },
             ask_home,
+            {
+                HOME_WIJK: Go(home_tapped, END),
+                HOME_SKIP: Go(home_skip_tapped, END),
+                SKIP_KEY: Go(home_skipped, END),
+                LOCATION: Go(home_location, END),
+                TEXT: Go(home_text),
+            },
         ),
         "menu": State(
-            {
-                InputKind.CALLBACK: menu_button,
-                InputKind.TEXT: menu_need,
-                InputKind.VOICE: menu_need,
-                InputKind.PHOTO: menu_need,
-            },
             menu_prompt,
+            {
+                DAY: Go(day_tapped, "need", "ended"),
+                MANAGE: Go(manage_tapped, "pausing", "time", "stopping", "ended", END),
+                TEXT: MENU_NEED,
+                VOICE: MENU_NEED,
+                PHOTO: MENU_NEED,
+            },
         ),
-        "pausing": State({InputKind.CALLBACK: pause_button}, ask_pause),
-        "stopping": State({InputKind.CALLBACK: stop_button}, ask_stop),
-        "need": State(
-            {InputKind.TEXT: need, InputKind.VOICE: need, InputKind.PHOTO: need}, ask_need
+        "pausing": State(
+            ask_pause,
+            {PAUSE: Go(pause_tapped, "ended", END), BACK: Go(back_to_menu, "menu", "ended")},
         ),
-        "theme": State({InputKind.CALLBACK: choose_theme}, ask_theme),
-        "met": State({InputKind.CALLBACK: choose_met}, ask_met),
-        "where": State({InputKind.LOCATION: where_location, InputKind.TEXT: where_text}, ask_where),
-        "transport": State({InputKind.CALLBACK: choose_transport}, ask_transport),
-        "duration": State({InputKind.CALLBACK: choose_duration}, ask_duration),
+        "stopping": State(ask_stop, {STOP: Go(stop_tapped, "menu", "ended", END)}),
+        "need": State(ask_need, {TEXT: NEED, VOICE: NEED, PHOTO: NEED}),
+        "theme": State(ask_theme, {THEME: Go(choose_theme, "met")}),
+        "met": State(ask_met, {MET_CHOICE: Go(choose_met, "where", END)}),
+        "where": State(
+            ask_where,
+            {
+                LOCATION: Go(where_location, "transport"),
+                DID_WITHOUT_KEY: Go(did_without, END),
+                TEXT: Go(where_text, "transport"),
+            },
+        ),
+        "transport": State(ask_transport, {TRANSPORT: Go(choose_transport, "duration", END)}),
+        "duration": State(ask_duration, {DURATION: Go(choose_duration, END)}),
     },
 )
 

@@ -23,18 +23,19 @@ and renders it with the bot's catalogs; this module decides when, for whom, and 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flows.drafts import NoDraft
 from flows.engine import (
-    Button,
+    END,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
@@ -52,6 +53,7 @@ from storage.weeks import last_full_week, week_of, week_start
 DIGEST_FOLDER = "digests"
 ON_DEMAND_FOLDER = "exports"
 PERIODS = ("current", "last")
+PERIOD = Choice("week", PERIODS, label="digest.button.{}")
 TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 DEFAULT_WEEKDAY = 1
 DEFAULT_TIME = time(9, 0)
@@ -93,28 +95,24 @@ def write_digest(ctx: StepContext, made: WeeklyPicture, folder: str, tag: str) -
 # -- /digest ---------------------------------------------------------------------------------
 
 
-def ask_period(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_period(ctx: StepContext, draft: NoDraft) -> tuple[Reply, ...]:
     """Ask which week: the one running or the last full one."""
-    rows = tuple((Button(f"digest.button.{period}", f"week:{period}"),) for period in PERIODS)
-    return (Reply("digest.choose", buttons=rows),)
+    return (Reply("digest.choose", buttons=PERIOD.rows()),)
 
 
 def _is_coordinator(ctx: StepContext) -> bool:
     return ctx.member is not None and ctx.member.role == COORDINATOR
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: NoDraft) -> Outcome[NoDraft]:
     """Begin: which week?"""
     if not _is_coordinator(ctx):
         return done(reply("error.not_allowed", command="digest"))
-    return goto("period", {}, *ask_period(ctx, {}))
+    return goto("period", draft)
 
 
-def make(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def make(ctx: StepContext, inp: Input, draft: NoDraft, period: str) -> Outcome[Any]:
     """Build the chosen week's picture and send the summary with the file."""
-    period = (inp.callback_data or "").removeprefix("week:")
-    if period not in PERIODS:
-        return goto("period", draft, CallbackAnswer("error.stale_button"), *ask_period(ctx, draft))
     if not _is_coordinator(ctx):
         return done(CallbackAnswer(), reply("error.not_allowed", command="digest"))
     assert ctx.member is not None
@@ -130,8 +128,9 @@ def make(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
 
 DIGEST = Flow(
     name="digest",
-    start=start,
-    states={"period": State({InputKind.CALLBACK: make}, ask_period)},
+    draft=NoDraft,
+    start=Go(start, "period", END),
+    states={"period": State(ask_period, {PERIOD: Go(make, END)})},
     keeps_draft=False,
 )
 

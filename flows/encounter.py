@@ -24,15 +24,21 @@ walker's live-track position while a walk is open; otherwise the location button
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import Any, TypeVar
 
 from flows.engine import (
-    Button,
+    END,
+    HERE_KEY,
+    LOCATION,
+    SKIP_KEY,
+    TEXT,
+    VOICE,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
     InputKind,
     Outcome,
@@ -43,21 +49,42 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
+    stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
 from flows.places import author_of, place_at, place_from_text
-from flows.themes import THEMES, theme_buttons
+from flows.themes import theme_choice, theme_rows
 from flows.walk import LOCATE_WITHIN
 from storage import observations as obs
 from storage import walks as walks_db
 from storage.observations import NewMedia, Place
 
-WHO = ("resident", "user", "shopkeeper", "professional", "passerby", "other")
-CHANNELS = ("street", "event", "visit", "focus", "activity", "other")
-SKIP = "skip"
+WHO = Choice(
+    "who",
+    ("resident", "user", "shopkeeper", "professional", "passerby", "other"),
+    label="encounter.who.{}",
+)
+CHANNEL = Choice(
+    "ch", ("street", "event", "visit", "focus", "activity", "other"), label="encounter.channel.{}"
+)
+SKIP = Choice("", ("skip",), label="button.skip")
+THEME = theme_choice("theme", skip="skip")
+QUOTE = Choice("quote", ("yes", "no"), label="encounter.quote_{}")
 
 
 # Shared with /keyperson: a place from a location, "here", a typed name, or none.
+
+
+@dataclass(frozen=True)
+class PlaceAnswer:
+    """The answer to a "where?" question: a place (when known) and the words typed for it."""
+
+    place: Place | None = None
+    place_text: str | None = None
+
+
+A = TypeVar("A", bound=PlaceAnswer)
 
 
 def place_question(key: str) -> Reply:
@@ -81,267 +108,265 @@ def here(ctx: StepContext, inp: Input) -> Place | None:
 
 
 def answer_place(
-    ctx: StepContext, inp: Input, draft: Mapping[str, Any], prefix: str
-) -> tuple[dict[str, Any] | None, tuple[Effect, ...]]:
-    """Read an answer to the place question.
+    ctx: StepContext, inp: Input, draft: A, prefix: str
+) -> tuple[A | None, tuple[Effect, ...]]:
+    """Read an answer to the place question (a location, "here", "skip" or typed words).
 
     Return the draft with the place (None when the question must be asked again) and the
     acknowledgement, which also takes the reply keyboard away.
     """
-    new = dict(draft)
     language = language_of(ctx)
     if inp.kind == InputKind.LOCATION and inp.location is not None:
         place: Place | None = place_at(ctx, inp.location, "message")
-    elif inp.keyboard_key == "button.skip":
-        new.update(place=None, place_text=None)
-        return new, (Reply(f"{prefix}.place_skipped", remove_keyboard=True),)
-    elif inp.keyboard_key == "button.here":
+    elif inp.keyboard_key == SKIP_KEY.key:
+        skipped = Reply(f"{prefix}.place_skipped", remove_keyboard=True)
+        return replace(draft, place=None, place_text=None), (skipped,)
+    elif inp.keyboard_key == HERE_KEY.key:
         place = here(ctx, inp)
         if place is None:
-            return None, (
-                Reply(
-                    f"{prefix}.here_unknown",
-                    request_location="button.send_location",
-                    keyboard=("button.skip",),
-                ),
+            unknown = Reply(
+                f"{prefix}.here_unknown",
+                request_location="button.send_location",
+                keyboard=("button.skip",),
             )
+            return None, (unknown,)
     else:
         typed = text_of(inp) or ""
         place = place_from_text(ctx, typed)
-        new["place_text"] = typed or None
+        draft = replace(draft, place_text=typed or None)
         if place is None:
-            new["place"] = None
-            return new, (Reply(f"{prefix}.place_kept", {"place": typed}, remove_keyboard=True),)
-    new["place"] = asdict(place)
-    return new, (
-        Reply(f"{prefix}.place_noted", {"where": where(place, language)}, remove_keyboard=True),
-    )
+            kept = Reply(f"{prefix}.place_kept", {"place": typed}, remove_keyboard=True)
+            return replace(draft, place=None), (kept,)
+    noted = Reply(f"{prefix}.place_noted", {"where": where(place, language)}, remove_keyboard=True)
+    return replace(draft, place=place), (noted,)
 
 
-def place_in(draft: Mapping[str, Any]) -> Place | None:
-    """Return the place a draft holds."""
-    stored = draft.get("place")
-    return Place(**stored) if stored else None
+# The draft: nothing is stored before the last answer.
 
 
-def with_answer(draft: Mapping[str, Any], field: str, inp: Input) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VoiceAnswer:
+    """A voice message answering one question, kept as Telegram's file reference until saved."""
+
+    field: str
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    duration: int | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class EncounterDraft(PlaceAnswer):
+    """The answers so far; `place_source` "track" when the walk's live track placed it."""
+
+    place_source: str | None = None
+    note_id: int | None = None
+    who: str | None = None
+    who_text: str | None = None
+    channel: str | None = None
+    channel_text: str | None = None
+    experience: str | None = None
+    places: str | None = None
+    needs: str | None = None
+    theme: str | None = None
+    voice: tuple[VoiceAnswer, ...] = ()
+
+
+def with_answer(draft: EncounterDraft, field: str, inp: Input) -> EncounterDraft:
     """Return the draft with a text or voice answer to one question (voice kept as a file)."""
-    new = {**draft, field: text_of(inp)}
-    for item in media_of(inp):
-        new["voice"] = [*draft.get("voice", []), {"field": field, **asdict(item)}]
-    return new
+    voice = tuple(VoiceAnswer(field, **asdict(item)) for item in media_of(inp))
+    return replace(draft, **{field: text_of(inp)}, voice=(*draft.voice, *voice))
 
 
-def voice_files(draft: Mapping[str, Any]) -> list[NewMedia]:
+def voice_files(draft: EncounterDraft) -> list[NewMedia]:
     """Return the voice notes a draft refers to, in the order they came."""
     return [
-        NewMedia(**{k: v for k, v in item.items() if k != "field"})
-        for item in draft.get("voice", [])
+        NewMedia(
+            item.kind,
+            item.file_id,
+            item.file_unique_id,
+            item.file_size,
+            item.duration,
+            item.mime_type,
+        )
+        for item in draft.voice
     ]
 
 
 # Questions (also used to ask again when something unexpected arrives).
 
 
-def ask_who(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_who(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask what kind of person they talked with."""
-    buttons = [Button(f"encounter.who.{code}", f"who:{code}") for code in WHO]
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return (Reply("encounter.ask_who", buttons=rows),)
+    return (Reply("encounter.ask_who", buttons=WHO.rows(per_row=2)),)
 
 
-def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_where(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask where the conversation took place."""
     return (place_question("encounter.ask_where"),)
 
 
-def ask_channel(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_channel(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask how the conversation came about."""
-    buttons = [Button(f"encounter.channel.{code}", f"ch:{code}") for code in CHANNELS]
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return (Reply("encounter.ask_channel", buttons=rows),)
+    return (Reply("encounter.ask_channel", buttons=CHANNEL.rows(per_row=2)),)
 
 
-def ask_experience(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_experience(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask how they experience living or being here."""
     return (Reply("encounter.ask_experience"),)
 
 
-def ask_places(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_places(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask which places matter to them (optional)."""
-    return (Reply("encounter.ask_places", buttons=((Button("button.skip", SKIP),),)),)
+    return (Reply("encounter.ask_places", buttons=SKIP.rows()),)
 
 
-def ask_needs(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_needs(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask what they miss, need or expect (optional)."""
-    return (Reply("encounter.ask_needs", buttons=((Button("button.skip", SKIP),),)),)
+    return (Reply("encounter.ask_needs", buttons=SKIP.rows()),)
 
 
-def ask_theme(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_theme(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask for a theme (optional)."""
-    rows = (*theme_buttons("theme:"), (Button("button.skip", f"theme:{SKIP}"),))
-    return (Reply("encounter.ask_theme", buttons=rows),)
+    return (Reply("encounter.ask_theme", buttons=theme_rows(THEME)),)
 
 
-def ask_quote(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_quote(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
     """Ask whether they agreed to be quoted without their name."""
-    return (
-        Reply(
-            "encounter.ask_quote",
-            buttons=(
-                (
-                    Button("encounter.quote_yes", "quote:yes"),
-                    Button("encounter.quote_no", "quote:no"),
-                ),
-            ),
-        ),
-    )
+    return (Reply("encounter.ask_quote", buttons=QUOTE.rows(per_row=2)),)
 
 
 # Steps.
 
 
-def stale(state: str, draft: Mapping[str, Any]) -> Outcome:
-    """Stay where we are after a button this state does not know."""
-    return goto(state, draft, CallbackAnswer("error.stale_button"))
-
-
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Begin: who did you talk with? During a walk the live track already says where."""
     place = here(ctx, inp)
-    new = {"place": asdict(place), "place_source": "track"} if place else {}
-    return goto("who", new, *ask_who(ctx, new))
+    return onward(EncounterDraft(place=place, place_source="track") if place else draft)
 
 
-def from_note(ctx: StepContext, note_id: int, text: str | None, place: Place | None) -> Outcome:
+def from_note(
+    ctx: StepContext, note_id: int, text: str | None, place: Place | None
+) -> Outcome[EncounterDraft]:
     """Begin with a kept note as what they said; saving the encounter turns the note into it."""
-    new: dict[str, Any] = {"note_id": note_id, "experience": text}
-    if place is not None:
-        new["place"] = asdict(place)
-    return goto("who", new, *ask_who(ctx, new))
+    return goto("who", EncounterDraft(place=place, note_id=note_id, experience=text))
 
 
-def _after_who(ctx: StepContext, new: dict[str, Any], *effects: Effect) -> Outcome:
+def _after_who(
+    ctx: StepContext, draft: EncounterDraft, *effects: Effect
+) -> Outcome[EncounterDraft]:
     """Ask where, unless the walk's track or a kept note already placed the conversation."""
-    place = place_in(new)
-    if place is not None:
-        said = Reply("encounter.place_from_track", {"where": where(place, language_of(ctx))})
-        told = (said,) if new.get("place_source") == "track" else ()
-        return goto("channel", new, *effects, *told, *ask_channel(ctx, new))
-    return goto("where", new, *effects, *ask_where(ctx, new))
+    if draft.place is not None:
+        said = Reply("encounter.place_from_track", {"where": where(draft.place, language_of(ctx))})
+        told = (said,) if draft.place_source == "track" else ()
+        return goto("channel", draft, *effects, *told)
+    return goto("where", draft, *effects)
 
 
-def _after_channel(ctx: StepContext, new: dict[str, Any], *effects: Effect) -> Outcome:
+def _after_channel(
+    ctx: StepContext, draft: EncounterDraft, *effects: Effect
+) -> Outcome[EncounterDraft]:
     """Ask what they said, unless a kept note already holds it."""
-    if "note_id" in new and "experience" in new:
-        return goto("places", new, *effects, *ask_places(ctx, new))
-    return goto("experience", new, *effects, *ask_experience(ctx, new))
+    return goto("places" if draft.note_id is not None else "experience", draft, *effects)
 
 
-def who_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def who_tapped(
+    ctx: StepContext, inp: Input, draft: EncounterDraft, code: str
+) -> Outcome[EncounterDraft]:
     """Keep the kind of person tapped."""
-    code = (inp.callback_data or "").removeprefix("who:")
-    if code not in WHO:
-        return stale("who", draft)
-    new = {**draft, "who": code, "who_text": None}
     answer = Reply("encounter.who_answer", {"who": Text(f"encounter.who.{code}")}, edit=True)
-    return _after_who(ctx, new, CallbackAnswer(), answer)
+    return _after_who(ctx, replace(draft, who=code, who_text=None), CallbackAnswer(), answer)
 
 
-def who_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def who_typed(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Keep a typed kind of person."""
-    new = {**draft, "who": "other", "who_text": text_of(inp)}
-    return _after_who(ctx, new)
+    return _after_who(ctx, replace(draft, who="other", who_text=text_of(inp)))
 
 
-def where_answer(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def where_answer(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Keep the place (a location, here, a typed place) or none."""
-    new, effects = answer_place(ctx, inp, draft, "encounter")
-    if new is None:
-        return goto("where", draft, *effects)
-    return goto("channel", new, *effects, *ask_channel(ctx, new))
+    placed, effects = answer_place(ctx, inp, draft, "encounter")
+    if placed is None:
+        return stay(draft, *effects)
+    return onward(placed, *effects)
 
 
-def channel_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def channel_tapped(
+    ctx: StepContext, inp: Input, draft: EncounterDraft, code: str
+) -> Outcome[EncounterDraft]:
     """Keep the channel tapped."""
-    code = (inp.callback_data or "").removeprefix("ch:")
-    if code not in CHANNELS:
-        return stale("channel", draft)
-    new = {**draft, "channel": code, "channel_text": None}
     answer = Reply(
         "encounter.channel_answer", {"channel": Text(f"encounter.channel.{code}")}, edit=True
     )
-    return _after_channel(ctx, new, CallbackAnswer(), answer)
+    chosen = replace(draft, channel=code, channel_text=None)
+    return _after_channel(ctx, chosen, CallbackAnswer(), answer)
 
 
-def channel_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def channel_typed(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Keep a typed channel."""
-    new = {**draft, "channel": "other", "channel_text": text_of(inp)}
-    return _after_channel(ctx, new)
+    return _after_channel(ctx, replace(draft, channel="other", channel_text=text_of(inp)))
 
 
-def experience(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def experience(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Keep how they experience the buurt (text or voice)."""
-    new = with_answer(draft, "experience", inp)
-    return goto("places", new, *ask_places(ctx, new))
+    return onward(with_answer(draft, "experience", inp))
 
 
-def places(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Keep the places that matter to them, or skip."""
-    if inp.kind == InputKind.CALLBACK:
-        if inp.callback_data != SKIP:
-            return stale("places", draft)
-        new = {**draft, "places": None}
-        return goto("needs", new, CallbackAnswer(), *ask_needs(ctx, new))
-    new = with_answer(draft, "places", inp)
-    return goto("needs", new, *ask_needs(ctx, new))
+def places(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
+    """Keep the places that matter to them (text or voice)."""
+    return onward(with_answer(draft, "places", inp))
 
 
-def needs(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Keep what they miss, need or expect, or skip."""
-    if inp.kind == InputKind.CALLBACK:
-        if inp.callback_data != SKIP:
-            return stale("needs", draft)
-        new = {**draft, "needs": None}
-        return goto("theme", new, CallbackAnswer(), *ask_theme(ctx, new))
-    new = with_answer(draft, "needs", inp)
-    return goto("theme", new, *ask_theme(ctx, new))
+def no_places(
+    ctx: StepContext, inp: Input, draft: EncounterDraft, value: str
+) -> Outcome[EncounterDraft]:
+    """Skip the places."""
+    return onward(replace(draft, places=None), CallbackAnswer())
 
 
-def theme(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def needs(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
+    """Keep what they miss, need or expect (text or voice)."""
+    return onward(with_answer(draft, "needs", inp))
+
+
+def no_needs(
+    ctx: StepContext, inp: Input, draft: EncounterDraft, value: str
+) -> Outcome[EncounterDraft]:
+    """Skip the needs."""
+    return onward(replace(draft, needs=None), CallbackAnswer())
+
+
+def theme(
+    ctx: StepContext, inp: Input, draft: EncounterDraft, code: str
+) -> Outcome[EncounterDraft]:
     """Keep the theme tapped, or none."""
-    code = (inp.callback_data or "").removeprefix("theme:")
-    if code == SKIP:
-        new = {**draft, "theme": None}
+    if code == "skip":
+        chosen = replace(draft, theme=None)
         answer = Reply("encounter.theme_skipped", edit=True)
-    elif code in THEMES:
-        new = {**draft, "theme": code}
-        answer = Reply("encounter.theme_answer", {"theme": Text(f"theme.{code}")}, edit=True)
     else:
-        return stale("theme", draft)
-    return goto("quote", new, CallbackAnswer(), answer, *ask_quote(ctx, new))
+        chosen = replace(draft, theme=code)
+        answer = Reply("encounter.theme_answer", {"theme": Text(f"theme.{code}")}, edit=True)
+    return onward(chosen, CallbackAnswer(), answer)
 
 
-def quote(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def quote(ctx: StepContext, inp: Input, draft: EncounterDraft, value: str) -> Outcome[Any]:
     """Keep the quote consent and save the encounter."""
-    value = (inp.callback_data or "").removeprefix("quote:")
-    if value not in ("yes", "no"):
-        return stale("quote", draft)
     assert ctx.member is not None
     quote_ok = value == "yes"
-    place = place_in(draft)
     details: dict[str, Any] = {
-        "who": draft.get("who"),
-        "channel": draft.get("channel"),
-        "experience": draft.get("experience"),
-        "places": draft.get("places"),
-        "needs": draft.get("needs"),
+        "who": draft.who,
+        "channel": draft.channel,
+        "experience": draft.experience,
+        "places": draft.places,
+        "needs": draft.needs,
         "quote_ok": quote_ok,
-        "voice": [item["field"] for item in draft.get("voice", [])],
+        "voice": [item.field for item in draft.voice],
     }
     for extra in ("who_text", "channel_text", "place_text"):
-        if draft.get(extra):
-            details[extra] = draft[extra]
+        if getattr(draft, extra):
+            details[extra] = getattr(draft, extra)
     observation = obs.add_observation(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -349,43 +374,60 @@ def quote(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         author=author_of(ctx),
         kind="encounter",
         now=ctx.now,
-        text=draft.get("needs") or draft.get("experience"),
-        theme=draft.get("theme"),
-        place=place,
+        text=draft.needs or draft.experience,
+        theme=draft.theme,
+        place=draft.place,
         details=details,
         media=voice_files(draft),
-        from_note=draft.get("note_id"),
+        from_note=draft.note_id,
     )
     key = "encounter.quote_answer_yes" if quote_ok else "encounter.quote_answer_no"
     effects: list[Effect] = [
         CallbackAnswer(),
         Reply(key, edit=True),
-        saved_line(observation, place, language_of(ctx), key="encounter.saved"),
+        saved_line(observation, draft.place, language_of(ctx), key="encounter.saved"),
     ]
     if too_big(observation):
         effects.append(Reply("observe.file_too_big"))
     return done(*effects)
 
 
-TEXT_OR_VOICE = (InputKind.TEXT, InputKind.VOICE)
+AFTER_WHO = ("where", "channel")
+AFTER_CHANNEL = ("experience", "places")
+PLACE_ANSWER = Go(where_answer, "channel")
 
 ENCOUNTER = Flow(
     name="encounter",
-    start=start,
+    draft=EncounterDraft,
+    start=Go(start, "who"),
+    entries={"note": Go(from_note, "who")},
     states={
-        "who": State({InputKind.CALLBACK: who_button, InputKind.TEXT: who_typed}, ask_who),
-        "where": State({InputKind.LOCATION: where_answer, InputKind.TEXT: where_answer}, ask_where),
-        "channel": State(
-            {InputKind.CALLBACK: channel_button, InputKind.TEXT: channel_typed}, ask_channel
+        "who": State(ask_who, {WHO: Go(who_tapped, *AFTER_WHO), TEXT: Go(who_typed, *AFTER_WHO)}),
+        "where": State(
+            ask_where,
+            {
+                LOCATION: PLACE_ANSWER,
+                HERE_KEY: PLACE_ANSWER,
+                SKIP_KEY: PLACE_ANSWER,
+                TEXT: PLACE_ANSWER,
+            },
         ),
-        "experience": State({kind: experience for kind in TEXT_OR_VOICE}, ask_experience),
+        "channel": State(
+            ask_channel,
+            {CHANNEL: Go(channel_tapped, *AFTER_CHANNEL), TEXT: Go(channel_typed, *AFTER_CHANNEL)},
+        ),
+        "experience": State(
+            ask_experience, {TEXT: Go(experience, "places"), VOICE: Go(experience, "places")}
+        ),
         "places": State(
-            {InputKind.CALLBACK: places, **{kind: places for kind in TEXT_OR_VOICE}}, ask_places
+            ask_places,
+            {SKIP: Go(no_places, "needs"), TEXT: Go(places, "needs"), VOICE: Go(places, "needs")},
         ),
         "needs": State(
-            {InputKind.CALLBACK: needs, **{kind: needs for kind in TEXT_OR_VOICE}}, ask_needs
+            ask_needs,
+            {SKIP: Go(no_needs, "theme"), TEXT: Go(needs, "theme"), VOICE: Go(needs, "theme")},
         ),
-        "theme": State({InputKind.CALLBACK: theme}, ask_theme),
-        "quote": State({InputKind.CALLBACK: quote}, ask_quote),
+        "theme": State(ask_theme, {THEME: Go(theme, "quote")}),
+        "quote": State(ask_quote, {QUOTE: Go(quote, END)}),
     },
 )

@@ -1,14 +1,16 @@
-"""The flow engine's vocabulary: inputs, replies as values, states and flows as tables."""
+"""The flow engine's vocabulary: inputs, replies as values, and flows as tables of states."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from zoneinfo import ZoneInfo
+
+from flows.drafts import check_draft_type, read_draft, write_draft
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,6 +38,14 @@ class InputKind(StrEnum):
     GROUP = "group"
     IGNORED = "ignored"
 
+
+# Short names for the input kinds flow tables name most.
+TEXT = InputKind.TEXT
+VOICE = InputKind.VOICE
+PHOTO = InputKind.PHOTO
+VIDEO = InputKind.VIDEO
+DOCUMENT = InputKind.DOCUMENT
+LOCATION = InputKind.LOCATION
 
 MEDIA_KINDS = frozenset({InputKind.PHOTO, InputKind.VOICE, InputKind.VIDEO, InputKind.DOCUMENT})
 # What a member may send that is kept as a note when no flow asked for it.
@@ -149,23 +159,6 @@ class SetCommands:
 
 
 Effect = Reply | CallbackAnswer | SetCommands | Reaction
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a step decided: the next state (None ends the flow), effects and the draft."""
-
-    state: str | None
-    effects: tuple[Effect, ...] = ()
-    draft: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Switch:
-    """Move the chat into a flow from a global button: the flow's name and its first outcome."""
-
-    flow: str
-    outcome: Outcome
 
 
 @dataclass(frozen=True)
@@ -301,36 +294,59 @@ class StepContext:
         return self.config.reports
 
 
-Step = Callable[[StepContext, Input, Mapping[str, Any]], Outcome]
-Prompt = Callable[[StepContext, Mapping[str, Any]], tuple[Effect, ...]]
+# -- flows as tables ---------------------------------------------------------------------------
+#
+# A flow is data the router reads: its states, what each accepts, the step for each and where
+# that step may go. Steps are plain functions returning an Outcome; the router checks every
+# outcome against the table (going anywhere else is a programming error, FlowError), and the
+# question of the state the chat enters follows the step's effects. `python -m flows.tables`
+# prints every flow's table; the tables in the flow modules' docstrings are checked against it.
+
+D = TypeVar("D")
+
+# As a step's target: the flow ends (Go(save, END)); an Outcome with state END ends it.
+END = None
+# Outcome states the router resolves: the state the chat is in, the one state a step declares.
+_STAY = "(stay)"
+_ONWARD = "(onward)"
+
+
+class FlowError(Exception):
+    """A step went where its flow's table does not let it: a bug, caught by the tests."""
 
 
 @dataclass(frozen=True)
-class State:
-    """One state of a flow: which inputs it accepts, the step for each, how it asks again."""
+class Outcome(Generic[D]):
+    """What a step decided: where the chat goes, what it is told, and the draft it keeps.
 
-    accepts: Mapping[InputKind, Step]
-    prompt: Prompt
+    `state` END (None) ends the flow. With `ask`, the question of the state entered follows
+    the effects; a step that words that question itself (or asks nothing) says ask=False.
+    """
+
+    state: str | None
+    effects: tuple[Effect, ...] = ()
+    draft: D | None = None
+    ask: bool = False
 
 
-@dataclass(frozen=True)
-class Flow:
-    """A conversation as a table: its entry step and its states."""
+def goto(state: str, draft: D, *effects: Effect, ask: bool = True) -> Outcome[D]:
+    """Go to one of the states the step declares; its question follows the effects."""
+    return Outcome(state, effects, draft, ask)
 
-    name: str
-    start: Step
-    states: Mapping[str, State]
-    # A draft worth asking about before another command abandons it.
-    keeps_draft: bool = True
-    # Commands the flow answers itself while it runs (e.g. /endwalk during a walk).
-    commands: Mapping[str, Step] = field(default_factory=dict)
-    # What /cancel does here, when leaving is not simply dropping the draft.
-    cancel: Step | None = None
 
-    def step_for(self, state: str, kind: InputKind) -> Step | None:
-        """Return the step that handles this input in this state, if the state accepts it."""
-        table = self.states.get(state)
-        return table.accepts.get(kind) if table else None
+def onward(draft: D, *effects: Effect, ask: bool = True) -> Outcome[D]:
+    """Go to the one state (or the end) the step declares; its question follows the effects."""
+    return Outcome(_ONWARD, effects, draft, ask)
+
+
+def stay(draft: D, *effects: Effect, ask: bool = False) -> Outcome[D]:
+    """Stay in the state the chat is in (always allowed); ask=True asks its question again."""
+    return Outcome(_STAY, effects, draft, ask)
+
+
+def done(*effects: Effect) -> Outcome[Any]:
+    """End the flow with these effects."""
+    return Outcome(END, effects)
 
 
 def reply(key: str, /, **params: Any) -> Reply:
@@ -338,11 +354,228 @@ def reply(key: str, /, **params: Any) -> Reply:
     return Reply(key=key, params=params)
 
 
-def done(*effects: Effect) -> Outcome:
-    """End the flow with these effects."""
-    return Outcome(state=None, effects=effects)
+Step = Callable[[StepContext, Input, D], Outcome[D]]
+"""Handles an input: (context, input, draft) -> outcome."""
+Pick = Callable[[StepContext, Input, D, str], Outcome[D]]
+"""Handles a tapped button of a Choice: (context, input, draft, the value picked) -> outcome."""
+Ask = Callable[[StepContext, D], tuple[Effect, ...]]
+"""Asks a state's question: (context, draft) -> the messages."""
 
 
-def goto(state: str, draft: Mapping[str, Any], *effects: Effect) -> Outcome:
-    """Move to a state with a draft and effects."""
-    return Outcome(state=state, effects=effects, draft=draft)
+class Go(Generic[D]):
+    """A step and where it may lead: Go(step, "where", END). Staying put is always allowed."""
+
+    def __init__(self, step: Callable[..., Outcome[D]], *to: str | None) -> None:
+        self.step = step
+        self.to: tuple[str | None, ...] = to
+
+    @property
+    def name(self) -> str:
+        """Return the step's function name."""
+        return self.step.__name__
+
+    def __repr__(self) -> str:
+        targets = ("END" if target is END else repr(target) for target in self.to)
+        return f"Go({', '.join((self.name, *targets))})"
+
+
+@dataclass(frozen=True, eq=False)
+class Choice:
+    """One question's buttons: the values they send, under a prefix ("who:resident").
+
+    The router reads a tap once: a value this choice does not offer now (an old or forged
+    button) is answered as stale and changes nothing, so a step only gets values it offered.
+    Values that depend on the chat (the wijken a search found) come from a function of the
+    context and the draft; `shown` names them in the flow's table (e.g. "CODE").
+    """
+
+    prefix: str
+    values: tuple[str, ...] | Callable[[StepContext, Any], Collection[str]]
+    # The catalog key of a value's label: "{}" stands for the value; or a key per value.
+    label: str | Mapping[str, str] = "{}"
+    shown: str = ""
+
+    def data(self, value: str) -> str:
+        """Return what the button of a value sends."""
+        return f"{self.prefix}:{value}" if self.prefix else value
+
+    def button(self, value: str, label: str | None = None, **params: Any) -> Button:
+        """Return the button that picks a value, labelled by the choice's pattern unless given."""
+        if label is None:
+            label = self.label.format(value) if isinstance(self.label, str) else self.label[value]
+        return Button(label, self.data(value), params)
+
+    def rows(
+        self, per_row: int = 1, values: Iterable[str] | None = None
+    ) -> tuple[tuple[Button, ...], ...]:
+        """Return the buttons of some values (by default every fixed one), per_row to a row."""
+        if values is None:
+            assert isinstance(self.values, tuple), "a choice of the chat's values names them"
+            values = self.values
+        buttons = [self.button(value) for value in values]
+        return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))
+
+    def offered(self, ctx: StepContext, draft: Any) -> Collection[str]:
+        """Return the values this choice offers now."""
+        return self.values(ctx, draft) if callable(self.values) else self.values
+
+    def read(self, data: str, ctx: StepContext, draft: Any) -> str | None:
+        """Return the value a tap picked, if it is this choice's and offered now."""
+        if self.prefix:
+            head, colon, value = data.partition(":")
+            if not colon or head != self.prefix:
+                return None
+        else:
+            value = data
+        return value if value in self.offered(ctx, draft) else None
+
+
+@dataclass(frozen=True)
+class Key:
+    """A reply-keyboard button (button.skip ...): tapped or typed, it is this answer, not words."""
+
+    key: str
+
+
+SKIP_KEY = Key("button.skip")
+HERE_KEY = Key("button.here")
+NOWHERE_KEY = Key("button.nowhere")
+DID_WITHOUT_KEY = Key("button.did_without")
+
+Accepts = InputKind | Choice | Key
+
+
+@dataclass(frozen=True)
+class Call(Generic[D]):
+    """The step the table names for an input, with the arguments to call it with."""
+
+    go: Go[D]
+    args: tuple[Any, ...]
+
+
+# What a state answers to a tap none of its choices offers.
+STALE = "stale"
+
+
+@dataclass(frozen=True)
+class State(Generic[D]):
+    """One question of a flow: how it is asked, and what it accepts with the step for each.
+
+    `on` maps an input kind (text, voice, location ...), a Choice (its buttons) or a Key (a
+    reply-keyboard button) to the step that takes it. Taps are only read through choices.
+    """
+
+    ask: Ask[D]
+    on: Mapping[Accepts, Go[D]]
+
+    def choices(self) -> tuple[tuple[Choice, Go[D]], ...]:
+        """Return the state's choices with their steps."""
+        return tuple((item, go) for item, go in self.on.items() if isinstance(item, Choice))
+
+    def find(self, ctx: StepContext, inp: Input, draft: D) -> Call[D] | str | None:
+        """Return the step for an input, STALE for a tap no choice offers, None if not taken."""
+        if inp.kind == InputKind.CALLBACK:
+            data = inp.callback_data or ""
+            for choice, go in self.choices():
+                value = choice.read(data, ctx, draft)
+                if value is not None:
+                    return Call(go, (ctx, inp, draft, value))
+            return STALE
+        if inp.kind == InputKind.TEXT and inp.keyboard_key is not None:
+            go = self.on.get(Key(inp.keyboard_key))
+            if go is not None:
+                return Call(go, (ctx, inp, draft))
+        go = self.on.get(inp.kind)
+        return Call(go, (ctx, inp, draft)) if go is not None else None
+
+
+@dataclass(frozen=True)
+class Flow(Generic[D]):
+    """A conversation as a table: its draft type, how it starts, and its states."""
+
+    name: str
+    # The typed draft the steps pass on, stored as JSON between inputs (flows/drafts.py).
+    draft: type[D]
+    start: Go[D]
+    states: Mapping[str, State[D]] = field(default_factory=dict)
+    # A draft worth asking about before another command abandons it.
+    keeps_draft: bool = True
+    # Commands the flow answers itself while it runs (e.g. /endwalk during a walk).
+    commands: Mapping[str, Go[D]] = field(default_factory=dict)
+    # What /cancel does here, when leaving is not simply dropping the draft.
+    cancel: Go[D] | None = None
+    # Other ways in than the command, by name: e.g. "note", a kept note becoming this record.
+    entries: Mapping[str, Go[D]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_draft_type(self.draft)
+        for go in self.steps():
+            for target in go.to:
+                if target is not END and target not in self.states:
+                    raise FlowError(f"{self.name}: {go!r} leads to no state of the flow")
+
+    def steps(self) -> tuple[Go[D], ...]:
+        """Return every step the table declares."""
+        found = [self.start, *self.commands.values(), *self.entries.values()]
+        if self.cancel is not None:
+            found.append(self.cancel)
+        for state in self.states.values():
+            found.extend(state.on.values())
+        return tuple(found)
+
+    def read(self, data: Mapping[str, Any] | None) -> D:
+        """Return the draft stored for a chat; DraftError when it cannot be read."""
+        return read_draft(self.draft, data)
+
+    def write(self, draft: D | None) -> dict[str, Any]:
+        """Return a draft as the JSON object stored for the chat."""
+        return write_draft(draft) if draft is not None else {}
+
+    def fresh(self) -> D:
+        """Return an empty draft: what the flow starts with."""
+        return self.draft()
+
+    def ask(self, ctx: StepContext, state: str, draft: D) -> tuple[Effect, ...]:
+        """Return a state's question."""
+        return self.states[state].ask(ctx, draft)
+
+    def settle(
+        self, ctx: StepContext, go: Go[D], here: str | None, outcome: Outcome[D]
+    ) -> Outcome[D]:
+        """Check a step's outcome against the table and return where it really goes.
+
+        Resolves stay and onward, and adds the question of the state entered when asked for.
+        `here` is the state the chat was in (None when the flow starts or is entered).
+        """
+        state = outcome.state
+        if state == _STAY:
+            if here is None:
+                raise FlowError(f"{self.name}: {go!r} stays, but the chat is in no state yet")
+            state = here
+        elif state == _ONWARD:
+            if len(go.to) != 1:
+                raise FlowError(f"{self.name}: {go!r} goes onward, but declares several ways")
+            state = go.to[0]
+        elif state not in go.to:
+            target = "END" if state is END else repr(state)
+            raise FlowError(f"{self.name}: {go!r} went to {target}, which it does not declare")
+        if state is END:
+            return Outcome(END, outcome.effects)
+        if outcome.draft is None:
+            raise FlowError(f"{self.name}: {go!r} went to {state!r} without a draft")
+        effects = outcome.effects
+        if outcome.ask:
+            effects = (*effects, *self.ask(ctx, state, outcome.draft))
+        return Outcome(state, effects, outcome.draft)
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Move the chat into a flow from outside it (a global button, a kept note).
+
+    `outcome` is the first outcome of the flow's start (entry None) or of one of its entries.
+    """
+
+    flow: str
+    outcome: Outcome[Any]
+    entry: str | None = None

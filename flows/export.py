@@ -16,60 +16,77 @@ file is written while the database is read, and given up as soon as it passes th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.engine import (
-    Button,
+    END,
+    Choice,
     ExportTooBigError,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
     StepContext,
     Text,
     done,
-    goto,
+    onward,
     reply,
+    stay,
 )
 from flows.roles import COORDINATOR
 
 EXPORT_FOLDER = "exports"
 PERIODS = ("week", "four_weeks", "all")
+
+
+def export_formats(ctx: StepContext, draft: object) -> Collection[str]:
+    """Return the file formats the report maker writes."""
+    return ctx.reports().export_formats
+
+
+FORMATS = Choice("fmt", export_formats, label="export.format.{}", shown="FORMAT")
+PERIOD = Choice("period", PERIODS, label="export.period.{}")
+
+
+@dataclass(frozen=True)
+class ExportDraft:
+    """The export being asked for: its file format."""
+
+    format: str = ""
+
+
 # Telegram bots may upload documents up to 50 MB; keep a margin for the request around it.
 UPLOAD_LIMIT_BYTES = 50 * 1000 * 1000
 
 
-def ask_format(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_format(ctx: StepContext, draft: ExportDraft) -> tuple[Reply, ...]:
     """Ask for the file format."""
-    formats = ctx.reports().export_formats
-    rows = tuple((Button(f"export.format.{fmt}", f"fmt:{fmt}"),) for fmt in formats)
+    rows = FORMATS.rows(values=export_formats(ctx, draft))
     return (Reply("export.choose_format", buttons=rows),)
 
 
-def ask_period(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_period(ctx: StepContext, draft: ExportDraft) -> tuple[Reply, ...]:
     """Ask for the period."""
-    rows = tuple((Button(f"export.period.{period}", f"period:{period}"),) for period in PERIODS)
-    return (Reply("export.choose_period", buttons=rows),)
+    return (Reply("export.choose_period", buttons=PERIOD.rows()),)
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: ExportDraft) -> Outcome[ExportDraft]:
     """Begin an export."""
-    return goto("format", {}, *ask_format(ctx, {}))
+    return onward(draft)
 
 
-def choose_format(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_format(
+    ctx: StepContext, inp: Input, draft: ExportDraft, fmt: str
+) -> Outcome[ExportDraft]:
     """Take the format and ask for the period."""
-    fmt = (inp.callback_data or "").removeprefix("fmt:")
-    if fmt not in ctx.reports().export_formats:
-        return goto("format", draft, *ask_format(ctx, draft))
-    new_draft = {"format": fmt}
-    return goto("period", new_draft, *ask_period(ctx, new_draft))
+    return onward(ExportDraft(format=fmt))
 
 
 def period_dates(period: str, today: date) -> tuple[date | None, date | None]:
@@ -96,12 +113,11 @@ def _file_name(fmt: str, period: str, ctx: StepContext) -> str:
     return f"buurtbot-{period.replace('_', '-')}-{stamp}-{suffix}{extension}"
 
 
-def make_export(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -> Outcome[Any]:
     """Build the export, write it under the media folder and send it."""
-    period = (inp.callback_data or "").removeprefix("period:")
-    fmt = draft.get("format")
-    if period not in PERIODS or fmt not in ctx.reports().export_formats:
-        return goto("period", draft, *ask_period(ctx, draft))
+    fmt = draft.format
+    if fmt not in export_formats(ctx, draft):
+        return stay(draft, ask=True)
     if ctx.member is None or ctx.member.role != COORDINATOR:
         return done(reply("error.not_allowed", command="export"))
     today = ctx.today()
@@ -147,10 +163,11 @@ def make_export(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outco
 
 EXPORT = Flow(
     name="export",
-    start=start,
+    draft=ExportDraft,
+    start=Go(start, "format"),
     states={
-        "format": State({InputKind.CALLBACK: choose_format}, ask_format),
-        "period": State({InputKind.CALLBACK: make_export}, ask_period),
+        "format": State(ask_format, {FORMATS: Go(choose_format, "period")}),
+        "period": State(ask_period, {PERIOD: Go(make_export, END)}),
     },
     keeps_draft=False,
 )

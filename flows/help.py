@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flows.commands import commands_for
-from flows.engine import Effect, Flow, Input, Outcome, Reply, StepContext, Text, done
+from flows.drafts import NoDraft
+from flows.engine import END, Flow, Go, Input, Outcome, Reply, StepContext, Text, done
 from flows.roles import STRANGER
 
 
@@ -26,10 +26,9 @@ def help_reply(role: str) -> Reply:
     return Reply("help.text", {"intro": Text(f"help.intro.{role}"), "commands": lines})
 
 
-def show_help(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def show_help(ctx: StepContext, inp: Input, draft: NoDraft) -> Outcome[Any]:
     """Answer /help."""
-    effects: tuple[Effect, ...] = (help_reply(role_of(ctx)),)
-    return done(*effects)
+    return done(help_reply(role_of(ctx)))
 
 
-HELP = Flow(name="help", start=show_help, states={}, keeps_draft=False)
+HELP = Flow(name="help", draft=NoDraft, start=Go(show_help, END), keeps_draft=False)

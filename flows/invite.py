@@ -9,26 +9,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.engine import (
-    Button,
+    END,
+    Choice,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
     StepContext,
     Text,
     done,
-    goto,
+    onward,
+    stay,
 )
 from flows.roles import MEMBER_ROLES
 from storage import organisations as orgs
+
+ROLES = Choice("role", MEMBER_ROLES, label="role.{}")
+USES = Choice(
+    "uses", ("1", "group"), label={"1": "invite.button_single", "group": "invite.button_group"}
+)
+
+
+@dataclass(frozen=True)
+class InviteDraft:
+    """The invite being made: the role its people get."""
+
+    role: str = ""
 
 
 def invite_link(bot_username: str | None, code: str) -> str | None:
@@ -36,49 +50,42 @@ def invite_link(bot_username: str | None, code: str) -> str | None:
     return f"https://t.me/{bot_username}?start={code}" if bot_username else None
 
 
-def ask_role(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_role(ctx: StepContext, draft: InviteDraft) -> tuple[Reply, ...]:
     """Ask which role the invited people get."""
-    rows = tuple((Button(f"role.{role}", f"role:{role}"),) for role in MEMBER_ROLES)
-    return (Reply("invite.choose_role", buttons=rows),)
+    return (Reply("invite.choose_role", buttons=ROLES.rows()),)
 
 
-def ask_uses(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_uses(ctx: StepContext, draft: InviteDraft) -> tuple[Reply, ...]:
     """Ask whether the code is for one person or for a group."""
     return (
         Reply(
             "invite.choose_uses",
             {"days": ctx.config.invite_valid_days},
-            buttons=(
-                (Button("invite.button_single", "uses:1"),),
-                (Button("invite.button_group", "uses:group"),),
-            ),
+            buttons=USES.rows(),
         ),
     )
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: InviteDraft) -> Outcome[InviteDraft]:
     """Begin making an invite."""
-    return goto("role", {}, *ask_role(ctx, {}))
+    return onward(draft)
 
 
-def choose_role(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_role(
+    ctx: StepContext, inp: Input, draft: InviteDraft, role: str
+) -> Outcome[InviteDraft]:
     """Take the role and ask about the number of uses."""
-    role = (inp.callback_data or "").removeprefix("role:")
-    if role not in MEMBER_ROLES:
-        return goto("role", draft, *ask_role(ctx, draft))
-    new_draft = {"role": role}
-    return goto("uses", new_draft, *ask_uses(ctx, new_draft))
+    return onward(InviteDraft(role=role))
 
 
-def create(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def create(ctx: StepContext, inp: Input, draft: InviteDraft, value: str) -> Outcome[Any]:
     """Create the invite and hand over code, link and QR code."""
-    value = (inp.callback_data or "").removeprefix("uses:")
-    if value not in ("1", "group") or ctx.member is None:
-        return goto("uses", draft, *ask_uses(ctx, draft))
+    if ctx.member is None:
+        return stay(draft, ask=True)
     invite = orgs.create_invite(
         ctx.session,
         ctx.member.organisation_id,
-        draft["role"],
+        draft.role,
         ctx.now,
         valid_for=timedelta(days=ctx.config.invite_valid_days),
         max_uses=1 if value == "1" else None,
@@ -99,9 +106,10 @@ def create(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
 
 INVITE = Flow(
     name="invite",
-    start=start,
+    draft=InviteDraft,
+    start=Go(start, "role"),
     states={
-        "role": State({InputKind.CALLBACK: choose_role}, ask_role),
-        "uses": State({InputKind.CALLBACK: create}, ask_uses),
+        "role": State(ask_role, {ROLES: Go(choose_role, "uses")}),
+        "uses": State(ask_uses, {USES: Go(create, END)}),
     },
 )

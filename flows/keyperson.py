@@ -25,19 +25,25 @@ Scheduled: due_follow_ups() reminds the member on that date, once.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from flows.dates import PAST, read_day
-from flows.encounter import SKIP, answer_place, place_in, place_question, stale
+from flows.encounter import SKIP, PlaceAnswer, answer_place, place_question
 from flows.engine import (
+    END,
+    HERE_KEY,
+    LOCATION,
+    SKIP_KEY,
+    TEXT,
     Button,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
@@ -45,14 +51,30 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
+    stay,
 )
 from flows.observe import language_of, saved_line, text_of
 from flows.places import author_of
 from storage import observations as obs
 from storage.models import Observation
 
-WHEN = ("week", "2weeks", "month", "none")
+WHEN = Choice("when", ("week", "2weeks", "month", "none"), label="keyperson.when.{}")
+CONSENT = Choice("consent", ("yes", "no"), label="keyperson.consent_{}")
 DATE_FORMAT = "%d/%m/%Y"
+
+
+@dataclass(frozen=True)
+class KeyPersonDraft(PlaceAnswer):
+    """The answers so far; contact details only once the person agreed to them being kept."""
+
+    alias: str | None = None
+    role: str | None = None
+    network: str | None = None
+    follow_up: str | None = None
+    follow_up_on: date | None = None
+    contact_consent: bool = False
+    contact: str | None = None
 
 
 def a_month_after(day: date) -> date:
@@ -92,61 +114,50 @@ def read_date(typed: str, on: date) -> tuple[date | None, str | None]:
 
 def skip_row() -> tuple[tuple[Button, ...], ...]:
     """Return one row with a skip button."""
-    return ((Button("button.skip", SKIP),),)
+    return SKIP.rows()
 
 
 def when_buttons() -> tuple[tuple[Button, ...], ...]:
     """Return the follow-up moments, two per row."""
-    buttons = [Button(f"keyperson.when.{code}", f"when:{code}") for code in WHEN]
-    return (tuple(buttons[:2]), tuple(buttons[2:]))
+    return WHEN.rows(per_row=2)
 
 
-def ask_alias(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_alias(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask for a description or nickname."""
     return (Reply("keyperson.ask_alias"),)
 
 
-def ask_role(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_role(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask what their role is."""
     return (Reply("keyperson.ask_role"),)
 
 
-def ask_where(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_where(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask where the member met them."""
     return (place_question("keyperson.ask_where"),)
 
 
-def ask_network(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_network(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask which community or network they open."""
     return (Reply("keyperson.ask_network"),)
 
 
-def ask_follow_up(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_follow_up(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask how to follow up (optional)."""
     return (Reply("keyperson.ask_follow_up", buttons=skip_row()),)
 
 
-def ask_when(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_when(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask when to follow up."""
     return (Reply("keyperson.ask_when", buttons=when_buttons()),)
 
 
-def ask_consent(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_consent(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask whether they agreed that their contact details are kept."""
-    return (
-        Reply(
-            "keyperson.ask_consent",
-            buttons=(
-                (
-                    Button("keyperson.consent_yes", "consent:yes"),
-                    Button("keyperson.consent_no", "consent:no"),
-                ),
-            ),
-        ),
-    )
+    return (Reply("keyperson.ask_consent", buttons=CONSENT.rows(per_row=2)),)
 
 
-def ask_contact(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
+def ask_contact(ctx: StepContext, draft: KeyPersonDraft) -> tuple[Effect, ...]:
     """Ask for the contact details (only after consent)."""
     return (Reply("keyperson.ask_contact", buttons=skip_row()),)
 
@@ -154,69 +165,61 @@ def ask_contact(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...
 # Steps.
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Begin: who is it?"""
-    return goto("alias", {}, *ask_alias(ctx, {}))
+    return onward(draft)
 
 
-def alias(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def alias(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Keep the description or nickname."""
-    new = {**draft, "alias": text_of(inp)}
-    return goto("role", new, *ask_role(ctx, new))
+    return onward(replace(draft, alias=text_of(inp)))
 
 
-def role(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def role(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Keep their role."""
-    new = {**draft, "role": text_of(inp)}
-    return goto("where", new, *ask_where(ctx, new))
+    return onward(replace(draft, role=text_of(inp)))
 
 
-def where_answer(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def where_answer(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Keep where they met (a location, here, a typed place) or none."""
-    new, effects = answer_place(ctx, inp, draft, "keyperson")
-    if new is None:
-        return goto("where", draft, *effects)
-    return goto("network", new, *effects, *ask_network(ctx, new))
+    placed, effects = answer_place(ctx, inp, draft, "keyperson")
+    if placed is None:
+        return stay(draft, *effects)
+    return onward(placed, *effects)
 
 
-def network(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def network(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Keep the community or network they open."""
-    new = {**draft, "network": text_of(inp)}
-    return goto("follow_up", new, *ask_follow_up(ctx, new))
+    return onward(replace(draft, network=text_of(inp)))
 
 
-def follow_up(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Keep how to follow up, or skip."""
-    if inp.kind == InputKind.CALLBACK:
-        if inp.callback_data != SKIP:
-            return stale("follow_up", draft)
-        new = {**draft, "follow_up": None}
-        return goto("when", new, CallbackAnswer(), *ask_when(ctx, new))
-    new = {**draft, "follow_up": text_of(inp)}
-    return goto("when", new, *ask_when(ctx, new))
+def follow_up(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
+    """Keep how to follow up."""
+    return onward(replace(draft, follow_up=text_of(inp)))
 
 
-def when_button(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def no_follow_up(
+    ctx: StepContext, inp: Input, draft: KeyPersonDraft, value: str
+) -> Outcome[KeyPersonDraft]:
+    """Skip how to follow up."""
+    return onward(replace(draft, follow_up=None), CallbackAnswer())
+
+
+def when_tapped(
+    ctx: StepContext, inp: Input, draft: KeyPersonDraft, code: str
+) -> Outcome[KeyPersonDraft]:
     """Keep the follow-up moment tapped."""
-    code = (inp.callback_data or "").removeprefix("when:")
-    if code not in WHEN:
-        return stale("when", draft)
     on = follow_up_date(code, ctx.today())
-    new = {**draft, "follow_up_on": on.isoformat() if on else None}
-    return goto(
-        "consent", new, CallbackAnswer(), when_answer(on, edit=True), *ask_consent(ctx, new)
-    )
+    return onward(replace(draft, follow_up_on=on), CallbackAnswer(), when_answer(on, edit=True))
 
 
-def when_typed(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def when_typed(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
     """Keep a typed follow-up date, or explain what is wrong with it."""
     on, problem = read_date(text_of(inp) or "", ctx.today())
     if problem is not None or on is None:
         params = {"date": on.strftime(DATE_FORMAT)} if on is not None else {}
-        again = Reply(problem or "keyperson.bad_date", params, buttons=when_buttons())
-        return goto("when", draft, again)
-    new = {**draft, "follow_up_on": on.isoformat()}
-    return goto("consent", new, when_answer(on), *ask_consent(ctx, new))
+        return stay(draft, Reply(problem or "keyperson.bad_date", params, buttons=when_buttons()))
+    return onward(replace(draft, follow_up_on=on), when_answer(on))
 
 
 def when_answer(on: date | None, edit: bool = False) -> Reply:
@@ -226,45 +229,43 @@ def when_answer(on: date | None, edit: bool = False) -> Reply:
     return Reply("keyperson.when_answer", {"date": on.strftime(DATE_FORMAT)}, edit=edit)
 
 
-def consent(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def consent(
+    ctx: StepContext, inp: Input, draft: KeyPersonDraft, answer: str
+) -> Outcome[KeyPersonDraft]:
     """Ask for contact details only when they agreed; otherwise save at once."""
-    value = (inp.callback_data or "").removeprefix("consent:")
-    if value == "yes":
-        new = {**draft, "contact_consent": True}
-        answer = Reply("keyperson.consent_answer_yes", edit=True)
-        return goto("contact", new, CallbackAnswer(), answer, *ask_contact(ctx, new))
-    if value == "no":
-        new = {**draft, "contact_consent": False}
-        return save(ctx, new, CallbackAnswer(), Reply("keyperson.consent_answer_no", edit=True))
-    return stale("consent", draft)
+    if answer == "yes":
+        agreed = Reply("keyperson.consent_answer_yes", edit=True)
+        return goto("contact", replace(draft, contact_consent=True), CallbackAnswer(), agreed)
+    refused = Reply("keyperson.consent_answer_no", edit=True)
+    return save(ctx, replace(draft, contact_consent=False), CallbackAnswer(), refused)
 
 
-def contact(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Keep the contact details (or none) and save."""
-    if inp.kind == InputKind.CALLBACK:
-        if inp.callback_data != SKIP:
-            return stale("contact", draft)
-        return save(ctx, {**draft, "contact": None}, CallbackAnswer())
-    return save(ctx, {**draft, "contact": text_of(inp)})
+def contact(ctx: StepContext, inp: Input, draft: KeyPersonDraft) -> Outcome[KeyPersonDraft]:
+    """Keep the contact details and save."""
+    return save(ctx, replace(draft, contact=text_of(inp)))
 
 
-def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome:
+def no_contact(
+    ctx: StepContext, inp: Input, draft: KeyPersonDraft, value: str
+) -> Outcome[KeyPersonDraft]:
+    """Save without contact details."""
+    return save(ctx, replace(draft, contact=None), CallbackAnswer())
+
+
+def save(ctx: StepContext, draft: KeyPersonDraft, *before: Effect) -> Outcome[Any]:
     """Store the key person and end with the saved line."""
     assert ctx.member is not None
-    consented = bool(draft.get("contact_consent"))
     details: dict[str, Any] = {
-        "alias": draft.get("alias"),
-        "role": draft.get("role"),
-        "network": draft.get("network"),
-        "follow_up": draft.get("follow_up"),
-        "contact_consent": consented,
+        "alias": draft.alias,
+        "role": draft.role,
+        "network": draft.network,
+        "follow_up": draft.follow_up,
+        "contact_consent": draft.contact_consent,
     }
-    if consented and draft.get("contact"):
-        details["contact"] = draft["contact"]
-    if draft.get("place_text"):
-        details["place_text"] = draft["place_text"]
-    on = draft.get("follow_up_on")
-    place = place_in(draft)
+    if draft.contact_consent and draft.contact:
+        details["contact"] = draft.contact
+    if draft.place_text:
+        details["place_text"] = draft.place_text
     observation = obs.add_observation(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -272,28 +273,42 @@ def save(ctx: StepContext, draft: Mapping[str, Any], *before: Effect) -> Outcome
         author=author_of(ctx),
         kind="key_person",
         now=ctx.now,
-        text=draft.get("network"),
-        place=place,
+        text=draft.network,
+        place=draft.place,
         details=details,
-        follow_up_on=date.fromisoformat(on) if on else None,
+        follow_up_on=draft.follow_up_on,
     )
-    return done(*before, saved_line(observation, place, language_of(ctx), key="keyperson.saved"))
+    saved = saved_line(observation, draft.place, language_of(ctx), key="keyperson.saved")
+    return done(*before, saved)
 
+
+PLACE_ANSWER = Go(where_answer, "network")
 
 KEYPERSON = Flow(
     name="keyperson",
-    start=start,
+    draft=KeyPersonDraft,
+    start=Go(start, "alias"),
     states={
-        "alias": State({InputKind.TEXT: alias}, ask_alias),
-        "role": State({InputKind.TEXT: role}, ask_role),
-        "where": State({InputKind.LOCATION: where_answer, InputKind.TEXT: where_answer}, ask_where),
-        "network": State({InputKind.TEXT: network}, ask_network),
-        "follow_up": State(
-            {InputKind.TEXT: follow_up, InputKind.CALLBACK: follow_up}, ask_follow_up
+        "alias": State(ask_alias, {TEXT: Go(alias, "role")}),
+        "role": State(ask_role, {TEXT: Go(role, "where")}),
+        "where": State(
+            ask_where,
+            {
+                LOCATION: PLACE_ANSWER,
+                HERE_KEY: PLACE_ANSWER,
+                SKIP_KEY: PLACE_ANSWER,
+                TEXT: PLACE_ANSWER,
+            },
         ),
-        "when": State({InputKind.CALLBACK: when_button, InputKind.TEXT: when_typed}, ask_when),
-        "consent": State({InputKind.CALLBACK: consent}, ask_consent),
-        "contact": State({InputKind.TEXT: contact, InputKind.CALLBACK: contact}, ask_contact),
+        "network": State(ask_network, {TEXT: Go(network, "follow_up")}),
+        "follow_up": State(
+            ask_follow_up, {SKIP: Go(no_follow_up, "when"), TEXT: Go(follow_up, "when")}
+        ),
+        "when": State(
+            ask_when, {WHEN: Go(when_tapped, "consent"), TEXT: Go(when_typed, "consent")}
+        ),
+        "consent": State(ask_consent, {CONSENT: Go(consent, "contact", END)}),
+        "contact": State(ask_contact, {SKIP: Go(no_contact, END), TEXT: Go(contact, END)}),
     },
 )
 

@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
+from flows.drafts import NoDraft
 from flows.engine import (
+    END,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     SetCommands,
@@ -23,37 +24,37 @@ from flows.engine import (
     done,
     goto,
     reply,
+    stay,
 )
-from flows.onboarding import LANGUAGE_BUTTONS, language_buttons
+from flows.onboarding import LANGUAGES, language_buttons
 from storage import organisations as orgs
 
 
-def ask_language(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_language(ctx: StepContext, draft: NoDraft) -> tuple[Reply, ...]:
     """Offer the three languages, the current one ticked."""
     current = ctx.member.language if ctx.member else None
     return (Reply("language.choose", buttons=language_buttons(current)),)
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: NoDraft) -> Outcome[Any]:
     """Ask members for a language; strangers are told how to join (nothing is stored)."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
-    return goto("choose", {}, *ask_language(ctx, {}))
+    return goto("choose", draft)
 
 
-def set_language(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def set_language(ctx: StepContext, inp: Input, draft: NoDraft, language: str) -> Outcome[Any]:
     """Store the chosen language and refresh the command menu in it."""
-    value = inp.callback_data or ""
-    language = value.removeprefix("lang:")
-    if ctx.member is None or language not in LANGUAGE_BUTTONS:
-        return goto("choose", draft, *ask_language(ctx, draft))
+    if ctx.member is None:
+        return stay(draft, ask=True)
     orgs.set_member_language(ctx.session, ctx.member, language)
     return done(reply("language.changed"), SetCommands(ctx.member.role))
 
 
 LANGUAGE = Flow(
     name="language",
-    start=start,
-    states={"choose": State({InputKind.CALLBACK: set_language}, ask_language)},
+    draft=NoDraft,
+    start=Go(start, "choose", END),
+    states={"choose": State(ask_language, {LANGUAGES: Go(set_language, END)})},
     keeps_draft=False,
 )

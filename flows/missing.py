@@ -31,17 +31,24 @@ and media_roles (per file, in order: what / affected / impact).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from flows.engine import (
-    Button,
+    END,
+    LOCATION,
+    NOWHERE_KEY,
+    PHOTO,
+    SKIP_KEY,
+    TEXT,
+    VIDEO,
+    VOICE,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reaction,
     Reply,
@@ -50,6 +57,8 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
+    stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
 from flows.places import (
@@ -60,7 +69,7 @@ from flows.places import (
     place_label,
     went_elsewhere,
 )
-from flows.themes import THEMES, theme_buttons
+from flows.themes import THEMES, theme_choice, theme_rows
 from storage import observations as obs
 from storage.observations import NewMedia, Place
 
@@ -73,30 +82,77 @@ STATUSES = {
 }
 TRANSPORTS = ("foot", "bike", "transit", "car", "lift", "online", "none")
 SKIP_THEME = "-"
-SKIP = "skip"
+
+THEME = theme_choice("th", skip=SKIP_THEME)
+STATUS = Choice("st", tuple(STATUSES), label="missing.status.{}")
+TRANSPORT = Choice("tr", TRANSPORTS, label="missing.transport.{}")
+SKIP = Choice("", ("skip",), label="button.skip")
+
+
+# The draft: everything is plain JSON, and nothing is stored before the last answer.
+
+
+@dataclass(frozen=True)
+class RoleMedia:
+    """A file sent in answer to one question (what / affected / impact), not yet downloaded."""
+
+    role: str
+    kind: str
+    file_id: str
+    file_unique_id: str
+    file_size: int | None = None
+    duration: int | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class MissingDraft:
+    """The report so far: what is missing, where, where people go instead, who feels it."""
+
+    text: str | None = None
+    media: tuple[RoleMedia, ...] = ()
+    chat_id: int | None = None
+    message_id: int | None = None
+    note_id: int | None = None
+    theme: str | None = None
+    status: str | None = None
+    since: str | None = None
+    place: Place | None = None
+    alternative: str | None = None
+    alternative_source: str | None = None
+    alternative_lat: float | None = None
+    alternative_lon: float | None = None
+    alternative_wijk: int | None = None
+    distance_m: int | None = None
+    distance_from: str | None = None
+    transport: str | None = None
+    affected: str | None = None
+    impact: str | None = None
+
+
+def _media(inp: Input, role: str) -> tuple[RoleMedia, ...]:
+    return tuple(RoleMedia(role, **asdict(item)) for item in media_of(inp))
 
 
 # Questions (also used to ask again when something unexpected arrives).
 
 
-def ask_what(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_what(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask what is missing."""
     return (Reply("missing.ask_what", remove_keyboard=True),)
 
 
-def ask_theme(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_theme(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask for a theme (optional)."""
-    rows = (*theme_buttons("th:"), (Button("button.skip", f"th:{SKIP_THEME}"),))
-    return (Reply("missing.ask_theme", buttons=rows),)
+    return (Reply("missing.ask_theme", buttons=theme_rows(THEME)),)
 
 
-def ask_status(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_status(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask whether it was never there or disappeared, and roughly when."""
-    rows = tuple((Button(f"missing.status.{value}", f"st:{value}"),) for value in STATUSES)
-    return (Reply("missing.ask_status", buttons=rows),)
+    return (Reply("missing.ask_status", buttons=STATUS.rows()),)
 
 
-def ask_place(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_place(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask where it is missing: a location, a typed place, or skip."""
     return (
         Reply(
@@ -107,13 +163,12 @@ def ask_place(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
     )
 
 
-def ask_alternative(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_alternative(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask where people go instead, saying first what was understood of the place."""
-    place = _place(draft)
-    if place is None:
+    if draft.place is None:
         noted = Text("missing.place_none")
     else:
-        noted = Text("missing.place_noted", {"where": where(place, language_of(ctx))})
+        noted = Text("missing.place_noted", {"where": where(draft.place, language_of(ctx))})
     return (
         Reply(
             "missing.ask_alternative",
@@ -124,21 +179,19 @@ def ask_alternative(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, 
     )
 
 
-def ask_transport(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_transport(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask how people get to the other place."""
-    buttons = [Button(f"missing.transport.{value}", f"tr:{value}") for value in TRANSPORTS]
-    rows = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    return (Reply("missing.ask_transport", buttons=rows),)
+    return (Reply("missing.ask_transport", buttons=TRANSPORT.rows(per_row=2)),)
 
 
-def ask_affected(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_affected(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask who feels it most (optional)."""
-    return (Reply("missing.ask_affected", buttons=((Button("button.skip", SKIP),),)),)
+    return (Reply("missing.ask_affected", buttons=SKIP.rows()),)
 
 
-def ask_impact(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_impact(ctx: StepContext, draft: MissingDraft) -> tuple[Reply, ...]:
     """Ask what it changes for people's lives or the organisation's work (optional)."""
-    return (Reply("missing.ask_impact", buttons=((Button("button.skip", SKIP),),)),)
+    return (Reply("missing.ask_impact", buttons=SKIP.rows()),)
 
 
 def chosen(question: str, answer: str) -> Reply:
@@ -146,25 +199,10 @@ def chosen(question: str, answer: str) -> Reply:
     return Reply("missing.chosen", {"question": Text(question), "answer": Text(answer)}, edit=True)
 
 
-# Draft helpers: everything in the draft is plain JSON.
-
-
-def _media_dicts(inp: Input, role: str) -> list[dict[str, Any]]:
-    return [{**asdict(item), "role": role} for item in media_of(inp)]
-
-
-def _place(draft: Mapping[str, Any]) -> Place | None:
-    value = draft.get("place")
-    return Place(**value) if value else None
-
-
-def _reference(
-    ctx: StepContext, draft: Mapping[str, Any]
-) -> tuple[tuple[float, float], str] | None:
+def _reference(ctx: StepContext, draft: MissingDraft) -> tuple[tuple[float, float], str] | None:
     """Return the point distances are measured from: the missing place, else the buurt."""
-    place = _place(draft)
-    if place is not None:
-        return (place.lat, place.lon), "place"
+    if draft.place is not None:
+        return (draft.place.lat, draft.place.lon), "place"
     centre = buurt_centre(ctx)
     return (centre, "buurt") if centre is not None else None
 
@@ -172,123 +210,95 @@ def _reference(
 # Steps.
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """Begin a report of something missing."""
-    return goto("what", {}, *ask_what(ctx, {}))
+    return onward(draft)
 
 
-def what(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def what(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """Keep what is missing (words, a photo or a voice message) and ask for a theme."""
     text = text_of(inp)
-    media = _media_dicts(inp, "what")
+    media = _media(inp, "what")
     if text is None and not media:
-        return goto("what", draft, *ask_what(ctx, draft))
-    new_draft = {
-        "text": text,
-        "media": media,
-        "chat_id": inp.chat_id,
-        "message_id": inp.message_id,
-    }
-    return goto("theme", new_draft, *ask_theme(ctx, new_draft))
+        return stay(draft, ask=True)
+    return onward(
+        MissingDraft(text=text, media=media, chat_id=inp.chat_id, message_id=inp.message_id)
+    )
 
 
-def from_note(ctx: StepContext, note_id: int, text: str | None, theme: str | None) -> Outcome:
+def from_note(
+    ctx: StepContext, note_id: int, text: str | None, theme: str | None
+) -> Outcome[MissingDraft]:
     """Begin a report with a kept note as what is missing; saving it turns the note into it."""
-    new_draft = {"text": text, "media": [], "note_id": note_id}
+    report = MissingDraft(text=text, note_id=note_id)
     if theme in THEMES:
-        new_draft["theme"] = theme
-        return goto("status", new_draft, *ask_status(ctx, new_draft))
-    return goto("theme", new_draft, *ask_theme(ctx, new_draft))
+        return goto("status", replace(report, theme=theme))
+    return goto("theme", report)
 
 
-def more(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def more(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """Add a second message about the missing thing (a photo after the words, say).
 
     The step bumps the chat's button version, so the theme question comes again, fresh.
     """
-    text = text_of(inp)
-    texts = [t for t in (draft.get("text"), text) if t]
-    new_draft = {
-        **draft,
-        "text": "\n".join(texts) if texts else None,
-        "media": [*draft.get("media", []), *_media_dicts(inp, "what")],
-    }
-    return goto("theme", new_draft, Reaction(), *ask_theme(ctx, new_draft))
+    texts = [t for t in (draft.text, text_of(inp)) if t]
+    added = replace(
+        draft,
+        text="\n".join(texts) if texts else None,
+        media=(*draft.media, *_media(inp, "what")),
+    )
+    return stay(added, Reaction(), ask=True)
 
 
-def choose_theme(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_theme(
+    ctx: StepContext, inp: Input, draft: MissingDraft, value: str
+) -> Outcome[MissingDraft]:
     """Keep the theme (or none) and ask whether it was never there or disappeared."""
-    value = (inp.callback_data or "").removeprefix("th:")
-    if value != SKIP_THEME and value not in THEMES:
-        return goto("theme", draft, CallbackAnswer("error.stale_button"), *ask_theme(ctx, draft))
     theme = None if value == SKIP_THEME else value
-    new_draft = {**draft, "theme": theme}
     effects: list[Effect] = [CallbackAnswer()]
     if theme is not None:
         effects.append(chosen("missing.ask_theme", f"theme.{theme}"))
-    return goto("status", new_draft, *effects, *ask_status(ctx, new_draft))
+    return onward(replace(draft, theme=theme), *effects)
 
 
-def choose_status(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_status(
+    ctx: StepContext, inp: Input, draft: MissingDraft, value: str
+) -> Outcome[MissingDraft]:
     """Keep never / disappeared (and since when), then ask where it is missing."""
-    value = (inp.callback_data or "").removeprefix("st:")
-    if value not in STATUSES:
-        return goto("status", draft, CallbackAnswer("error.stale_button"), *ask_status(ctx, draft))
     status, since = STATUSES[value]
-    new_draft = {**draft, "status": status, "since": since}
-    return goto(
-        "place",
-        new_draft,
-        CallbackAnswer(),
-        chosen("missing.ask_status", f"missing.status.{value}"),
-        *ask_place(ctx, new_draft),
-    )
+    answer = chosen("missing.ask_status", f"missing.status.{value}")
+    return onward(replace(draft, status=status, since=since), CallbackAnswer(), answer)
 
 
-def _with_place(ctx: StepContext, draft: Mapping[str, Any], place: Place | None) -> Outcome:
-    new_draft = {**draft, "place": asdict(place) if place is not None else None}
-    return goto("alternative", new_draft, *ask_alternative(ctx, new_draft))
-
-
-def place_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def place_location(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """A location says where it is missing."""
     if inp.location is None:
-        return goto("place", draft, *ask_place(ctx, draft))
-    return _with_place(ctx, draft, place_at(ctx, inp.location, "message"))
+        return stay(draft, ask=True)
+    return onward(replace(draft, place=place_at(ctx, inp.location, "message")))
 
 
-def place_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """ "Skip" means no place; other words are matched to a wijk or municipality."""
-    if inp.keyboard_key == "button.skip":
-        return _with_place(ctx, draft, None)
+def no_place(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
+    """ "Skip" means no place."""
+    return onward(replace(draft, place=None))
+
+
+def place_text(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
+    """Typed words are matched to a wijk or municipality."""
     place = place_from_text(ctx, inp.text or "")
     if place is None:
-        return goto(
-            "place",
-            draft,
-            Reply(
-                "missing.place_unknown",
-                request_location="button.send_location",
-                keyboard=("button.skip",),
-            ),
+        unknown = Reply(
+            "missing.place_unknown",
+            request_location="button.send_location",
+            keyboard=("button.skip",),
         )
-    return _with_place(ctx, draft, place)
+        return stay(draft, unknown)
+    return onward(replace(draft, place=place))
 
 
 def _with_alternative(
-    ctx: StepContext, draft: Mapping[str, Any], label: Any, source: str, place: Place | None
-) -> Outcome:
+    ctx: StepContext, draft: MissingDraft, label: Any, source: str, place: Place | None
+) -> Outcome[MissingDraft]:
     """Keep the other place, its distance when both points are known, then ask how."""
-    new_draft: dict[str, Any] = {
-        **draft,
-        "alternative": label if isinstance(label, str) else None,
-        "alternative_source": source,
-        "alternative_lat": place.lat if place else None,
-        "alternative_lon": place.lon if place else None,
-        "alternative_wijk": place.wijk_code if place else None,
-        "distance_m": None,
-        "distance_from": None,
-    }
     shown = Text("missing.outside_brussels") if label is None else label
     fields, noted = went_elsewhere(
         place,
@@ -297,99 +307,93 @@ def _with_alternative(
         language_of(ctx),
         ("missing.alternative_km", "missing.alternative_noted", "missing.from_"),
     )
-    new_draft.update(fields)
-    return goto("transport", new_draft, noted, *ask_transport(ctx, new_draft))
+    went = replace(
+        draft,
+        alternative=label if isinstance(label, str) else None,
+        alternative_source=source,
+        alternative_lat=place.lat if place else None,
+        alternative_lon=place.lon if place else None,
+        alternative_wijk=place.wijk_code if place else None,
+        **fields,
+    )
+    return onward(went, noted)
 
 
-def alternative_location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def alternative_location(
+    ctx: StepContext, inp: Input, draft: MissingDraft
+) -> Outcome[MissingDraft]:
     """A location says where people go instead."""
     if inp.location is None:
-        return goto("alternative", draft, *ask_alternative(ctx, draft))
+        return stay(draft, ask=True)
     place = place_at(ctx, inp.location, "message")
     label = place_label(place, language_of(ctx))
     return _with_alternative(ctx, draft, label, "location", place)
 
 
-def alternative_text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """ "Nowhere" skips the way there; other words are kept, with a point when they match."""
-    if inp.keyboard_key == "button.nowhere":
-        new_draft = {
-            **draft,
-            "alternative": None,
-            "alternative_source": "nowhere",
-            "alternative_lat": None,
-            "alternative_lon": None,
-            "alternative_wijk": None,
-            "distance_m": None,
-            "distance_from": None,
-            "transport": None,
-        }
-        return goto(
-            "affected",
-            new_draft,
-            Reply("missing.alternative_none", remove_keyboard=True),
-            *ask_affected(ctx, new_draft),
-        )
+def nowhere(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
+    """ "Nowhere" skips the way there."""
+    none = replace(
+        draft,
+        alternative=None,
+        alternative_source="nowhere",
+        alternative_lat=None,
+        alternative_lon=None,
+        alternative_wijk=None,
+        distance_m=None,
+        distance_from=None,
+        transport=None,
+    )
+    return onward(none, Reply("missing.alternative_none", remove_keyboard=True))
+
+
+def alternative_text(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
+    """Typed words are kept, with a point when they match a place."""
     typed = text_of(inp)
     if typed is None:
-        return goto("alternative", draft, *ask_alternative(ctx, draft))
+        return stay(draft, ask=True)
     return _with_alternative(ctx, draft, typed, "typed", place_from_text(ctx, typed))
 
 
-def choose_transport(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_transport(
+    ctx: StepContext, inp: Input, draft: MissingDraft, value: str
+) -> Outcome[MissingDraft]:
     """Keep how people get there, then ask who feels it most."""
-    value = (inp.callback_data or "").removeprefix("tr:")
-    if value not in TRANSPORTS:
-        return goto(
-            "transport", draft, CallbackAnswer("error.stale_button"), *ask_transport(ctx, draft)
-        )
-    new_draft = {**draft, "transport": value}
-    return goto(
-        "affected",
-        new_draft,
-        CallbackAnswer(),
-        chosen("missing.ask_transport", f"missing.transport.{value}"),
-        *ask_affected(ctx, new_draft),
-    )
+    answer = chosen("missing.ask_transport", f"missing.transport.{value}")
+    return onward(replace(draft, transport=value), CallbackAnswer(), answer)
 
 
-def _answer(inp: Input, draft: Mapping[str, Any], name: str) -> dict[str, Any] | None:
-    """Return the draft with an optional answer (words, a voice message or skip), or None."""
-    if inp.kind == InputKind.CALLBACK:
-        if inp.callback_data != SKIP:
-            return None
-        return {**draft, name: None}
-    return {
-        **draft,
-        name: text_of(inp),
-        "media": [*draft.get("media", []), *_media_dicts(inp, name)],
-    }
+def _answered(inp: Input, draft: MissingDraft, name: str) -> MissingDraft:
+    """Return the draft with an optional answer in words or a voice message."""
+    return replace(draft, **{name: text_of(inp)}, media=(*draft.media, *_media(inp, name)))
 
 
-def affected(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def affected(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """Keep who feels it most, then ask what it changes."""
-    new_draft = _answer(inp, draft, "affected")
-    if new_draft is None:
-        return goto(
-            "affected", draft, CallbackAnswer("error.stale_button"), *ask_affected(ctx, draft)
-        )
-    return goto("impact", new_draft, *ask_impact(ctx, new_draft))
+    return onward(_answered(inp, draft, "affected"))
 
 
-def impact(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def no_affected(
+    ctx: StepContext, inp: Input, draft: MissingDraft, value: str
+) -> Outcome[MissingDraft]:
+    """Skip who feels it most."""
+    return onward(replace(draft, affected=None))
+
+
+def impact(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[Any]:
     """Keep what it changes and save the whole report."""
-    new_draft = _answer(inp, draft, "impact")
-    if new_draft is None:
-        return goto("impact", draft, CallbackAnswer("error.stale_button"), *ask_impact(ctx, draft))
-    return save(ctx, new_draft)
+    return save(ctx, _answered(inp, draft, "impact"))
 
 
-def save(ctx: StepContext, draft: Mapping[str, Any]) -> Outcome:
+def no_impact(ctx: StepContext, inp: Input, draft: MissingDraft, value: str) -> Outcome[Any]:
+    """Skip what it changes and save the whole report."""
+    return save(ctx, replace(draft, impact=None))
+
+
+def save(ctx: StepContext, draft: MissingDraft) -> Outcome[Any]:
     """Store the observation and end with the saved line."""
     assert ctx.member is not None
-    media_items = list(draft.get("media", []))
     details: dict[str, Any] = {
-        name: draft.get(name)
+        name: getattr(draft, name)
         for name in (
             "status",
             "since",
@@ -405,9 +409,8 @@ def save(ctx: StepContext, draft: Mapping[str, Any]) -> Outcome:
             "impact",
         )
     }
-    if media_items:
-        details["media_roles"] = [item["role"] for item in media_items]
-    place = _place(draft)
+    if draft.media:
+        details["media_roles"] = [item.role for item in draft.media]
     observation = obs.add_observation(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -415,61 +418,70 @@ def save(ctx: StepContext, draft: Mapping[str, Any]) -> Outcome:
         author=author_of(ctx),
         kind="missing",
         now=ctx.now,
-        text=draft.get("text"),
-        theme=draft.get("theme"),
-        place=place,
-        chat_id=draft.get("chat_id"),
-        message_id=draft.get("message_id"),
+        text=draft.text,
+        theme=draft.theme,
+        place=draft.place,
+        chat_id=draft.chat_id,
+        message_id=draft.message_id,
         details=details,
-        media=[NewMedia(**{k: v for k, v in item.items() if k != "role"}) for item in media_items],
-        from_note=draft.get("note_id"),
+        media=[
+            NewMedia(m.kind, m.file_id, m.file_unique_id, m.file_size, m.duration, m.mime_type)
+            for m in draft.media
+        ],
+        from_note=draft.note_id,
     )
     effects: list[Effect] = [
         CallbackAnswer(),
-        saved_line(observation, place, language_of(ctx), key="missing.saved"),
+        saved_line(observation, draft.place, language_of(ctx), key="missing.saved"),
     ]
     if too_big(observation):
         effects.append(Reply("observe.file_too_big"))
     return done(*effects)
 
 
+WHAT = Go(what, "theme")
+MORE = Go(more)
+
 MISSING = Flow(
     name="missing",
-    start=start,
+    draft=MissingDraft,
+    start=Go(start, "what"),
+    entries={"note": Go(from_note, "theme", "status")},
     states={
-        "what": State(
-            {
-                InputKind.TEXT: what,
-                InputKind.PHOTO: what,
-                InputKind.VOICE: what,
-                InputKind.VIDEO: what,
-            },
-            ask_what,
-        ),
+        "what": State(ask_what, {TEXT: WHAT, PHOTO: WHAT, VOICE: WHAT, VIDEO: WHAT}),
+        # Typed words are no theme and no longer join the description: asked again.
         "theme": State(
+            ask_theme, {THEME: Go(choose_theme, "status"), PHOTO: MORE, VOICE: MORE, VIDEO: MORE}
+        ),
+        "status": State(ask_status, {STATUS: Go(choose_status, "place")}),
+        "place": State(
+            ask_place,
             {
-                InputKind.CALLBACK: choose_theme,
-                # Typed words are no theme and no longer join the description: asked again.
-                InputKind.PHOTO: more,
-                InputKind.VOICE: more,
-                InputKind.VIDEO: more,
+                LOCATION: Go(place_location, "alternative"),
+                SKIP_KEY: Go(no_place, "alternative"),
+                TEXT: Go(place_text, "alternative"),
             },
-            ask_theme,
         ),
-        "status": State({InputKind.CALLBACK: choose_status}, ask_status),
-        "place": State({InputKind.LOCATION: place_location, InputKind.TEXT: place_text}, ask_place),
         "alternative": State(
-            {InputKind.LOCATION: alternative_location, InputKind.TEXT: alternative_text},
             ask_alternative,
+            {
+                LOCATION: Go(alternative_location, "transport"),
+                NOWHERE_KEY: Go(nowhere, "affected"),
+                TEXT: Go(alternative_text, "transport"),
+            },
         ),
-        "transport": State({InputKind.CALLBACK: choose_transport}, ask_transport),
+        "transport": State(ask_transport, {TRANSPORT: Go(choose_transport, "affected")}),
         "affected": State(
-            {InputKind.TEXT: affected, InputKind.VOICE: affected, InputKind.CALLBACK: affected},
             ask_affected,
+            {
+                SKIP: Go(no_affected, "impact"),
+                TEXT: Go(affected, "impact"),
+                VOICE: Go(affected, "impact"),
+            },
         ),
         "impact": State(
-            {InputKind.TEXT: impact, InputKind.VOICE: impact, InputKind.CALLBACK: impact},
             ask_impact,
+            {SKIP: Go(no_impact, END), TEXT: Go(impact, END), VOICE: Go(impact, END)},
         ),
     },
 )

@@ -21,16 +21,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flows.engine import (
+    END,
     MEDIA_KINDS,
     Button,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
     InputKind,
     Outcome,
@@ -187,17 +190,20 @@ def describe(observation: Observation) -> Text:
     return Text("undo.what", {"kind": kind})
 
 
+UNDO_ANSWER = Choice(
+    "undo", ("yes", "no"), label={"yes": "undo.button_yes", "no": "undo.button_no"}
+)
+
+
+@dataclass(frozen=True)
+class UndoDraft:
+    """The item /undo asks about."""
+
+    id: int = 0
+
+
 def _ask(observation: Observation, key: str) -> Reply:
-    return Reply(
-        key,
-        {"what": describe(observation)},
-        buttons=(
-            (
-                Button("undo.button_yes", "undo:yes"),
-                Button("undo.button_no", "undo:no"),
-            ),
-        ),
-    )
+    return Reply(key, {"what": describe(observation)}, buttons=UNDO_ANSWER.rows(per_row=2))
 
 
 def _remove(ctx: StepContext, observation: Observation) -> Text:
@@ -209,7 +215,7 @@ def _remove(ctx: StepContext, observation: Observation) -> Text:
     return what
 
 
-def undo_last(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def undo_last(ctx: StepContext, inp: Input, draft: UndoDraft) -> Outcome[UndoDraft]:
     """Remove the member's latest item of the last hour, asking first where that matters."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
@@ -219,31 +225,29 @@ def undo_last(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome
     undone = ctx.member.last_undo_at
     reaches_back = undone is not None and undone >= latest.created_at
     if reaches_back:
-        return goto("confirm", {"id": latest.id}, _ask(latest, "undo.confirm_earlier"))
+        return goto(
+            "confirm", UndoDraft(latest.id), _ask(latest, "undo.confirm_earlier"), ask=False
+        )
     if latest.kind in MULTI_STEP:
-        return goto("confirm", {"id": latest.id}, _ask(latest, "undo.confirm"))
+        return goto("confirm", UndoDraft(latest.id))
     return done(reply("undo.deleted", what=_remove(ctx, latest)))
 
 
-def confirm(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def confirm(ctx: StepContext, inp: Input, draft: UndoDraft, answer: str) -> Outcome[Any]:
     """Remove the item asked about, or keep it."""
-    value = inp.callback_data or ""
-    observation = obs.get_observation(ctx.session, int(draft.get("id", 0)))
-    mine = observation is not None and ctx.member is not None
-    if not mine or observation is None or observation.member_id != ctx.member.id:
+    observation = obs.get_observation(ctx.session, draft.id)
+    if observation is None or ctx.member is None or observation.member_id != ctx.member.id:
         return done(CallbackAnswer("error.stale_button"), Reply("undo.gone", edit=True))
-    if value == "undo:no":
+    if answer == "no":
         kept = Reply("undo.kept", {"what": describe(observation)}, edit=True)
         return done(CallbackAnswer(), kept)
-    if value != "undo:yes":
-        return goto("confirm", draft, CallbackAnswer("error.stale_button"))
     what = _remove(ctx, observation)
     return done(CallbackAnswer("undo.done"), Reply("undo.deleted", {"what": what}, edit=True))
 
 
-def ask_again(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
-    """Ask again about the item /undo would remove."""
-    observation = obs.get_observation(ctx.session, int(draft.get("id", 0)))
+def ask_again(ctx: StepContext, draft: UndoDraft) -> tuple[Effect, ...]:
+    """Ask about the item /undo would remove."""
+    observation = obs.get_observation(ctx.session, draft.id)
     if observation is None:
         return (reply("undo.nothing"),)
     return (_ask(observation, "undo.confirm"),)
@@ -251,7 +255,8 @@ def ask_again(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Effect, ...]:
 
 UNDO = Flow(
     name="undo",
-    start=undo_last,
-    states={"confirm": State({InputKind.CALLBACK: confirm}, ask_again)},
+    draft=UndoDraft,
+    start=Go(undo_last, "confirm", END),
+    states={"confirm": State(ask_again, {UNDO_ANSWER: Go(confirm, END)})},
     keeps_draft=False,
 )

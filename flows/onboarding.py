@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from flows.consent import consent_for
 from flows.engine import (
+    END,
     Button,
+    Choice,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     SetCommands,
@@ -30,6 +31,7 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
     reply,
 )
 from flows.help import help_reply
@@ -37,6 +39,20 @@ from flows.roles import consent_audience
 from storage import organisations as orgs
 
 LANGUAGE_BUTTONS = ("nl", "fr", "en")
+LANGUAGES = Choice("lang", LANGUAGE_BUTTONS, label="language.button_{}")
+ABOUT_READ = Choice("about", ("ok",), label="button.continue")
+CONSENT = Choice("consent", ("yes", "no"), label={"yes": "button.agree", "no": "button.decline"})
+
+
+@dataclass(frozen=True)
+class JoinDraft:
+    """Joining with an invite: the code, its role and organisation, and the language chosen."""
+
+    invite_id: int = 0
+    code: str = ""
+    role: str = ""
+    organisation: str = ""
+    language: str = ""
 
 
 def preferred_language(language_code: str | None, default: str) -> str:
@@ -54,54 +70,48 @@ def language_buttons(selected: str | None) -> tuple[tuple[Button, ...], ...]:
     """Return one row of language buttons, the preselected one ticked."""
     return (
         tuple(
-            Button(
-                f"language.button_{code}",
-                f"lang:{code}",
-                {"mark": "✓ " if code == selected else ""},
-            )
+            LANGUAGES.button(code, mark="✓ " if code == selected else "")
             for code in LANGUAGE_BUTTONS
         ),
     )
 
 
-def ask_language(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_language(ctx: StepContext, draft: JoinDraft) -> tuple[Reply, ...]:
     """Ask which language to use, the detected one preselected."""
     return (
         Reply(
             "onboarding.choose_language",
-            {"organisation": draft["organisation"]},
-            buttons=language_buttons(draft.get("language")),
+            {"organisation": draft.organisation},
+            buttons=language_buttons(draft.language or None),
         ),
     )
 
 
-def ask_about(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_about(ctx: StepContext, draft: JoinDraft) -> tuple[Reply, ...]:
     """Explain what the bot does and stores, in words fitted to the audience."""
-    audience = consent_audience(draft["role"])
+    audience = consent_audience(draft.role)
     return (
         Reply(
             f"onboarding.about.{audience}",
-            {"organisation": draft["organisation"]},
-            buttons=((Button("button.continue", "about:ok"),),),
+            {"organisation": draft.organisation},
+            buttons=ABOUT_READ.rows(),
         ),
     )
 
 
-def ask_consent(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def ask_consent(ctx: StepContext, draft: JoinDraft) -> tuple[Reply, ...]:
     """Show the versioned consent text with agree / decline buttons."""
-    consent = consent_for(draft["role"])
+    consent = consent_for(draft.role)
     return (
         Reply(
             consent.key,
-            {"organisation": draft["organisation"], "version": consent.version},
-            buttons=(
-                (Button("button.agree", "consent:yes"), Button("button.decline", "consent:no")),
-            ),
+            {"organisation": draft.organisation, "version": consent.version},
+            buttons=CONSENT.rows(per_row=2),
         ),
     )
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: JoinDraft) -> Outcome[JoinDraft]:
     """Greet a member, explain joining to a stranger, or begin joining with a code."""
     code = inp.args.strip()
     if ctx.member is not None:
@@ -131,39 +141,35 @@ def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         return done(reply(f"start.code_{problem}"))
     invite = check.invite
     organisation = orgs.get_organisation(ctx.session, invite.organisation_id)
-    new_draft = {
-        "invite_id": invite.id,
-        "code": invite.code,
-        "role": invite.role,
-        "organisation": organisation.name if organisation else "",
-        "language": preferred_language(inp.language_code, ctx.config.default_language),
-    }
-    return goto("language", new_draft, *ask_language(ctx, new_draft))
+    joining = JoinDraft(
+        invite_id=invite.id,
+        code=invite.code,
+        role=invite.role,
+        organisation=organisation.name if organisation else "",
+        language=preferred_language(inp.language_code, ctx.config.default_language),
+    )
+    return goto("language", joining)
 
 
-def choose_language(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_language(
+    ctx: StepContext, inp: Input, draft: JoinDraft, language: str
+) -> Outcome[JoinDraft]:
     """Take the chosen language and explain what the bot does."""
-    value = inp.callback_data or ""
-    if not value.startswith("lang:") or value[5:] not in LANGUAGE_BUTTONS:
-        return goto("language", draft, *ask_language(ctx, draft))
-    new_draft = {**draft, "language": value[5:]}
-    return goto("about", new_draft, *ask_about(ctx, new_draft))
+    return onward(replace(draft, language=language))
 
 
-def read_about(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def read_about(ctx: StepContext, inp: Input, draft: JoinDraft, value: str) -> Outcome[JoinDraft]:
     """Move on from the explanation to the consent text."""
-    if inp.callback_data != "about:ok":
-        return goto("about", draft, *ask_about(ctx, draft))
-    return goto("consent", draft, *ask_consent(ctx, draft))
+    return onward(draft)
 
 
-def answer_consent(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def answer_consent(
+    ctx: StepContext, inp: Input, draft: JoinDraft, answer: str
+) -> Outcome[JoinDraft]:
     """Make the member on agreement; on refusal store nothing and say so."""
-    if inp.callback_data == "consent:no":
+    if answer == "no":
         return done(reply("onboarding.declined"))
-    if inp.callback_data != "consent:yes":
-        return goto("consent", draft, *ask_consent(ctx, draft))
-    check = orgs.check_invite(ctx.session, draft["code"], ctx.now)
+    check = orgs.check_invite(ctx.session, draft.code, ctx.now)
     if check.invite is None or check.problem is not None:
         problem = check.problem.value if check.problem else "unknown"
         return done(reply(f"start.code_{problem}"))
@@ -172,14 +178,14 @@ def answer_consent(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
         ctx.session,
         check.invite,
         telegram_user_id=inp.user_id or 0,
-        language=draft["language"],
+        language=draft.language,
         consent_version=consent.version,
         now=ctx.now,
     )
     return done(
         reply(
             "onboarding.welcome",
-            organisation=draft["organisation"],
+            organisation=draft.organisation,
             role=Text(f"role.{member.role}"),
         ),
         help_reply(member.role),
@@ -189,10 +195,11 @@ def answer_consent(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
 
 ONBOARDING = Flow(
     name="onboarding",
-    start=start,
+    draft=JoinDraft,
+    start=Go(start, "language", END),
     states={
-        "language": State({InputKind.CALLBACK: choose_language}, ask_language),
-        "about": State({InputKind.CALLBACK: read_about}, ask_about),
-        "consent": State({InputKind.CALLBACK: answer_consent}, ask_consent),
+        "language": State(ask_language, {LANGUAGES: Go(choose_language, "about")}),
+        "about": State(ask_about, {ABOUT_READ: Go(read_about, "consent")}),
+        "consent": State(ask_consent, {CONSENT: Go(answer_consent, END)}),
     },
 )

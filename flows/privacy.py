@@ -11,17 +11,20 @@ Global buttons g|consent|yes and g|consent|no answer a re-asked consent text fro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flows.consent import consent_for, consent_is_current
+from flows.drafts import NoDraft
 from flows.engine import (
+    END,
     Button,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
@@ -32,6 +35,17 @@ from flows.engine import (
 )
 from flows.roles import RESIDENT, VOLUNTEER
 from storage import privacy as privacy_db
+
+FORGET_ANSWER = Choice(
+    "forget", ("yes", "no"), label={"yes": "forget.button_yes", "no": "forget.button_no"}
+)
+
+
+@dataclass(frozen=True)
+class ForgetDraft:
+    """Kept while /forget asks: the member's language, so the goodbye still reads right."""
+
+    language: str = ""
 
 
 def reconsent_prompt(ctx: StepContext) -> tuple[Effect, ...]:
@@ -72,7 +86,7 @@ def consent_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effec
     return (CallbackAnswer(), Reply("consent.declined_again", edit=True))
 
 
-def send_my_data(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def send_my_data(ctx: StepContext, inp: Input, draft: NoDraft) -> Outcome[Any]:
     """Send the member everything stored about them and by them, as JSON (and their media)."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
@@ -85,15 +99,14 @@ def send_my_data(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outc
     return done(*effects)
 
 
-def ask_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def ask_forget(ctx: StepContext, inp: Input, draft: ForgetDraft) -> Outcome[ForgetDraft]:
     """Explain what /forget erases and what stays, then ask for confirmation."""
     if ctx.member is None:
         return done(reply("stranger.how_to_join"))
-    # The language is kept in the draft: after erasure the goodbye still reads right.
-    return goto("confirm", {"language": ctx.member.language}, *forget_question(ctx, {}))
+    return goto("confirm", ForgetDraft(language=ctx.member.language))
 
 
-def forget_question(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def forget_question(ctx: StepContext, draft: ForgetDraft) -> tuple[Reply, ...]:
     """Return the confirmation question, worded for the member's role."""
     assert ctx.member is not None
     key = "forget.ask_resident" if ctx.member.role in (RESIDENT, VOLUNTEER) else "forget.ask_staff"
@@ -101,19 +114,14 @@ def forget_question(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, 
         Reply(
             key,
             {"organisation": ctx.member.organisation.name},
-            buttons=(
-                (
-                    Button("forget.button_yes", "forget:yes"),
-                    Button("forget.button_no", "forget:no"),
-                ),
-            ),
+            buttons=FORGET_ANSWER.rows(per_row=2),
         ),
     )
 
 
-def confirm_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def confirm_forget(ctx: StepContext, inp: Input, draft: ForgetDraft, answer: str) -> Outcome[Any]:
     """Erase the member and their personal data, or keep everything."""
-    if inp.callback_data != "forget:yes" or ctx.member is None:
+    if answer != "yes" or ctx.member is None:
         return done(reply("forget.kept"))
     paths = privacy_db.forget_member(ctx.session, ctx.member)
     ctx.reports().delete_media(ctx.config.media_dir, paths)
@@ -121,10 +129,11 @@ def confirm_forget(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Ou
     return done(reply("forget.done"))
 
 
-MYDATA = Flow(name="mydata", start=send_my_data, states={}, keeps_draft=False)
+MYDATA = Flow(name="mydata", draft=NoDraft, start=Go(send_my_data, END), keeps_draft=False)
 FORGET = Flow(
     name="forget",
-    start=ask_forget,
-    states={"confirm": State({InputKind.CALLBACK: confirm_forget}, forget_question)},
+    draft=ForgetDraft,
+    start=Go(ask_forget, "confirm", END),
+    states={"confirm": State(forget_question, {FORGET_ANSWER: Go(confirm_forget, END)})},
     keeps_draft=False,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flows import walk
 from flows.area import AREA
@@ -26,7 +26,7 @@ from flows.team import TEAM
 if TYPE_CHECKING:
     from flows.router import Position
 
-FLOWS: dict[str, Flow] = {
+FLOWS: dict[str, Flow[Any]] = {
     flow.name: flow
     for flow in (
         ONBOARDING,

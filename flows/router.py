@@ -23,6 +23,7 @@ When a flow ends, resume hooks may put the chat back in a longer-running flow (a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +31,17 @@ from typing import Any
 from flows.capture import capture, kept_aside
 from flows.commands import COMMANDS_BY_NAME
 from flows.consent import RECORDING
+from flows.drafts import DraftError
 from flows.engine import (
+    END,
     KEEPABLE_KINDS,
+    STALE,
     Button,
+    Call,
     CallbackAnswer,
     Effect,
+    Flow,
+    Go,
     Input,
     InputKind,
     Outcome,
@@ -49,12 +56,14 @@ from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME
 from flows.roles import STRANGER
 from storage import organisations as orgs
 
+log = logging.getLogger("buurtbot.flows")
+
 PENDING = "_pending"
 
 
 @dataclass(frozen=True)
 class Position:
-    """Where a chat is: its flow, state, draft and the version its buttons carry."""
+    """Where a chat is: its flow, state, stored draft (JSON) and the version its buttons carry."""
 
     flow: str | None = None
     state: str | None = None
@@ -64,7 +73,7 @@ class Position:
 
 @dataclass(frozen=True)
 class Transition:
-    """The router's answer: the new position (if it changed) and the effects."""
+    """The router's answer: the new position (if it changed, its draft as JSON) and the effects."""
 
     effects: tuple[Effect, ...]
     flow: str | None = None
@@ -73,7 +82,7 @@ class Transition:
     moved: bool = True
 
 
-def stay(*effects: Effect) -> Transition:
+def unmoved(*effects: Effect) -> Transition:
     """Keep the position as it is."""
     return Transition(effects=effects, moved=False)
 
@@ -111,7 +120,7 @@ def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
     """Return the inline buttons of the question the chat is at: what a typed label may mean.
 
     The renewed consent text while it waits (idle or in a recording flow), the abandon question
-    while one is pending, else the current state's prompt. Nothing is written.
+    while one is pending, else the current state's question. Nothing is written.
     """
     flow = FLOWS.get(position.flow or "")
     if needs_consent(ctx) and (flow is None or flow.name in RECORDING):
@@ -119,7 +128,10 @@ def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
     elif PENDING in position.draft:
         return ABANDON_BUTTONS
     elif flow is not None and position.state in flow.states:
-        effects = flow.states[position.state].prompt(ctx, position.draft)
+        try:
+            effects = flow.ask(ctx, position.state, flow.read(position.draft))
+        except DraftError:
+            return ()
     else:
         return ()
     return tuple(
@@ -142,28 +154,41 @@ def _resume(ctx: StepContext, effects: tuple[Effect, ...]) -> Transition:
     return Transition(effects=effects)
 
 
-def _after(ctx: StepContext, flow_name: str, outcome: Outcome) -> Transition:
-    if outcome.state is None:
-        return _resume(ctx, outcome.effects)
+def _settle(
+    ctx: StepContext, flow: Flow[Any], go: Go[Any], here: str | None, outcome: Outcome[Any]
+) -> Transition:
+    """Check a step's outcome against its flow's table and move the chat accordingly."""
+    settled = flow.settle(ctx, go, here, outcome)
+    if settled.state is END:
+        return _resume(ctx, settled.effects)
     return Transition(
-        effects=outcome.effects, flow=flow_name, state=outcome.state, draft=outcome.draft
+        effects=settled.effects,
+        flow=flow.name,
+        state=settled.state,
+        draft=flow.write(settled.draft),
     )
+
+
+def _run(ctx: StepContext, flow: Flow[Any], call: Call[Any], here: str | None) -> Transition:
+    """Run the step a table named and move the chat where it went."""
+    return _settle(ctx, flow, call.go, here, call.go.step(*call.args))
 
 
 def _start_command(ctx: StepContext, inp: Input, name: str) -> Transition:
     command = COMMANDS_BY_NAME[name]
     if command.flow is None:
-        return stay()
+        return unmoved()
     flow = FLOWS[command.flow]
-    return _after(ctx, flow.name, flow.start(ctx, inp, {}))
+    return _run(ctx, flow, Call(flow.start, (ctx, inp, flow.fresh())), None)
 
 
 def _cancel(ctx: StepContext, inp: Input, position: Position) -> Transition:
     flow = FLOWS.get(position.flow or "")
     if flow is None:
-        return stay(reply("cancel.nothing"))
+        return unmoved(reply("cancel.nothing"))
     if flow.cancel is not None and PENDING not in position.draft:
-        return _after(ctx, flow.name, flow.cancel(ctx, inp, position.draft))
+        call = Call(flow.cancel, (ctx, inp, flow.read(position.draft)))
+        return _run(ctx, flow, call, position.state)
     return _resume(ctx, (Reply("cancel.done", remove_keyboard=True),))
 
 
@@ -173,21 +198,23 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
         return _cancel(ctx, inp, position)
     current = FLOWS.get(position.flow or "")
     if current is not None and name in current.commands and PENDING not in position.draft:
-        return _after(ctx, current.name, current.commands[name](ctx, inp, position.draft))
+        call = Call(current.commands[name], (ctx, inp, current.read(position.draft)))
+        return _run(ctx, current, call, position.state)
     command = COMMANDS_BY_NAME.get(name)
     if command is None:
-        return stay(reply("error.unknown_command", command=name))
+        return unmoved(reply("error.unknown_command", command=name))
     role = role_of(ctx)
     if not command.allowed(role):
         if role == STRANGER:
-            return stay(reply("stranger.how_to_join"))
-        return stay(reply("error.not_allowed", command=name))
+            return unmoved(reply("stranger.how_to_join"))
+        return unmoved(reply("error.not_allowed", command=name))
     if name in RECORDING and needs_consent(ctx):
-        return stay(*reconsent_prompt(ctx))
+        return unmoved(*reconsent_prompt(ctx))
     target = FLOWS.get(command.flow or "")
     if target is not None and not target.states:
         # A one-shot answer such as /help leaves the current flow where it is.
-        return stay(*target.start(ctx, inp, position.draft).effects)
+        answered = target.start.step(ctx, inp, target.fresh())
+        return unmoved(*target.settle(ctx, target.start, None, answered).effects)
     flow = FLOWS.get(position.flow or "")
     if flow is not None and flow.keeps_draft and position.flow != command.flow:
         draft = {**position.draft, PENDING: {"command": name, "args": inp.args}}
@@ -228,7 +255,7 @@ def _resolve_pending(ctx: StepContext, inp: Input, position: Position, value: st
             moved=True,
         )
     flow = FLOWS[position.flow or ""]
-    prompt = flow.states[position.state or ""].prompt(ctx, draft)
+    prompt = flow.ask(ctx, position.state or "", flow.read(draft))
     return Transition(
         effects=(CallbackAnswer("flow.kept"), *prompt),
         flow=position.flow,
@@ -243,45 +270,69 @@ def _switch(ctx: StepContext, switch: Switch, position: Position) -> Transition:
     busy = current is not None and current.keeps_draft and position.flow != switch.flow
     if busy and position.draft:
         # Another record is half-way: finishing or cancelling it comes first.
-        return stay(CallbackAnswer("flow.finish_first"))
-    return _after(ctx, switch.flow, switch.outcome)
+        return unmoved(CallbackAnswer("flow.finish_first"))
+    flow = FLOWS[switch.flow]
+    go = flow.start if switch.entry is None else flow.entries[switch.entry]
+    return _settle(ctx, flow, go, None, switch.outcome)
 
 
 def _idle(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if ctx.member is None:
-        return stay(reply("stranger.how_to_join"))
+        return unmoved(reply("stranger.how_to_join"))
     if inp.kind in KEEPABLE_KINDS:
         if needs_consent(ctx):
-            return stay(*reconsent_prompt(ctx))
+            return unmoved(*reconsent_prompt(ctx))
         return _switch(ctx, capture(ctx, inp), position)
-    return stay(reply("error.unsupported", kind=inp.content_type or "?"))
+    return unmoved(reply("error.unsupported", kind=inp.content_type or "?"))
+
+
+def _start_afresh(ctx: StepContext, inp: Input, position: Position) -> Transition:
+    """Begin the chat's flow again when its stored draft cannot be read (an older version's)."""
+    flow = FLOWS[position.flow or ""]
+    log.warning(
+        "draft of flow %s in state %s unreadable: started afresh", flow.name, position.state
+    )
+    started = _run(ctx, flow, Call(flow.start, (ctx, inp, flow.fresh())), None)
+    return Transition(
+        effects=(reply("flow.started_afresh"), *started.effects),
+        flow=started.flow,
+        state=started.state,
+        draft=started.draft,
+    )
 
 
 def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     """Decide what one input does, given where the chat is."""
+    try:
+        return _route(ctx, inp, position)
+    except DraftError:
+        return _start_afresh(ctx, inp, position)
+
+
+def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if inp.kind == InputKind.GROUP:
-        return stay(reply("group.private_only"))
+        return unmoved(reply("group.private_only"))
     if inp.kind == InputKind.IGNORED:
-        return stay()
+        return unmoved()
     if inp.kind == InputKind.BLOCKED:
         if inp.user_id is not None:
             orgs.mark_member_inactive(ctx.session, inp.user_id)
-        return stay()
+        return unmoved()
     if inp.kind == InputKind.UNBLOCKED:
         if inp.user_id is not None:
             orgs.mark_member_active(ctx.session, inp.user_id)
-        return stay()
+        return unmoved()
     background = BACKGROUND.get(inp.kind)
     if background is not None and ctx.member is not None:
         effects = background(ctx, inp)
         if effects is not None:
-            return stay(*effects)
+            return unmoved(*effects)
     if inp.kind in (InputKind.EDITED, InputKind.LIVE_LOCATION, InputKind.LIVE_STOPPED):
         # An edit nobody claimed needs no answer; a stranger's live location is not read.
         return (
-            stay()
+            unmoved()
             if ctx.member is not None or inp.kind != InputKind.LIVE_LOCATION
-            else stay(reply("stranger.how_to_join"))
+            else unmoved(reply("stranger.how_to_join"))
         )
     if (
         needs_consent(ctx)
@@ -289,7 +340,7 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         and inp.kind not in (InputKind.COMMAND, InputKind.CALLBACK)
     ):
         # The consent text changed: nothing is recorded until the member agrees again.
-        return stay(*reconsent_prompt(ctx))
+        return unmoved(*reconsent_prompt(ctx))
     if inp.kind == InputKind.COMMAND:
         return _command(ctx, inp, position)
     flow = FLOWS.get(position.flow or "")
@@ -297,30 +348,34 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         parts = (inp.callback_data or "").split("|")
         handler = GLOBAL_BUTTONS.get(parts[1]) if len(parts) > 1 else None
         if handler is None or ctx.member is None:
-            return stay(CallbackAnswer("error.stale_button"))
+            return unmoved(CallbackAnswer("error.stale_button"))
         handled = handler(ctx, inp, parts[2:])
         if isinstance(handled, Switch):
             return _switch(ctx, handled, position)
-        return stay(*handled)
+        return unmoved(*handled)
     if inp.kind == InputKind.CALLBACK:
         value = decode_button(inp.callback_data, position.version)
         if value is None or flow is None:
-            return stay(CallbackAnswer("error.stale_button"))
+            return unmoved(CallbackAnswer("error.stale_button"))
         if PENDING in position.draft:
             if value in ("abandon:yes", "abandon:no"):
                 return _resolve_pending(ctx, inp, position, value)
-            return stay(CallbackAnswer("error.stale_button"))
+            return unmoved(CallbackAnswer("error.stale_button"))
         inp = Input(**{**inp.__dict__, "callback_data": value})
     if PENDING in position.draft and inp.kind == InputKind.TEXT and flow is not None:
         # Words that are neither yes nor no (bot/typed.py) answer no earlier question.
         command = (position.draft.get(PENDING) or {}).get("command", "")
         ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
-        return stay(reply("flow.use_buttons"), ask)
+        return unmoved(reply("flow.use_buttons"), ask)
     if flow is None or position.state not in flow.states:
         return _idle(ctx, inp, position)
-    step = flow.step_for(position.state, inp.kind)
-    if step is None:
-        prompt = flow.states[position.state].prompt(ctx, position.draft)
+    draft = flow.read(position.draft)
+    call = flow.states[position.state].find(ctx, inp, draft)
+    if call == STALE:
+        # A tap the question does not offer (an old or forged button): nothing changes.
+        return unmoved(CallbackAnswer("error.stale_button"))
+    if not isinstance(call, Call):
+        prompt = flow.ask(ctx, position.state, draft)
         if inp.kind in KEEPABLE_KINDS and inp.kind != InputKind.TEXT and ctx.member is not None:
             # Not an answer to this question, but never thrown away: a note of its own.
             aside: Effect = kept_aside(ctx, inp)
@@ -334,4 +389,4 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
             state=position.state,
             draft=position.draft,
         )
-    return _after(ctx, flow.name, step(ctx, inp, position.draft))
+    return _run(ctx, flow, call, position.state)

@@ -12,14 +12,16 @@ Members appear by pseudonym and role only: Buurtbot keeps no names. Diaries show
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from flows.engine import (
-    Button,
+    END,
+    Choice,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Reply,
     State,
@@ -27,6 +29,7 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
     reply,
 )
 from flows.roles import COORDINATOR
@@ -37,6 +40,14 @@ from storage.models import Member
 from storage.privacy import pseudonym
 
 MAX_LISTED = 30
+
+
+@dataclass(frozen=True)
+class TeamDraft:
+    """The member a coordinator is about to remove."""
+
+    member_id: int = 0
+    pseudonym: str = ""
 
 
 def team_lines(ctx: StepContext) -> tuple[Text, ...]:
@@ -101,16 +112,26 @@ def removable(ctx: StepContext) -> list[Member]:
     ][:MAX_LISTED]
 
 
-def overview(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def removable_ids(ctx: StepContext, draft: TeamDraft) -> Collection[str]:
+    """Return the ids of the members a coordinator may remove, as their buttons send them."""
+    return {str(m.id) for m in removable(ctx)}
+
+
+def asked_about(ctx: StepContext, draft: TeamDraft) -> Collection[str]:
+    """Return the id of the member the confirmation asks about."""
+    return (str(draft.member_id),)
+
+
+REMOVE = Choice("rm", removable_ids, label="team.button_remove", shown="ID")
+FINISHED = Choice("", ("done",), label="team.button_done")
+YES = Choice("yes", asked_about, label="forget.button_yes", shown="ID")
+NO = Choice("", ("no",), label="forget.button_no")
+
+
+def overview(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
     """Show the team and the diaries, with a remove button per member."""
     rows = tuple(
-        (
-            Button(
-                "team.button_remove",
-                f"rm:{m.id}",
-                {"pseudonym": pseudonym(ctx.config.secret_key, m.id)},
-            ),
-        )
+        (REMOVE.button(str(m.id), pseudonym=pseudonym(ctx.config.secret_key, m.id)),)
         for m in removable(ctx)
     )
     diary = diary_lines(ctx)
@@ -121,68 +142,58 @@ def overview(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
                 "members": team_lines(ctx),
                 "diaries": diary if diary else Text("team.no_diaries"),
             },
-            buttons=(*rows, (Button("team.button_done", "done"),)),
+            buttons=(*rows, *FINISHED.rows()),
         ),
     )
 
 
-def show_team(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def show_team(ctx: StepContext, inp: Input, draft: TeamDraft) -> Outcome[TeamDraft]:
     """Answer /team."""
     if ctx.member is None or ctx.member.role != COORDINATOR:
         return done(reply("error.not_allowed", command="team"))
-    return goto("list", {}, *overview(ctx, {}))
+    return goto("list", draft)
 
 
-def choose_remove(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def close(ctx: StepContext, inp: Input, draft: TeamDraft, value: str) -> Outcome[Any]:
+    """Leave the overview."""
+    return done(reply("team.closed"))
+
+
+def choose_remove(
+    ctx: StepContext, inp: Input, draft: TeamDraft, target: str
+) -> Outcome[TeamDraft]:
     """Ask to confirm removing one member."""
-    value = inp.callback_data or ""
-    if value == "done":
-        return done(reply("team.closed"))
-    target = value.removeprefix("rm:")
-    allowed = {str(m.id): m for m in removable(ctx)}
-    if not target.isdigit() or target not in allowed:
-        return goto("list", draft, *overview(ctx, draft))
-    name = pseudonym(ctx.config.secret_key, int(target))
-    return goto(
-        "confirm",
-        {"member_id": int(target), "pseudonym": name},
-        *confirm_question(ctx, {"member_id": int(target), "pseudonym": name}),
-    )
+    member_id = int(target)
+    return onward(TeamDraft(member_id, pseudonym(ctx.config.secret_key, member_id)))
 
 
-def confirm_question(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def confirm_question(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
     """Explain what removing does and ask yes / no."""
-    return (
-        Reply(
-            "team.confirm_remove",
-            {"pseudonym": draft["pseudonym"]},
-            buttons=(
-                (
-                    Button("forget.button_yes", f"yes:{draft['member_id']}"),
-                    Button("forget.button_no", "no"),
-                ),
-            ),
-        ),
-    )
+    row = (YES.button(str(draft.member_id)), NO.button("no"))
+    return (Reply("team.confirm_remove", {"pseudonym": draft.pseudonym}, buttons=(row,)),)
 
 
-def remove(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def keep(ctx: StepContext, inp: Input, draft: TeamDraft, value: str) -> Outcome[Any]:
+    """Remove nobody."""
+    return done(reply("forget.kept"))
+
+
+def remove(ctx: StepContext, inp: Input, draft: TeamDraft, value: str) -> Outcome[Any]:
     """Remove the member the same way /forget does; their observations stay, unlinked."""
-    if inp.callback_data != f"yes:{draft.get('member_id')}" or ctx.member is None:
-        return done(reply("forget.kept"))
-    target = orgs.member_by_id(ctx.session, draft["member_id"])
-    if target is None or target.organisation_id != ctx.member.organisation_id:
+    target = orgs.member_by_id(ctx.session, draft.member_id)
+    if ctx.member is None or target is None or target.organisation_id != ctx.member.organisation_id:
         return done(reply("forget.kept"))
     ctx.reports().delete_media(ctx.config.media_dir, privacy_db.forget_member(ctx.session, target))
-    return done(reply("team.removed", pseudonym=draft["pseudonym"]))
+    return done(reply("team.removed", pseudonym=draft.pseudonym))
 
 
 TEAM = Flow(
     name="team",
-    start=show_team,
+    draft=TeamDraft,
+    start=Go(show_team, "list", END),
     states={
-        "list": State({InputKind.CALLBACK: choose_remove}, overview),
-        "confirm": State({InputKind.CALLBACK: remove}, confirm_question),
+        "list": State(overview, {REMOVE: Go(choose_remove, "confirm"), FINISHED: Go(close, END)}),
+        "confirm": State(confirm_question, {YES: Go(remove, END), NO: Go(keep, END)}),
     },
     keeps_draft=False,
 )

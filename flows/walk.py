@@ -16,18 +16,26 @@ an edited text corrects its note. After another flow (an encounter) the chat ret
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flows.engine import (
+    DOCUMENT,
+    END,
+    LOCATION,
+    PHOTO,
+    SKIP_KEY,
+    TEXT,
+    VIDEO,
+    VOICE,
     Button,
     CallbackAnswer,
+    Choice,
     Effect,
     Flow,
+    Go,
     Input,
-    InputKind,
     Outcome,
     Point,
     Reaction,
@@ -37,7 +45,9 @@ from flows.engine import (
     Text,
     done,
     goto,
+    onward,
     reply,
+    stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
 from flows.places import author_of, place_at
@@ -47,6 +57,10 @@ from storage import organisations as orgs
 from storage import pipeline
 from storage import walks as walks_db
 from storage.models import Member, Walk
+from storage.observations import Place
+
+if TYPE_CHECKING:
+    from flows.router import Position
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
 LOCATE_WITHIN = timedelta(minutes=10)
@@ -54,15 +68,24 @@ FORGOTTEN_AFTER = timedelta(hours=3)
 LIVE_QUIET = timedelta(minutes=15)
 PROMPT_EVERY = 4
 PROMPTS = 8
+FOCUS = Choice("focus", FOCUSES, label="walk.focus.{}")
+NO_REFLECTION = Choice("refl", ("skip",), label="button.skip")
+
+
+@dataclass(frozen=True)
+class WalkDraft:
+    """The open walk, and its notes waiting for the answer to "where was this?"."""
+
+    walk_id: int | None = None
+    awaiting: tuple[int, ...] = ()
 
 
 def focus_buttons() -> tuple[tuple[Button, ...], ...]:
     """Return the optional focus choices, two per row."""
-    buttons = [Button(f"walk.focus.{focus}", f"focus:{focus}") for focus in FOCUSES]
-    return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
+    return FOCUS.rows(per_row=2)
 
 
-def walking_prompt(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
+def walking_prompt(ctx: StepContext, draft: WalkDraft) -> tuple[Reply, ...]:
     """Remind the walker what to do (when something unexpected arrives)."""
     return (reply("walk.walking_hint"),)
 
@@ -71,12 +94,12 @@ def _walk(ctx: StepContext) -> Walk | None:
     return walks_db.open_walk(ctx.session, ctx.member.id) if ctx.member else None
 
 
-def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def start(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Begin a walk at once; the focus is optional."""
     assert ctx.member is not None
     walk = _walk(ctx)
     if walk is not None:
-        return goto("walking", {"walk_id": walk.id}, reply("walk.already"))
+        return onward(WalkDraft(walk.id), reply("walk.already"), ask=False)
     walk = walks_db.start_walk(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -85,29 +108,21 @@ def start(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         chat_id=inp.chat_id or 0,
         now=ctx.now,
     )
-    return goto(
-        "walking",
-        {"walk_id": walk.id},
-        Reply("walk.started", buttons=focus_buttons()),
-    )
+    started = Reply("walk.started", buttons=focus_buttons())
+    return onward(WalkDraft(walk.id), started, ask=False)
 
 
-def choose_focus(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def choose_focus(ctx: StepContext, inp: Input, draft: WalkDraft, focus: str) -> Outcome[WalkDraft]:
     """Store the focus the walker tapped."""
     walk = _walk(ctx)
-    value = (inp.callback_data or "").removeprefix("focus:")
-    if walk is None or value not in FOCUSES:
-        return goto("walking", draft, CallbackAnswer("error.stale_button"))
-    walk.focus = value
-    return goto(
-        "walking",
-        draft,
-        CallbackAnswer(),
-        Reply("walk.focus_set", {"focus": Text(f"walk.focus.{value}")}, edit=True),
-    )
+    if walk is None:
+        return stay(draft, CallbackAnswer("error.stale_button"))
+    walk.focus = focus
+    chosen = Reply("walk.focus_set", {"focus": Text(f"walk.focus.{focus}")}, edit=True)
+    return stay(draft, CallbackAnswer(), chosen)
 
 
-def _position(ctx: StepContext, walk: Walk, inp: Input):  # noqa: ANN202 - Place | None
+def _position(ctx: StepContext, walk: Walk, inp: Input) -> Place | None:
     if inp.location is not None:
         return place_at(ctx, inp.location, "message")
     point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
@@ -116,7 +131,7 @@ def _position(ctx: StepContext, walk: Walk, inp: Input):  # noqa: ANN202 - Place
     return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
 
 
-def note(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def note(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Save whatever was sent as a walk note at once, then acknowledge it lightly."""
     assert ctx.member is not None
     walk = _walk(ctx)
@@ -142,10 +157,8 @@ def note(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     effects: list[Effect] = [Reaction(), saved_line(observation, place, language)]
     if too_big(observation):
         effects.append(reply("observe.file_too_big"))
-    new_draft = dict(draft)
     if place is None:
-        waiting = list(draft.get("awaiting", []))
-        if not waiting:
+        if not draft.awaiting:
             effects.append(
                 Reply(
                     "walk.where_was_this",
@@ -153,43 +166,38 @@ def note(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
                     keyboard=("button.skip",),
                 )
             )
-        new_draft["awaiting"] = [*waiting, observation.id]
+        draft = replace(draft, awaiting=(*draft.awaiting, observation.id))
     count = walks_db.count_walk_notes(ctx.session, walk.id)
     if count % PROMPT_EVERY == 0:
         effects.append(reply(f"walk.prompt.{walk.prompts_sent % PROMPTS + 1}"))
         walk.prompts_sent += 1
-    return goto("walking", new_draft, *effects)
+    return stay(draft, *effects)
 
 
-def location(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def location(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Place the notes waiting for a location, or save the location itself as a note."""
-    waiting = [int(i) for i in draft.get("awaiting", [])]
-    if not waiting or inp.location is None:
+    if not draft.awaiting or inp.location is None:
         return note(ctx, inp, draft)
     place = place_at(ctx, inp.location, "asked")
     placed = 0
-    for observation_id in waiting:
+    for observation_id in draft.awaiting:
         observation = obs.get_observation(ctx.session, observation_id)
         if observation is not None and observation.lat is None:
             obs.set_place(observation, place)
             placed += 1
-    new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
-    return goto(
-        "walking",
-        new_draft,
-        Reply(
-            "walk.location_added",
-            {"count": placed, "where": where(place, language_of(ctx))},
-            remove_keyboard=True,
-        ),
+    added = Reply(
+        "walk.location_added",
+        {"count": placed, "where": where(place, language_of(ctx))},
+        remove_keyboard=True,
     )
+    return stay(replace(draft, awaiting=()), added)
 
 
-def text(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """A typed "skip" answers the location question; any other text is a note."""
-    if inp.keyboard_key == "button.skip" and draft.get("awaiting"):
-        new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
-        return goto("walking", new_draft, Reply("walk.location_skipped", remove_keyboard=True))
+def skip_place(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
+    """A typed "skip" answers the location question; without a question it is a note."""
+    if draft.awaiting:
+        skipped = Reply("walk.location_skipped", remove_keyboard=True)
+        return stay(replace(draft, awaiting=()), skipped)
     return note(ctx, inp, draft)
 
 
@@ -225,7 +233,7 @@ def close_walk(ctx: StepContext, walk: Walk, reason: str) -> Reply:
     return summary(ctx, walk)
 
 
-def end_walk(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def end_walk(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Close the walk, show the summary and invite a reflection."""
     walk = _walk(ctx)
     if walk is None:
@@ -236,22 +244,16 @@ def end_walk(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
         and (walk.live_until is None or walk.live_until > ctx.now)
     )
     report = close_walk(ctx, walk, "ended")
-    ask = Reply(
-        "walk.ask_reflection",
-        buttons=((Button("button.skip", "refl:skip"),),),
-        remove_keyboard=False,
-    )
     if sharing:
         # Said once; later positions of this share are not answered (see live_location).
-        return goto("reflection", {"walk_id": walk.id}, report, reply("walk.stop_sharing"), ask)
-    return goto("reflection", {"walk_id": walk.id}, report, ask)
+        return goto("reflection", WalkDraft(walk.id), report, reply("walk.stop_sharing"))
+    return goto("reflection", WalkDraft(walk.id), report)
 
 
-def reflect(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def reflect(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Keep the walker's reflection (text or voice) with the walk."""
     assert ctx.member is not None
-    walk_id = draft.get("walk_id")
-    walk = walks_db.get_walk(ctx.session, walk_id) if walk_id else None
+    walk = walks_db.get_walk(ctx.session, draft.walk_id) if draft.walk_id else None
     obs.add_observation(
         ctx.session,
         organisation_id=ctx.member.organisation_id,
@@ -269,64 +271,74 @@ def reflect(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
     return done(reply("walk.reflection_saved"))
 
 
-def skip_reflection(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def skip_reflection(
+    ctx: StepContext, inp: Input, draft: WalkDraft, value: str
+) -> Outcome[WalkDraft]:
     """Finish without a reflection."""
     return done(CallbackAnswer(), reply("walk.thanks"))
 
 
-def ask_reflection(ctx: StepContext, draft: Mapping[str, Any]) -> tuple[Reply, ...]:
-    """Ask again for a reflection."""
-    return (Reply("walk.ask_reflection", buttons=((Button("button.skip", "refl:skip"),),)),)
+def ask_reflection(ctx: StepContext, draft: WalkDraft) -> tuple[Reply, ...]:
+    """Ask for a reflection."""
+    return (Reply("walk.ask_reflection", buttons=NO_REFLECTION.rows()),)
 
 
-def walking_callback(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
-    """Handle the walking state's own buttons."""
-    if (inp.callback_data or "").startswith("focus:"):
-        return choose_focus(ctx, inp, draft)
-    return goto("walking", draft, CallbackAnswer("error.stale_button"))
-
-
-def cancel_walking(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def cancel_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """/cancel during a walk drops a pending question, but the walk goes on."""
-    new_draft = {k: v for k, v in draft.items() if k != "awaiting"}
-    return goto("walking", new_draft, Reply("walk.cancel_hint", remove_keyboard=True))
+    cancelled = Reply("walk.cancel_hint", remove_keyboard=True)
+    return goto("walking", replace(draft, awaiting=()), cancelled, ask=False)
 
 
-def already_walking(ctx: StepContext, inp: Input, draft: Mapping[str, Any]) -> Outcome:
+def already_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
     """Answer /walk during a walk."""
-    return goto("walking", draft, reply("walk.already"))
+    return goto("walking", draft, reply("walk.already"), ask=False)
 
 
-WALKING = State(
-    {
-        InputKind.TEXT: text,
-        InputKind.PHOTO: note,
-        InputKind.VOICE: note,
-        InputKind.VIDEO: note,
-        InputKind.DOCUMENT: note,
-        InputKind.LOCATION: location,
-        InputKind.CALLBACK: walking_callback,
-    },
-    walking_prompt,
-)
+# Whatever the walker sends is a note; the step ends the flow only when the walk is gone.
+NOTE = Go(note, END)
 REFLECTION = State(
-    {
-        InputKind.TEXT: reflect,
-        InputKind.VOICE: reflect,
-        InputKind.CALLBACK: skip_reflection,
-    },
     ask_reflection,
+    {
+        TEXT: Go(reflect, END),
+        VOICE: Go(reflect, END),
+        NO_REFLECTION: Go(skip_reflection, END),
+    },
 )
 
 WALK = Flow(
     name="walk",
-    start=start,
-    states={"walking": WALKING, "reflection": REFLECTION},
+    draft=WalkDraft,
+    start=Go(start, "walking"),
+    states={
+        "walking": State(
+            walking_prompt,
+            {
+                TEXT: NOTE,
+                PHOTO: NOTE,
+                VOICE: NOTE,
+                VIDEO: NOTE,
+                DOCUMENT: NOTE,
+                LOCATION: Go(location, END),
+                SKIP_KEY: Go(skip_place, END),
+                FOCUS: Go(choose_focus),
+            },
+        ),
+        "reflection": REFLECTION,
+    },
     keeps_draft=False,
-    commands={"endwalk": end_walk, "walk": already_walking},
-    cancel=cancel_walking,
+    commands={
+        "endwalk": Go(end_walk, "reflection", END),
+        "walk": Go(already_walking, "walking"),
+    },
+    cancel=Go(cancel_walking, "walking"),
 )
-ENDWALK = Flow(name="endwalk", start=end_walk, states={"reflection": REFLECTION}, keeps_draft=False)
+ENDWALK = Flow(
+    name="endwalk",
+    draft=WalkDraft,
+    start=Go(end_walk, "reflection", END),
+    states={"reflection": REFLECTION},
+    keeps_draft=False,
+)
 
 
 # Background: live locations, stopped shares and corrected notes, in any state.
@@ -380,14 +392,14 @@ def corrected(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
     return (Reaction(),)
 
 
-def resume_walk(ctx: StepContext):  # noqa: ANN201 - Position | None
+def resume_walk(ctx: StepContext) -> Position | None:
     """Put the chat back into the walk after another flow, while a walk is open."""
-    from flows.router import Position
+    from flows.router import Position  # the router imports the registry, which imports this
 
     walk = _walk(ctx)
     if walk is None:
         return None
-    return Position(flow="walk", state="walking", draft={"walk_id": walk.id})
+    return Position(flow=WALK.name, state="walking", draft=WALK.write(WalkDraft(walk.id)))
 
 
 # Scheduled: stopped shares and forgotten walks.

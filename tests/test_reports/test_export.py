@@ -492,8 +492,8 @@ def run_export_step(factory, fx: Fixture, tmp_path, monkeypatch=None, limit=None
         member = orgs.get_member(session, TELEGRAM_USER_ID)
         member.role = "coordinator"
         ctx = StepContext(session=session, now=moment, config=config, member=member)
-        chosen = export_flow.choose_format(ctx, replace_data(tap, "fmt:xlsx"), {})
-        return export_flow.make_export(ctx, replace_data(tap, "period:week"), chosen.draft)
+        chosen = export_flow.choose_format(ctx, tap, export_flow.ExportDraft(), "xlsx")
+        return export_flow.make_export(ctx, tap, chosen.draft, "week")
 
 
 def replace_data(inp: Input, data: str) -> Input:

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from flows.diary import (
     CONSENT_VERSION,
+    DiaryDraft,
     diary_button,
     due_reminders,
     due_summaries,
     flows_with_a_draft,
-    home_text,
+    home_skipped,
     reminder,
     typed_time,
 )
@@ -399,8 +400,8 @@ def enrol_through_the_flow(session: Session, member: Member, at: datetime, remin
         text="skip",
         keyboard_key="button.skip",
     )
-    draft = {"mode": "enrol", "consent": CONSENT_VERSION, "time": reminder_time}
-    outcome = home_text(ctx, skip, draft)
+    draft = DiaryDraft(mode="enrol", consent=CONSENT_VERSION, time=reminder_time)
+    outcome = home_skipped(ctx, skip, draft)
     assert outcome.state is None
     [welcome] = [e for e in outcome.effects if isinstance(e, Reply) and e.key == "diary.enrolled"]
     return welcome.params["reminder"]
@@ -445,7 +446,7 @@ def test_a_time_changed_to_one_already_passed_starts_tomorrow(session_factory) -
             inp = Input(
                 kind=InputKind.TEXT, chat_id=user_id, user_id=user_id, date=ctx.now, text=value
             )
-            [answer] = typed_time(ctx, inp, {"mode": "change"}).effects
+            [answer] = typed_time(ctx, inp, DiaryDraft(mode="change")).effects
             answers[user_id] = (answer.key, answer.params)
     assert answers == {
         8101: ("diary.time_changed_tomorrow", {"time": "20:00"}),

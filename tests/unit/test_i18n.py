@@ -92,17 +92,29 @@ def test_computed_keys_exist_for_every_role_problem_and_command(language: str) -
         assert 3 <= len(description) <= 256  # Telegram's BotCommand description limits
 
 
+def _for_developers(tree: ast.AST) -> set[int]:
+    """Return the ids of string constants only developers read: docstrings, errors, logs."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            found.add(id(node.value))  # a docstring (of a module, class, function or name)
+        elif isinstance(node, ast.Raise | ast.Assert) or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "log"
+        ):
+            parts = [node.exc] if isinstance(node, ast.Raise) else []
+            parts += [node.msg] if isinstance(node, ast.Assert) else []
+            parts += node.args if isinstance(node, ast.Call) else []
+            found.update(id(part) for item in parts if item for part in ast.walk(item))
+    return found
+
+
 def test_flows_hold_no_user_facing_sentences() -> None:
     for path in ROOT.joinpath("flows").glob("*.py"):
         tree = ast.parse(path.read_text())
-        docstrings = {
-            id(node.body[0].value)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
-            and node.body
-            and isinstance(node.body[0], ast.Expr)
-            and isinstance(node.body[0].value, ast.Constant)
-        }
+        docstrings = _for_developers(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if id(node) in docstrings:

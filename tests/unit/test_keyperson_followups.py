@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import load_translator
-from flows.engine import FlowConfig, Input, InputKind, Reply, StepContext
+from flows.engine import TEXT, FlowConfig, Input, InputKind, Reply, StepContext
 from flows.keyperson import (
+    KEYPERSON,
+    KeyPersonDraft,
     a_month_after,
     due_follow_ups,
     follow_up_date,
@@ -250,16 +252,18 @@ def test_a_date_gone_by_is_asked_again_with_the_date_understood(
     with session_factory() as session:
         ctx = context(session, moment)
         typed = Input(kind=InputKind.TEXT, chat_id=1, user_id=1, date=moment, text="1/12")
-        outcome = when_typed(ctx, typed, {"alias": "the baker"})
-        assert outcome.state == "when" and outcome.draft == {"alias": "the baker"}
+        baker = KeyPersonDraft(alias="the baker")
+        step = KEYPERSON.states["when"].on[TEXT]
+        outcome = KEYPERSON.settle(ctx, step, "when", when_typed(ctx, typed, baker))
+        assert outcome.state == "when" and outcome.draft == baker
         [again] = outcome.effects
         assert again.key == "keyperson.past_date" and again.params == {"date": "01/12/2026"}
         assert again.buttons  # the follow-up buttons come with it
         for language in ("nl", "fr", "en"):
             assert "01/12/2026" in load_translator().text(language, again.key, again.params)
         monday = Input(kind=InputKind.TEXT, chat_id=1, user_id=1, date=moment, text="maandag")
-        outcome = when_typed(ctx, monday, {"alias": "the baker"})
-        assert outcome.state == "consent" and outcome.draft["follow_up_on"] == "2026-12-07"
+        outcome = KEYPERSON.settle(ctx, step, "when", when_typed(ctx, monday, baker))
+        assert outcome.state == "consent" and outcome.draft.follow_up_on == date(2026, 12, 7)
 
 
 def test_button_dates() -> None:

@@ -203,8 +203,8 @@ def test_the_abandon_question_and_a_renewed_consent_text_can_be_typed(chat: Chat
 def test_reply_keyboard_labels_are_keys_in_any_language(chat: Chat) -> None:
     keyboards = set()
     for flow in FLOWS.values():
-        for state in flow.states.values():
-            effects = state.prompt(chat.ctx, chat.draft)
+        for state in flow.states:
+            effects = flow.ask(chat.ctx, state, flow.read(chat.draft))
             keyboards.update(k for e in effects if isinstance(e, Reply) for k in e.keyboard)
     assert keyboards and keyboards <= set(KEYBOARD_KEYS)
     walking = Position("walk", "walking", {"walk_id": 1, "awaiting": [1]}, VERSION)
