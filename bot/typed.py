@@ -40,7 +40,8 @@ def label_words(translator: Translator, button: Button) -> set[str]:
 
 def _match(translator: Translator, text: str, buttons: Iterable[Button]) -> str | None:
     """Return the value of the one button the text names, else None (also when two fit)."""
-    if len(text) > MAX_TYPED:
+    buttons = tuple(buttons)
+    if not buttons or len(text) > MAX_TYPED:
         return None
     typed = normalise(text)
     if not typed:
@@ -54,6 +55,25 @@ def typed_button(translator: Translator, text: str, buttons: Iterable[Button]) -
     return _match(translator, text, buttons)
 
 
+# The reply-keyboard keys' words, worked out once per translator: every text a member types
+# outside a button step is checked against them.
+_KEY_WORDS: dict[int, tuple[Translator, dict[str, set[str]]]] = {}
+
+
+def _keyboard_words(translator: Translator) -> dict[str, set[str]]:
+    cached = _KEY_WORDS.get(id(translator))
+    if cached is None or cached[0] is not translator:
+        words = {key: label_words(translator, Button(key, key)) for key in KEYBOARD_KEYS}
+        cached = _KEY_WORDS[id(translator)] = (translator, words)
+    return cached[1]
+
+
 def typed_key(translator: Translator, text: str) -> str | None:
     """Return the reply-keyboard key (e.g. button.skip) a typed text names, if any."""
-    return _match(translator, text, (Button(key, key) for key in KEYBOARD_KEYS))
+    if len(text) > MAX_TYPED:
+        return None
+    typed = normalise(text)
+    if not typed:
+        return None
+    keys = {key for key, words in _keyboard_words(translator).items() if typed in words}
+    return keys.pop() if len(keys) == 1 else None

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage import kinds
+from storage.db import upsert_insert
 from storage.models import MediaFile, Member, Observation
 
 # Every kind an observation may have, in registry order (storage/kinds.py).
@@ -70,13 +71,15 @@ def place_columns(place: Place | None) -> dict[str, Any]:
     }
 
 
+# Built once: every note looks itself up before it is stored.
+_BY_MESSAGE = select(Observation).where(
+    Observation.chat_id == bindparam("chat_id"), Observation.message_id == bindparam("message_id")
+)
+
+
 def find_by_message(session: Session, chat_id: int, message_id: int) -> Observation | None:
     """Return the observation stored for a message, if any."""
-    return session.scalar(
-        select(Observation).where(
-            Observation.chat_id == chat_id, Observation.message_id == message_id
-        )
-    )
+    return session.scalar(_BY_MESSAGE, {"chat_id": chat_id, "message_id": message_id})
 
 
 def add_observation(
@@ -121,6 +124,26 @@ def add_observation(
                 note.media.append(media_row(item, now))
         session.flush()
         return note
+    if chat_id is not None and message_id is not None and not media:
+        return _add_message_observation(
+            session,
+            {
+                "organisation_id": organisation_id,
+                "member_id": member_id,
+                "author": author,
+                "kind": kind,
+                "created_at": now,
+                "text": text,
+                "theme": theme,
+                "walk_id": walk_id,
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "details": dict(details or {}),
+                "follow_up_on": follow_up_on,
+                "follow_up_sent_at": None,
+                **place_columns(place),
+            },
+        )
     if chat_id is not None and message_id is not None:
         existing = find_by_message(session, chat_id, message_id)
         if existing is not None:
@@ -144,6 +167,37 @@ def add_observation(
     )
     session.add(observation)
     session.flush()
+    return observation
+
+
+# One INSERT per dialect that skips a message already stored: the hot path of every note.
+_INSERTS: dict[str, Any] = {}
+
+
+def _add_message_observation(session: Session, values: dict[str, Any]) -> Observation:
+    """Insert a message's observation (no media) in one statement; a repeat returns the first.
+
+    The row goes in through Core and the object joins the session as if loaded, so neither a
+    look-up before nor the unit of work's INSERT is needed.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        table = Observation.__table__
+        statement = _INSERTS[dialect] = (
+            upsert_insert(session)(table)
+            .values({name: bindparam(name) for name in values})
+            .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
+            .returning(table.c.id)
+        )
+    new_id = session.execute(statement, values).scalar()
+    if new_id is None:
+        existing = find_by_message(session, values["chat_id"], values["message_id"])
+        assert existing is not None
+        return existing
+    observation = Observation(id=new_id, media=[], **values)
+    make_transient_to_detached(observation)
+    session.add(observation)
     return observation
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
@@ -16,14 +16,23 @@ def get_walk(session: Session, walk_id: int) -> Walk | None:
     return session.get(Walk, walk_id)
 
 
+# Statements of the walk-note path, built once: building one costs more than running it.
+_OPEN_WALK = (
+    select(Walk)
+    .where(Walk.member_id == bindparam("member_id"), Walk.ended_at.is_(None))
+    .order_by(Walk.id.desc())
+    .limit(1)
+)
+_COUNT_NOTES = (
+    select(func.count())
+    .select_from(Observation)
+    .where(Observation.walk_id == bindparam("walk_id"), Observation.kind == "walk_note")
+)
+
+
 def open_walk(session: Session, member_id: int) -> Walk | None:
     """Return the member's walk that has not ended, if any."""
-    return session.scalar(
-        select(Walk)
-        .where(Walk.member_id == member_id, Walk.ended_at.is_(None))
-        .order_by(Walk.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_OPEN_WALK, {"member_id": member_id})
 
 
 def start_walk(
@@ -94,6 +103,10 @@ def nearest_point(
     session: Session, walk_id: int, at: datetime, within: timedelta
 ) -> TrackPoint | None:
     """Return the track point closest in time to a moment, if one lies within the window."""
+    walk = session.get(Walk, walk_id)
+    if walk is not None and (walk.last_point_at is None or walk.last_point_at < at - within):
+        # No point at all, or the newest is older than the window: nothing to look up.
+        return None
     before = (
         select(TrackPoint.id)
         .where(
@@ -139,14 +152,7 @@ def walk_notes(session: Session, walk_id: int) -> list[Observation]:
 
 def count_walk_notes(session: Session, walk_id: int) -> int:
     """Return how many notes a walk has."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Observation)
-            .where(Observation.walk_id == walk_id, Observation.kind == "walk_note")
-        )
-        or 0
-    )
+    return session.scalar(_COUNT_NOTES, {"walk_id": walk_id}) or 0
 
 
 def walks_to_close(session: Session, now: datetime, idle: timedelta) -> list[Walk]:
