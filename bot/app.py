@@ -33,7 +33,7 @@ from bot.reporting import ReportFiles
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.waiting import pause
-from bot.webhook import make_webhook_app, webhook_path
+from bot.webhook import make_webhook_app, start_webhook_server, webhook_path
 from flows import diary, digest, keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
@@ -282,14 +282,9 @@ class IntakeRole:
             webapp = make_webhook_app(
                 app.session_factory, webhook_path(self.webhook_url), secret, app.inbox_event.set
             )
-            self.runner = web.AppRunner(webapp)
-            await self.runner.setup()
-            try:
-                await web.TCPSite(self.runner, "0.0.0.0", self.port or 8080).start()
-            except OSError:
-                await self.runner.cleanup()
-                self.runner = None
-                raise
+            self.runner = await start_webhook_server(
+                webapp, app.settings.webhook_listen, self.port or 8080
+            )
             await app.sender.call(
                 "setWebhook",
                 {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -44,6 +46,18 @@ def _timezone(value: str) -> str:
 def _geocoder(value: str) -> str:
     if value not in ("off", "nominatim"):
         raise SettingsError(f"BUURTBOT_GEOCODER must be off or nominatim, not {value!r}")
+    return value
+
+
+def _listen_address(value: str) -> str:
+    """Accept an IP address (IPv4 or IPv6) or a host name to bind the webhook port to."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", value):
+            raise SettingsError(
+                f"BUURTBOT_WEBHOOK_LISTEN must be an address such as 127.0.0.1, not {value!r}"
+            ) from None
     return value
 
 
@@ -115,6 +129,13 @@ SETTINGS: tuple[Setting, ...] = (
         "secret_token Telegram sends with each webhook call; generated when empty",
     ),
     Setting(
+        "BUURTBOT_WEBHOOK_LISTEN",
+        "webhook_listen",
+        "127.0.0.1",
+        "address the webhook port binds; 0.0.0.0 only in a container behind a proxy",
+        _listen_address,
+    ),
+    Setting(
         "BUURTBOT_INVITE_DAYS",
         "invite_days",
         "14",
@@ -165,6 +186,7 @@ class Settings:
     bot_username: str
     secret_key: str
     webhook_secret: str
+    webhook_listen: str
     invite_days: int
     poll_timeout: int
     send_timeout: int

@@ -125,6 +125,51 @@ def ping(factory: sessionmaker[Session]) -> None:
         session.execute(select(1))
 
 
+def check_database(factory: sessionmaker[Session], timeout: float) -> None:
+    """Raise unless the database would take a write within `timeout` seconds (/healthz).
+
+    SQLite: take the write lock (BEGIN IMMEDIATE) with a busy timeout of `timeout`, then let
+    it go; a reader would pass while another process holds the lock. PostgreSQL: a query
+    under a statement timeout. A connection the pool cannot hand out in time also fails.
+    """
+    engine = factory.kw["bind"]
+    milliseconds = max(1, int(timeout * 1000))
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            connection = raw.driver_connection
+            (previous,) = connection.execute("PRAGMA busy_timeout").fetchone()
+            connection.execute(f"PRAGMA busy_timeout={milliseconds}")
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("ROLLBACK")
+            finally:
+                connection.execute(f"PRAGMA busy_timeout={int(previous)}")
+        finally:
+            raw.close()
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
+        connection.exec_driver_sql("SELECT 1")
+        connection.rollback()
+
+
+def checkpoint_sqlite(engine: Engine) -> bool:
+    """Fold SQLite's write-ahead log into the database file and empty it (after an erasure).
+
+    Erased values otherwise stay readable in the `-wal` file until SQLite reuses it. Returns
+    whether the log was emptied (False: a reader kept part of it; nothing to do elsewhere).
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    raw = engine.raw_connection()
+    try:
+        row = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        raw.close()
+    return row is not None and row[0] == 0
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Open a session in one transaction: commit on success, roll back on error."""
