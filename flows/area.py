@@ -1,17 +1,20 @@
 """/area (coordinators): the organisation's buurt as a set of monitoring wijken.
 
-| state  | accepts                                   | step     | goes to                      |
-|--------|-------------------------------------------|----------|------------------------------|
-|(start) | /area                                     | start    | menu (the current buurt)     |
-| any    | text (a wijk name or number)              | search   | choose (one or more matches) |
-|        |                                           |          | or menu (no match)           |
-| any    | location                                  | located  | menu (wijk added, or outside)|
-| menu   | callback rm                               | button   | remove (or menu when empty)  |
-| menu   | callback done                             | button   | ends                         |
-| choose | callback add:CODE (one of the matches)    | button   | menu (wijk added)            |
-| choose | callback back                             | button   | menu                         |
-| remove | callback rm:CODE                          | button   | menu (wijk removed)          |
-| remove | callback back                             | button   | menu                         |
+| state   | accepts      | step           | goes to      |
+|---------|--------------|----------------|--------------|
+| (start) | /area        | start          | menu         |
+| menu    | tap rm       | start_removing | remove, menu |
+| menu    | tap done     | finish         | end          |
+| menu    | text         | search         | menu, choose |
+| menu    | location     | located        | menu         |
+| choose  | tap add:CODE | add            | menu         |
+| choose  | tap back     | back           | menu         |
+| choose  | text         | search         | menu, choose |
+| choose  | location     | located        | menu         |
+| remove  | tap rm:CODE  | remove         | menu         |
+| remove  | tap back     | back           | menu         |
+| remove  | text         | search         | menu, choose |
+| remove  | location     | located        | menu         |
 
 Every change is written at once (storage.buurt) and followed by the updated list. One match
 asks for a confirmation; several offer up to six buttons.

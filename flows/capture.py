@@ -1,13 +1,13 @@
 """Whatever a member sends outside a flow is kept at once as a note, then placed and offered on.
 
-| state   | accepts                                          | step    | goes to              |
-|---------|--------------------------------------------------|---------|----------------------|
-| (idle)  | text, photo, voice, video, document, location    | keep    | where (no place yet) |
-|         |                                                  |         | or ends              |
-| (idle)  | the same, from someone keeping a diary           | keep    | diary: theme         |
-| where   | location                                         | located | ends                 |
-| where   | text: keyboard "skip"                            | skipped | ends                 |
-| where   | text, photo, voice, video, document              | keep    | where                |
+| state   | accepts                            | step    | goes to    |
+|---------|------------------------------------|---------|------------|
+| (start) | -                                  | keep    | where, end |
+| where   | location                           | located | end        |
+| where   | keyboard skip                      | skipped | end        |
+| where   | text, photo, voice, video,         | keep    | where, end |
+|         | document                           |         |            |
+| (any)   | /cancel                            | skipped | end        |
 
 A note takes its place as a walk note does: the walker's live track near the moment, else the
 message's own location, else one optional "where was this?". Someone keeping a diary gets no such

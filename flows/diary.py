@@ -1,34 +1,35 @@
 """/diary: for 30 days, what a resident needed and whether the buurt had it.
 
-| state     | accepts                                        | step             | goes to          |
-|-----------|------------------------------------------------|------------------|------------------|
-| (start)   | /diary, not enrolled                           | start            | about            |
-| (start)   | /diary, diary running                          | start            | menu             |
-| (start)   | /diary, diary over or stopped                  | start            | ended            |
-| about     | callback yes / no                              | about            | time / ends      |
-| ended     | callback again                                 | again            | about            |
-| time      | callback t:0900, t:1230, t:1900, t:off         | choose_time      | home (enrolling) |
-|           | text: a time such as 20:15                     | typed_time       | ends (changing)  |
-| home      | text: keyboard "skip", or a wijk name          | home_text        | home (matches)   |
-|           | location (only its wijk is kept)               | home_location    | ends (enrolled)  |
-|           | callback w:CODE (one of the matches), w:skip   | home_button      | ends (enrolled)  |
-| menu      | callback day:today, day:yesterday              | menu_button      | need             |
-|           | text, voice, photo (a need for today at once)  | menu_need        | theme            |
-|           | callback pause / resume / time / stop          | menu_button      | pausing / ends / |
-|           |                                                |                  | time / stopping  |
-| pausing   | callback p:3, p:7 / back                       | pause_button     | ends / menu      |
-| stopping  | callback stop:yes / stop:no                    | stop_button      | ends / menu      |
-| need      | text, voice, photo                             | need             | theme            |
-| theme     | callback th:THEME (life domains and "other")   | choose_theme     | met              |
-| met       | callback met:yes                               | choose_met       | ends (saved)     |
-|           | callback met:partly, met:no                    | choose_met       | where            |
-| where     | location; text: a typed place                  | where_location,  | transport        |
-|           |                                                | where_text       |                  |
-|           | text: keyboard "I did without"                 | where_text       | ends (saved)     |
-| transport | callback tr:foot, tr:bike, tr:transit, tr:car, | choose_transport | duration         |
-|           | tr:lift                                        |                  |                  |
-|           | callback tr:online, tr:none                    | choose_transport | ends (saved)     |
-| duration  | callback du:lt15, du:15to30, du:30to60, du:gt60| choose_duration  | ends (saved)     |
+| state     | accepts                            | step             | goes to            |
+|-----------|------------------------------------|------------------|--------------------|
+| (start)   | /diary                             | start            | about, ended, menu |
+| (entry)   | note                               | entry_from_note  | theme              |
+| about     | tap yes, no                        | about            | time, end          |
+| ended     | tap again                          | again            | about              |
+| time      | tap t:0900, 1230, 1900, off        | choose_time      | home, end          |
+| time      | text                               | typed_time       | home, end          |
+| home      | tap w:CODE                         | home_tapped      | end                |
+| home      | tap w:skip                         | home_skip_tapped | end                |
+| home      | keyboard skip                      | home_skipped     | end                |
+| home      | location                           | home_location    | end                |
+| home      | text                               | home_text        | (stays)            |
+| menu      | tap day:today, yesterday           | day_tapped       | need, ended        |
+| menu      | tap pause, resume, time, stop      | manage_tapped    | pausing, time,     |
+|           |                                    |                  | stopping, ended,   |
+|           |                                    |                  | end                |
+| menu      | text, voice, photo                 | menu_need        | need, theme, ended |
+| pausing   | tap p:3, 7                         | pause_tapped     | ended, end         |
+| pausing   | tap back                           | back_to_menu     | menu, ended        |
+| stopping  | tap stop:yes, no                   | stop_tapped      | menu, ended, end   |
+| need      | text, voice, photo                 | need             | theme, need        |
+| theme     | tap th:THEME                       | choose_theme     | met                |
+| met       | tap met:yes, partly, no            | choose_met       | where, end         |
+| where     | location                           | where_location   | transport          |
+| where     | keyboard did_without               | did_without      | end                |
+| where     | text                               | where_text       | transport          |
+| transport | tap tr:foot, bike, transit, car,   | choose_transport | duration, end      |
+|           | lift, online, none                 |                  |                    |
+| duration  | tap du:lt15, 15to30, 30to60, gt60  | choose_duration  | end                |
 
 Enrolment stores nothing before the last answer (the home wijk); it keeps the diary's own
 consent version, the reminder time and only the wijk of home, never a point; the chat then

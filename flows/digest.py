@@ -1,9 +1,9 @@
 """/digest (coordinators) and the weekly delivery of the picture of the buurt (buurtbeeld).
 
-| state  | accepts  | step   | goes to |
-|--------|----------|--------|---------|
-|(start) | /digest  | start  | period  |
-| period | callback | make   | ends    |
+| state   | accepts                | step  | goes to     |
+|---------|------------------------|-------|-------------|
+| (start) | /digest                | start | period, end |
+| period  | tap week:current, last | make  | end         |
 
 /digest asks "this week so far" or "last full week" and answers with the short summary and
 the HTML file as a document. Files asked for this way go to `exports/` (swept after a day);

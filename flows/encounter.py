@@ -1,20 +1,25 @@
 """/encounter: a conversation with someone in the buurt — who, where, how, what they said.
 
-| state      | accepts                                       | step              | goes to      |
-|------------|-----------------------------------------------|-------------------|--------------|
-| (start)    | /encounter                                    | start             | who          |
-| who        | callback who:*, text (typed kind of person)   | who_button, who   | where        |
-|            | (during a walk with a live track, or from a   |                   | (or channel: |
-|            | kept note with a place)                       |                   | place known) |
-| where      | location; text: "here", "skip" or a place     | where_location,   | channel      |
-|            |                                               | where_text        | (or where)   |
-| channel    | callback ch:*, text (typed channel)           | channel_button,   | experience   |
-|            |                                               | channel_text      |              |
-| experience | text, voice                                   | experience        | places       |
-| places     | text, voice, callback skip                    | places            | needs        |
-| needs      | text, voice, callback skip                    | needs             | theme        |
-| theme      | callback theme:THEME, theme:skip              | theme             | quote        |
-| quote      | callback quote:yes, quote:no                  | quote             | ends (saved) |
+| state      | accepts                            | step           | goes to            |
+|------------|------------------------------------|----------------|--------------------|
+| (start)    | /encounter                         | start          | who                |
+| (entry)    | note                               | from_note      | who                |
+| who        | tap who:resident, user,            | who_tapped     | where, channel     |
+|            | shopkeeper, professional,          |                |                    |
+|            | passerby, other                    |                |                    |
+| who        | text                               | who_typed      | where, channel     |
+| where      | location, keyboard here, keyboard  | where_answer   | channel            |
+|            | skip, text                         |                |                    |
+| channel    | tap ch:street, event, visit,       | channel_tapped | experience, places |
+|            | focus, activity, other             |                |                    |
+| channel    | text                               | channel_typed  | experience, places |
+| experience | text, voice                        | experience     | places             |
+| places     | tap skip                           | no_places      | needs              |
+| places     | text, voice                        | places         | needs              |
+| needs      | tap skip                           | no_needs       | theme              |
+| needs      | text, voice                        | needs          | theme              |
+| theme      | tap theme:THEME, skip              | theme          | quote              |
+| quote      | tap quote:yes, no                  | quote          | end                |
 
 Nothing is stored before the last answer: the draft holds the answers (voice notes as file
 references) and /cancel drops it. The observation (kind "encounter") keeps each answer in its

@@ -1,10 +1,10 @@
 """/export (coordinators): the organisation's observations as a file for maps or spreadsheets.
 
-| state  | accepts  | step          | goes to |
-|--------|----------|---------------|---------|
-|(start) | command  | start         | format  |
-| format | callback | choose_format | period  |
-| period | callback | make_export   | ends    |
+| state   | accepts                          | step          | goes to |
+|---------|----------------------------------|---------------|---------|
+| (start) | /export                          | start         | format  |
+| format  | tap fmt:FORMAT                   | choose_format | period  |
+| period  | tap period:week, four_weeks, all | make_export   | end     |
 
 The file is written under the media folder in `exports/` (swept after a day) and sent as a
 document. Nothing in the period gives a short answer instead of an empty file; a file over

@@ -1,4 +1,9 @@
-"""/help: what this member can do, in a few lines fitted to their role."""
+"""/help: what this member can do, in a few lines fitted to their role.
+
+| state   | accepts | step      | goes to |
+|---------|---------|-----------|---------|
+| (start) | /help   | show_help | end     |
+"""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """/invite (coordinators): make an invite code and link for a role.
 
-| state | accepts  | step        | goes to |
-|-------|----------|-------------|---------|
-|(start)| command  | start       | role    |
-| role  | callback | choose_role | uses    |
-| uses  | callback | create      | ends    |
+| state   | accepts                            | step        | goes to |
+|---------|------------------------------------|-------------|---------|
+| (start) | /invite                            | start       | role    |
+| role    | tap role:coordinator, staff,       | choose_role | uses    |
+|         | volunteer, resident                |             |         |
+| uses    | tap uses:1, group                  | create      | end     |
 """
 
 from __future__ import annotations

@@ -1,19 +1,20 @@
 """/keyperson: someone who opens a door to a community or network, and when to follow up.
 
-| state     | accepts                                        | step            | goes to          |
-|-----------|------------------------------------------------|-----------------|------------------|
-| (start)   | /keyperson                                     | start           | alias            |
-| alias     | text (a description or nickname)               | alias           | role             |
-| role      | text                                           | role            | where            |
-| where     | location; text: "here", "skip" or a place      | where_answer    | network (where)  |
-| network   | text                                           | network         | follow_up        |
-| follow_up | text, callback skip                            | follow_up       | when             |
-| when      | callback when:*, text: a date (flows.dates)    | when_button,    | consent (when)   |
-|           |                                                | when_typed      |                  |
-| when      | text: a date gone by, or no date               | when_typed      | when (ask again) |
-| consent   | callback consent:yes                           | consent         | contact          |
-| consent   | callback consent:no                            | consent         | ends (saved)     |
-| contact   | text, callback skip                            | contact         | ends (saved)     |
+| state     | accepts                            | step         | goes to      |
+|-----------|------------------------------------|--------------|--------------|
+| (start)   | /keyperson                         | start        | alias        |
+| alias     | text                               | alias        | role         |
+| role      | text                               | role         | where        |
+| where     | location, keyboard here, keyboard  | where_answer | network      |
+|           | skip, text                         |              |              |
+| network   | text                               | network      | follow_up    |
+| follow_up | tap skip                           | no_follow_up | when         |
+| follow_up | text                               | follow_up    | when         |
+| when      | tap when:week, 2weeks, month, none | when_tapped  | consent      |
+| when      | text                               | when_typed   | consent      |
+| consent   | tap consent:yes, no                | consent      | contact, end |
+| contact   | tap skip                           | no_contact   | end          |
+| contact   | text                               | contact      | end          |
 
 Contact details are asked only after the member confirms the person agreed to it; without that
 agreement nothing of them is kept. The observation (kind "key_person") keeps the answers in its

@@ -1,9 +1,9 @@
 """/language: switch the language the bot speaks.
 
-| state  | accepts  | step | goes to |
-|--------|----------|------|---------|
-| (start)| command  | ask  | choose  |
-| choose | callback | set  | ends    |
+| state   | accepts             | step         | goes to     |
+|---------|---------------------|--------------|-------------|
+| (start) | /language           | start        | choose, end |
+| choose  | tap lang:nl, fr, en | set_language | end         |
 """
 
 from __future__ import annotations

@@ -1,23 +1,26 @@
 """/missing: what the buurt lacks, or no longer has, and what that does to people's lives.
 
-| state       | accepts                                      | step                 | goes to     |
-|-------------|----------------------------------------------|----------------------|-------------|
-| (start)     | /missing                                     | start                | what        |
-| what        | text, photo, voice, video                    | what                 | theme       |
-| theme       | callback th:THEME, th:- (skip)               | choose_theme         | status      |
-| theme       | photo, voice, video (more about it); text    | more                 | theme       |
-|             | that is not a theme's label is asked again   |                      |             |
-| status      | callback st:never, st:year, st:1to5,         | choose_status        | place       |
-|             | st:longer, st:unknown                        |                      |             |
-| place       | location; text: keyboard "skip" or a place   | place_location,      | alternative |
-|             |                                              | place_text           | (or place)  |
-| alternative | location; text: keyboard "nowhere" or any    | alternative_location,| transport   |
-|             | typed place (matched offline when possible)  | alternative_text     | (nowhere:   |
-|             |                                              |                      | affected)   |
-| transport   | callback tr:foot, bike, transit, car, lift,  | choose_transport     | affected    |
-|             | online, none                                 |                      |             |
-| affected    | text, voice, callback skip                   | affected             | impact      |
-| impact      | text, voice, callback skip                   | impact               | ends (saved)|
+| state       | accepts                            | step                 | goes to       |
+|-------------|------------------------------------|----------------------|---------------|
+| (start)     | /missing                           | start                | what          |
+| (entry)     | note                               | from_note            | theme, status |
+| what        | text, photo, voice, video          | what                 | theme         |
+| theme       | tap th:THEME, -                    | choose_theme         | status        |
+| theme       | photo, voice, video                | more                 | (stays)       |
+| status      | tap st:never, year, 1to5, longer,  | choose_status        | place         |
+|             | unknown                            |                      |               |
+| place       | location                           | place_location       | alternative   |
+| place       | keyboard skip                      | no_place             | alternative   |
+| place       | text                               | place_text           | alternative   |
+| alternative | location                           | alternative_location | transport     |
+| alternative | keyboard nowhere                   | nowhere              | affected      |
+| alternative | text                               | alternative_text     | transport     |
+| transport   | tap tr:foot, bike, transit, car,   | choose_transport     | affected      |
+|             | lift, online, none                 |                      |               |
+| affected    | tap skip                           | no_affected          | impact        |
+| affected    | text, voice                        | affected             | impact        |
+| impact      | tap skip                           | no_impact            | end           |
+| impact      | text, voice                        | impact               | end           |
 
 Nothing is stored before the last answer: the draft holds the answers (files as Telegram file
 references) and /cancel drops it. The observation (kind "missing") has the missing thing as its

@@ -1,19 +1,16 @@
 """What every fieldwork flow shares: saving from an input, the light acknowledgement, undo.
 
-| input                       | step          | effect                                   |
-|-----------------------------|---------------|------------------------------------------|
-| g|obs|ID|tags (button)      | obs_button    | the saved line shows the theme buttons   |
-| g|obs|ID|t|THEME (button)   | obs_button    | theme stored, line shows it              |
-| g|obs|ID|undo (button)      | obs_button    | observation deleted, line says so        |
+The buttons under a saved line stay valid across steps (global buttons, obs_button):
+g|obs|ID|tags shows the theme buttons, g|obs|ID|t|THEME stores the theme, g|obs|ID|undo
+deletes the observation; each line then says what happened.
 
-/undo, as a table:
+/undo removes the member's latest item: a note at once, a record (several answers) or
+something further back after asking.
 
-| state   | accepts                    | step      | goes to                                  |
-|---------|----------------------------|-----------|------------------------------------------|
-| (start) | /undo, last item a note    | undo_last | ends: it is removed, and named           |
-| (start) | /undo, last item a record  | undo_last | confirm (a record took several answers)  |
-|         | or already undone once     |           | confirm (it would reach further back)    |
-| confirm | callback undo:yes / no     | confirm   | ends: removed and named / kept           |
+| state   | accepts          | step      | goes to      |
+|---------|------------------|-----------|--------------|
+| (start) | /undo            | undo_last | confirm, end |
+| confirm | tap undo:yes, no | confirm   | end          |
 
 /undo only reaches the member's items of the last hour; once something was undone, the next
 /undo asks before it removes the item before it.

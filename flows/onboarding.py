@@ -1,11 +1,11 @@
 """/start CODE: join an organisation — language, what the bot stores, consent, help.
 
-| state    | accepts  | step            | goes to            |
-|----------|----------|-----------------|--------------------|
-| (start)  | command  | start           | language, or ends  |
-| language | callback | choose_language | about              |
-| about    | callback | read_about      | consent            |
-| consent  | callback | answer_consent  | ends (member made) |
+| state    | accepts             | step            | goes to       |
+|----------|---------------------|-----------------|---------------|
+| (start)  | /start              | start           | language, end |
+| language | tap lang:nl, fr, en | choose_language | about         |
+| about    | tap about:ok        | read_about      | consent       |
+| consent  | tap consent:yes, no | answer_consent  | end           |
 """
 
 from __future__ import annotations

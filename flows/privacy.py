@@ -1,10 +1,17 @@
 """Privacy in the member's hands: /mydata, /forget, and asking consent again after a change.
 
-| state   | accepts            | step           | goes to |
-|---------|--------------------|----------------|---------|
-| (start) | /mydata            | send_my_data   | ends    |
-| (start) | /forget            | ask_forget     | confirm |
-| confirm | callback forget:*  | confirm_forget | ends    |
+mydata:
+
+| state   | accepts | step         | goes to |
+|---------|---------|--------------|---------|
+| (start) | /mydata | send_my_data | end     |
+
+forget:
+
+| state   | accepts            | step           | goes to      |
+|---------|--------------------|----------------|--------------|
+| (start) | /forget            | ask_forget     | confirm, end |
+| confirm | tap forget:yes, no | confirm_forget | end          |
 
 Global buttons g|consent|yes and g|consent|no answer a re-asked consent text from any state.
 """

@@ -1,10 +1,12 @@
 """/team (coordinators): who is in the team, how the diaries go, and removing a member.
 
-| state   | accepts                | step          | goes to          |
-|---------|------------------------|---------------|------------------|
-| (start) | /team                  | show_team     | list             |
-| list    | callback rm:ID / done  | choose_remove | confirm, or ends |
-| confirm | callback yes:ID / no   | remove        | ends             |
+| state   | accepts    | step          | goes to   |
+|---------|------------|---------------|-----------|
+| (start) | /team      | show_team     | list, end |
+| list    | tap rm:ID  | choose_remove | confirm   |
+| list    | tap done   | close         | end       |
+| confirm | tap yes:ID | remove        | end       |
+| confirm | tap no     | keep          | end       |
 
 Members appear by pseudonym and role only: Buurtbot keeps no names. Diaries show adherence
 (day, last answer, paused), never content.

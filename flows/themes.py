@@ -19,7 +19,8 @@ def theme_choice(prefix: str, skip: str | None = None) -> Choice:
     labels = {theme: f"theme.{theme}" for theme in THEMES}
     if skip is not None:
         labels[skip] = "button.skip"
-    return Choice(prefix, tuple(labels), label=labels)
+    shown = f"THEME, {skip}" if skip is not None else "THEME"
+    return Choice(prefix, tuple(labels), label=labels, shown=shown)
 
 
 def theme_rows(choice: Choice, per_row: int = 3) -> tuple[tuple[Button, ...], ...]:

@@ -1,14 +1,29 @@
 """/walk and /endwalk: walk the buurt; everything sent meanwhile is a note on the track.
 
-| state      | accepts                                   | step            | goes to    |
-|------------|-------------------------------------------|-----------------|------------|
-| (start)    | /walk                                     | start           | walking    |
-| walking    | text, photo, voice, video, document       | note            | walking    |
-| walking    | location                                  | location        | walking    |
-| walking    | callback focus:*, keyboard "skip"         | focus, skip     | walking    |
-| walking    | /endwalk                                  | end_walk        | reflection |
-| reflection | text, voice                               | reflect         | ends       |
-| reflection | callback refl:skip                        | skip_reflection | ends       |
+walk:
+
+| state      | accepts                            | step            | goes to         |
+|------------|------------------------------------|-----------------|-----------------|
+| (start)    | /walk                              | start           | walking         |
+| walking    | text, photo, voice, video,         | note            | end             |
+|            | document                           |                 |                 |
+| walking    | location                           | location        | end             |
+| walking    | keyboard skip                      | skip_place      | end             |
+| walking    | tap focus:meeting, borders, shops, | choose_focus    | (stays)         |
+|            | green, mobility, missing, free     |                 |                 |
+| reflection | text, voice                        | reflect         | end             |
+| reflection | tap refl:skip                      | skip_reflection | end             |
+| (any)      | /endwalk                           | end_walk        | reflection, end |
+| (any)      | /walk                              | already_walking | walking         |
+| (any)      | /cancel                            | cancel_walking  | walking         |
+
+endwalk:
+
+| state      | accepts       | step            | goes to         |
+|------------|---------------|-----------------|-----------------|
+| (start)    | /endwalk      | end_walk        | reflection, end |
+| reflection | text, voice   | reflect         | end             |
+| reflection | tap refl:skip | skip_reflection | end             |
 
 In the background (any state): live locations feed the track; a stopped share is noticed;
 an edited text corrects its note. After another flow (an encounter) the chat returns here.

@@ -113,6 +113,8 @@ def _for_developers(tree: ast.AST) -> set[int]:
 
 def test_flows_hold_no_user_facing_sentences() -> None:
     for path in ROOT.joinpath("flows").glob("*.py"):
+        if path.name == "tables.py":
+            continue  # renders the flows' tables for developers, not for members
         tree = ast.parse(path.read_text())
         docstrings = _for_developers(tree)
         for node in ast.walk(tree):

@@ -1,8 +1,10 @@
-"""Every button of every flow's questions can be typed instead of tapped (flows/registry.py).
+"""Every button of every flow's questions is taken by its state, typed or tapped.
 
-For each state of each flow in FLOWS, the buttons its question shows (router.shown_buttons) are
-typed in nl, fr and en, as shown, upper-cased and without accents, and must come out of the
-dispatcher as the tap that button makes. Reply-keyboard keys likewise, from any state.
+For each state of each flow in FLOWS, every inline button its question shows is one of the
+state's choices, and every reply-keyboard key or location button one of its accepted inputs.
+Those buttons (router.shown_buttons) are also typed in nl, fr and en, as shown, upper-cased
+and without accents, and must come out of the dispatcher as the tap that button makes.
+Reply-keyboard keys likewise, from any state.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.reporting import ReportFiles
 from bot.typed import ALIASES, KEYBOARD_KEYS, label_words
 from flows.consent import consent_for
 from flows.diary import CONSENT_VERSION
-from flows.engine import Button, FlowConfig, Input, InputKind, Reply, StepContext
+from flows.engine import Button, Call, FlowConfig, Input, InputKind, Key, Reply, StepContext
 from flows.registry import FLOWS
 from flows.router import GLOBAL_PREFIX, PENDING, Position, decode_button, shown_buttons
 from storage import diaries
@@ -124,6 +126,33 @@ def test_the_registry_has_many_button_steps(chat: Chat) -> None:
     flows = {position.flow for position, _ in states}
     for name in ("onboarding", "language", "missing", "walk", "encounter", "keyperson", "diary"):
         assert name in flows
+
+
+def test_every_button_a_question_shows_is_taken_by_its_state(chat: Chat) -> None:
+    for position, buttons in button_states(chat):
+        flow = FLOWS[position.flow or ""]
+        state = flow.states[position.state or ""]
+        draft = flow.read(position.draft)
+        for button in buttons:
+            if button.value.startswith(GLOBAL_PREFIX):
+                continue  # valid in any state; its handler checks it (flows/registry.py)
+            tap = Input(
+                kind=InputKind.CALLBACK, chat_id=1, user_id=1, date=NOW, callback_data=button.value
+            )
+            found = state.find(chat.ctx, tap, draft)
+            assert isinstance(found, Call), (position.flow, position.state, button.value)
+
+
+def test_every_keyboard_key_and_location_button_is_taken_by_its_state(chat: Chat) -> None:
+    for flow in FLOWS.values():
+        for name, state in flow.states.items():
+            for effect in flow.ask(chat.ctx, name, flow.read(chat.draft)):
+                if not isinstance(effect, Reply):
+                    continue
+                for key in effect.keyboard:
+                    assert Key(key) in state.on, (flow.name, name, key)
+                if effect.request_location:
+                    assert InputKind.LOCATION in state.on, (flow.name, name)
 
 
 def test_every_button_label_typed_in_any_language_is_that_button(chat: Chat) -> None:
