@@ -50,6 +50,7 @@ from flows.engine import (
     StepContext,
     Switch,
     Text,
+    ascii_id,
     done,
     goto,
 )
@@ -247,9 +248,10 @@ def kept_aside(ctx: StepContext, inp: Input) -> Reply:
 def note_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...] | Switch:
     """Handle g|note|ID|ACTION: tags, t|THEME, undo, missing, encounter, diary."""
     stale = (CallbackAnswer("error.stale_button"),)
-    if len(args) < 2 or not args[0].isdigit() or ctx.member is None:
+    note_id = ascii_id(args[0]) if len(args) >= 2 else None
+    if note_id is None or ctx.member is None:
         return stale
-    note = obs.get_observation(ctx.session, int(args[0]))
+    note = obs.get_observation(ctx.session, note_id)
     if note is None or note.member_id != ctx.member.id:
         return stale
     action = args[1]

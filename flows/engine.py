@@ -354,6 +354,21 @@ def reply(key: str, /, **params: Any) -> Reply:
     return Reply(key=key, params=params)
 
 
+# Ids in callback data fit a database integer: at most 18 digits.
+MAX_ID_DIGITS = 18
+
+
+def ascii_id(text: str) -> int | None:
+    """Return the id a button's data or a command's argument holds, or None if it holds none.
+
+    Only ASCII digits count: str.isdigit() is also True for '²' or '٣', which int() then
+    refuses or reads as another number, so forged callback data must not reach int() that way.
+    """
+    if not text or len(text) > MAX_ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
 Step = Callable[[StepContext, Input, D], Outcome[D]]
 """Handles an input: (context, input, draft) -> outcome."""
 Pick = Callable[[StepContext, Input, D, str], Outcome[D]]

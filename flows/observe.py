@@ -38,6 +38,7 @@ from flows.engine import (
     State,
     StepContext,
     Text,
+    ascii_id,
     done,
     goto,
     reply,
@@ -134,9 +135,10 @@ def place_of(observation: Observation) -> Place | None:
 def obs_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
     """Handle the buttons under a saved observation: theme, undo."""
     stale = (CallbackAnswer("error.stale_button"),)
-    if not args or not args[0].isdigit() or ctx.member is None:
+    observation_id = ascii_id(args[0]) if args else None
+    if observation_id is None or ctx.member is None:
         return stale
-    observation = obs.get_observation(ctx.session, int(args[0]))
+    observation = obs.get_observation(ctx.session, observation_id)
     if observation is None or observation.member_id != ctx.member.id:
         return stale
     action = args[1] if len(args) > 1 else ""

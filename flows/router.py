@@ -48,6 +48,7 @@ from flows.engine import (
     Reply,
     StepContext,
     Switch,
+    ascii_id,
     reply,
 )
 from flows.help import role_of
@@ -105,7 +106,7 @@ def decode_button(data: str | None, version: int) -> str | None:
     if not data or "|" not in data:
         return None
     head, _, value = data.partition("|")
-    if not head.isdigit() or int(head) != version or not value:
+    if ascii_id(head) != version or not value:
         return None
     return value
 
