@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aiohttp import web
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import TelegramError
@@ -33,7 +33,6 @@ from bot.reporting import ReportFiles
 from bot.settings import Settings
 from bot.updates import ALLOWED_UPDATES
 from bot.waiting import pause
-from bot.webhook import make_webhook_app, start_webhook_server, webhook_path
 from flows import diary, digest, keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
@@ -43,6 +42,9 @@ from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
 from storage.locks import LeaderLock, leader_lock, worker_name
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, Listener
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger("buurtbot")
 
@@ -276,6 +278,9 @@ class IntakeRole:
         app = self.app
         self.stop_event = asyncio.Event()
         if self.webhook_url:
+            # aiohttp only for a webhook: a polling bot never loads it.
+            from bot.webhook import make_webhook_app, start_webhook_server, webhook_path
+
             secret = app.settings.webhook_secret or deployment_secret(
                 app.session_factory, "", "webhook_secret"
             )

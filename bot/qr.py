@@ -6,11 +6,11 @@ import hashlib
 import io
 from pathlib import Path
 
-import qrcode
-
 
 def qr_png(data: str) -> bytes:
     """Return a PNG image of a QR code for the data."""
+    import qrcode  # with Pillow: only when a code is drawn
+
     image = qrcode.make(data, box_size=10, border=4)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")

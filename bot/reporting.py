@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flows.engine import ExportTooBigError, ExportWritten, MemberFiles, Text, WeeklyPicture
-from reports import export as exports
-from reports.digest import Msg, build_digest
-from reports.render import render_digest_html, summary_message
+
+# reports/ (jinja2, the picture's maps, the export writers) is imported on the first file made:
+# a bot that makes none stays lighter.
 
 
 def as_text(value: Any) -> Any:
     """Turn the renderer's Msg tree into the engine's Text values (the bot translates them)."""
+    from reports.digest import Msg
+
     if isinstance(value, Msg):
         return Text(value.key, {name: as_text(item) for name, item in value.params.items()})
     if isinstance(value, tuple | list):
@@ -44,13 +46,20 @@ def folder_under(media_dir: str, folder: str) -> Path:
 class ReportFiles:
     """Make weekly pictures and exports for flows; built once by the composition root."""
 
-    export_formats: tuple[str, ...] = tuple(exports.FORMATS)
+    @property
+    def export_formats(self) -> tuple[str, ...]:
+        """Return the export formats reports/export.py writes."""
+        from reports import export as exports
+
+        return tuple(exports.FORMATS)
 
     def __init__(self, catalog: Callable[[str, str], str]) -> None:
         self.catalog = catalog
 
     def export_extension(self, fmt: str) -> str:
         """Return the file extension of an export format, with its dot."""
+        from reports import export as exports
+
         return exports.EXTENSIONS[fmt]
 
     def write_export(
@@ -65,6 +74,8 @@ class ReportFiles:
         limit: int,
     ) -> ExportWritten | None:
         """Write an export of a period to path; None when it holds nothing."""
+        from reports import export as exports
+
         # Read while writing: "everything" over years of fieldwork never sits in memory at once.
         data = exports.open_export(session, organisation_id, start, end, timezone)
         if data.is_empty:
@@ -94,6 +105,9 @@ class ReportFiles:
         as_of: datetime | None = None,
     ) -> WeeklyPicture:
         """Build and render one week's picture (up to `as_of` for the week running)."""
+        from reports.digest import build_digest
+        from reports.render import render_digest_html, summary_message
+
         digest = build_digest(
             session,
             organisation_id,

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
 
 LatLon = tuple[float, float]
 
@@ -26,7 +26,8 @@ def distance_m(a: LatLon, b: LatLon) -> float:
     """Return the geodesic (WGS84) distance in metres between two (lat, lon) points."""
     check_lat_lon(*a)
     check_lat_lon(*b)
-    return float(geodesic(a, b).meters)
+    # What geopy's geodesic() computes, without importing geopy's every geocoder.
+    return float(Geodesic.WGS84.Inverse(a[0], a[1], b[0], b[1], Geodesic.DISTANCE)["s12"])
 
 
 def track_length_m(points: Iterable[LatLon]) -> float:

@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 
-import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -50,6 +49,8 @@ class Listener:
         self._thread.join(5)
 
     def _run(self) -> None:
+        import psycopg  # the listener runs on PostgreSQL only: SQLite never loads the driver
+
         failures = 0
         while not self._stop.is_set():
             try:
