@@ -24,7 +24,12 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.ratelimit import SendPacer, counts_as_message
+from bot.ratelimit import (
+    JUMPS_THE_QUEUE,
+    PACED_REACTIONS,
+    SendPacer,
+    counts_as_message,
+)
 from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
@@ -69,8 +74,16 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
 
 
+Row = tuple[int, int, str, dict[str, Any]]
+
+
 class OutboxSender:
-    """Sends pending calls; one call per chat in flight, so order within a chat holds."""
+    """Sends pending calls; one call per chat in flight, so order within a chat holds.
+
+    Answers to taps (answerCallbackQuery) and reactions jump their chat's queue: they are
+    fetched on their own and sent at once, a reaction at most once per chat interval on a
+    clock of its own (bot/ratelimit.py), while the chat's messages keep their order and pace.
+    """
 
     def __init__(
         self,
@@ -90,12 +103,35 @@ class OutboxSender:
         self.max_in_flight = max_in_flight
         self.read_timeout = read_timeout
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # Calls that jump their chat's queue, by outbox id.
+        self._jumping: dict[int, asyncio.Task[None]] = {}
         self.sent = 0
 
-    def _heads(self, limit: int) -> list[tuple[int, int, str, dict[str, Any]]]:
+    def _heads(self, limit: int) -> list[Row]:
         with reading(self.session_factory) as session:
             rows = pipeline.pending_heads(session, self.clock(), self._in_flight.keys(), limit)
             return [(row.id, row.chat_id, row.method, dict(row.payload)) for row in rows]
+
+    def _due(self, limit: int, jumping_limit: int) -> tuple[list[Row], list[Row]]:
+        """Return the chats' head calls and the due calls that jump the queue, in one read."""
+        with reading(self.session_factory) as session:
+            now = self.clock()
+            heads = (
+                pipeline.pending_heads(session, now, self._in_flight.keys(), limit)
+                if limit > 0
+                else []
+            )
+            jumping = (
+                pipeline.pending_jumping_calls(
+                    session, now, JUMPS_THE_QUEUE, self._jumping.keys(), jumping_limit
+                )
+                if jumping_limit > 0
+                else []
+            )
+            return (
+                [(row.id, row.chat_id, row.method, dict(row.payload)) for row in heads],
+                [(row.id, row.chat_id, row.method, dict(row.payload)) for row in jumping],
+            )
 
     def _prepare(self, payload: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """Replace stored file references by uploads of files under the media folder."""
@@ -191,7 +227,7 @@ class OutboxSender:
         with self.session_factory.begin() as session:
             return pipeline.claim_send(session, outbox_id, self.clock(), lease)
 
-    async def _run_one(self, slot: float, row: tuple[int, int, str, dict[str, Any]]) -> None:
+    async def _run_one(self, slot: float, row: Row) -> None:
         outbox_id, chat_id, method, payload = row
         try:
             delay = slot - self.pacer.clock()
@@ -203,7 +239,29 @@ class OutboxSender:
         except Exception as error:  # noqa: BLE001 - a sender task must never die silently
             log.error("outbox call %s failed: %s", outbox_id, type(error).__name__)
 
-    def start_ready(self, heads: list[tuple[int, int, str, dict[str, Any]]]) -> float:
+    def start_jumping(self, rows: list[Row]) -> float:
+        """Start the calls that jump their chat's queue; return seconds until the next may."""
+        wait = 1.0
+        clock_now = self.pacer.clock()
+        for row in rows:
+            if len(self._jumping) >= self.max_in_flight:
+                return 0.05
+            outbox_id, chat_id, method = row[0], row[1], row[2]
+            if outbox_id in self._jumping:
+                continue
+            slot = clock_now
+            if method in PACED_REACTIONS:
+                ready = self.pacer.reaction_ready_at(chat_id)
+                if ready > clock_now:
+                    wait = min(wait, ready - clock_now)
+                    continue
+                slot = self.pacer.reserve_reaction(chat_id)
+            task = asyncio.ensure_future(self._run_one(slot, row))
+            self._jumping[outbox_id] = task
+            task.add_done_callback(lambda _t, o=outbox_id: self._jumping.pop(o, None))
+        return wait
+
+    def start_ready(self, heads: list[Row]) -> float:
         """Start sending the head rows that may go now; return seconds until the next may."""
         wait = 1.0
         clock_now = self.pacer.clock()
@@ -211,7 +269,7 @@ class OutboxSender:
             if len(self._in_flight) >= self.max_in_flight:
                 return 0.05
             chat_id, method = row[1], row[2]
-            if chat_id in self._in_flight:
+            if chat_id in self._in_flight or row[0] in self._jumping:
                 continue
             slot = clock_now
             if counts_as_message(method):
@@ -228,10 +286,14 @@ class OutboxSender:
     async def sweep(self) -> float:
         """Fetch due head rows and start what may go; return seconds until the next sweep."""
         room = self.max_in_flight - len(self._in_flight)
-        if room <= 0:
+        jumping_room = self.max_in_flight - len(self._jumping)
+        if room <= 0 and jumping_room <= 0:
             return 0.05
-        heads = await asyncio.to_thread(self._heads, room * 2)
-        return self.start_ready(heads)
+        heads, jumping = await asyncio.to_thread(self._due, room * 2, jumping_room)
+        wait = self.start_jumping(jumping)
+        if room <= 0:
+            return min(wait, 0.05)
+        return min(wait, self.start_ready(heads))
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
         """Send until stopped; wake early when the dispatcher queued something."""
@@ -249,9 +311,10 @@ class OutboxSender:
             except Exception as error:  # noqa: BLE001 - the database may be briefly away
                 log.error("outbox sweep failed: %s", type(error).__name__)
                 wait = 1.0
-            if self._in_flight and wait > 0.05:
+            running = [*self._in_flight.values(), *self._jumping.values()]
+            if running and wait > 0.05:
                 done_waiter = asyncio.ensure_future(
-                    asyncio.wait(list(self._in_flight.values()), return_when="FIRST_COMPLETED")
+                    asyncio.wait(running, return_when="FIRST_COMPLETED")
                 )
             else:
                 done_waiter = None
@@ -262,5 +325,6 @@ class OutboxSender:
             for waiter in waiters:
                 waiter.cancel()
             wake.clear()
-        if self._in_flight:
-            await asyncio.wait(list(self._in_flight.values()), timeout=10)
+        running = [*self._in_flight.values(), *self._jumping.values()]
+        if running:
+            await asyncio.wait(running, timeout=10)

@@ -21,9 +21,22 @@ MESSAGE_METHODS = frozenset(
 )
 
 
+# Calls that must not wait behind a chat's queued messages (README, "How it works"):
+# answering a tap stops Telegram's spinner and sends nothing to the chat, so it goes at once;
+# a reaction acknowledges the member's own message, so it goes in a lane of its own.
+JUMPS_THE_QUEUE = frozenset({"answerCallbackQuery", "setMessageReaction"})
+# Of those, the calls still paced per chat (on their own clock, not the messages').
+PACED_REACTIONS = frozenset({"setMessageReaction"})
+
+
 def counts_as_message(method: str) -> bool:
     """Say whether a call counts against Telegram's message limits."""
     return method in MESSAGE_METHODS
+
+
+def jumps_the_queue(method: str) -> bool:
+    """Say whether a call goes out without waiting for its chat's earlier calls."""
+    return method in JUMPS_THE_QUEUE
 
 
 class SendPacer:
@@ -48,6 +61,7 @@ class SendPacer:
         self.spacing = 1.0 / (per_second - 1) if spacing is None else spacing
         self._recent: deque[float] = deque()
         self._chat_next: dict[int, float] = {}
+        self._reaction_next: dict[int, float] = {}
         self._paused_until = 0.0
 
     def interval(self, chat_id: int) -> float:
@@ -75,6 +89,23 @@ class SendPacer:
         self._chat_next[chat_id] = slot + self.interval(chat_id)
         if len(self._chat_next) > 50_000:
             self._forget_idle_chats(now)
+        return slot
+
+    def reaction_ready_at(self, chat_id: int) -> float:
+        """Return the earliest moment a reaction in this chat may be set."""
+        return max(self._reaction_next.get(chat_id, 0.0), self._paused_until)
+
+    def reserve_reaction(self, chat_id: int) -> float:
+        """Reserve the next time for a reaction in this chat: one per interval, beside messages.
+
+        Telegram publishes no limit for reactions; they change a message in the chat, so
+        they keep the chat's interval, on a clock of their own that messages do not wait on.
+        """
+        now = self.clock()
+        slot = max(now, self.reaction_ready_at(chat_id))
+        self._reaction_next[chat_id] = slot + self.interval(chat_id)
+        if len(self._reaction_next) > 50_000:
+            self._reaction_next = {c: t for c, t in self._reaction_next.items() if t > now}
         return slot
 
     def pause(self, seconds: float) -> None:

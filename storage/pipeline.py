@@ -505,6 +505,22 @@ def pending_heads(
     return list(session.scalars(statement))
 
 
+def pending_jumping_calls(
+    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return due pending calls of these methods, oldest first, wherever they are in their
+    chat's queue: answers to taps must not wait behind the chat's paced messages."""
+    statement = select(OutboxMessage).where(
+        OutboxMessage.status == "pending",
+        OutboxMessage.method.in_(list(methods)),
+        OutboxMessage.not_before <= now,
+    )
+    excluded = list(exclude_ids)
+    if excluded:
+        statement = statement.where(OutboxMessage.id.not_in(excluded))
+    return list(session.scalars(statement.order_by(OutboxMessage.id).limit(limit)))
+
+
 # The error column of a call leased to a sender that is making it.
 SENDING = "sending"
 

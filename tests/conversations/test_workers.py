@@ -52,7 +52,7 @@ def needs_postgres(database_url: str) -> None:
 class Fleet:
     """Worker processes of `buurtbot run` against one database and one sandbox."""
 
-    def __init__(self, sandbox, database_url: str, tmp_path: Path, paced: bool = False) -> None:
+    def __init__(self, sandbox, database_url: str, tmp_path: Path, paced: bool = True) -> None:
         self.env = {
             **os.environ,
             "BUURTBOT_TELEGRAM_TOKEN": sandbox.token,
@@ -64,7 +64,8 @@ class Fleet:
             "BUURTBOT_LOG_LEVEL": "INFO",
         }
         self.log = tmp_path / "workers.log"
-        # Workers run with a zero-interval pacer unless the test is about Telegram's limits.
+        # Workers keep the real pacer: it spaces sends, so a kill rarely catches more than one
+        # in flight, which the repeat allowances below count on (one per kill).
         self.paced = paced
         self.processes: list[subprocess.Popen[bytes]] = []
         self.engine = make_engine(database_url)

@@ -78,3 +78,23 @@ def test_only_message_calls_count() -> None:
     assert counts_as_message("sendMessage") and counts_as_message("sendPhoto")
     assert not counts_as_message("answerCallbackQuery")
     assert not counts_as_message("setMyCommands")
+
+
+def test_reactions_keep_a_chat_interval_on_a_clock_of_their_own() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    for _ in range(5):
+        pacer.reserve(7)  # five messages queued: the chat's next message waits five seconds
+    # A reaction does not wait behind them, but two reactions keep the chat's interval.
+    assert pacer.reserve_reaction(7) == 100.0
+    assert pacer.reserve_reaction(7) == 100.0 + pacer.private_interval
+    assert pacer.reaction_ready_at(8) == 0.0
+    pacer.pause(30)
+    assert pacer.reaction_ready_at(8) == 130.0
+
+
+def test_tap_answers_and_reactions_jump_the_queue() -> None:
+    from bot.ratelimit import jumps_the_queue
+
+    assert jumps_the_queue("answerCallbackQuery") and jumps_the_queue("setMessageReaction")
+    assert not jumps_the_queue("sendMessage") and not jumps_the_queue("editMessageText")
