@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.dispatcher import Dispatcher  # noqa: E402
 from bot.i18n import load_translator  # noqa: E402
 from bot.render import Renderer  # noqa: E402
+from bot.updates import received  # noqa: E402
 from flows.consent import consent_for  # noqa: E402
 from flows.engine import FlowConfig  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
@@ -133,7 +134,10 @@ def run(url: str, args: argparse.Namespace, tmp: Path) -> int:
     with factory.begin() as session:
         pipeline.store_updates(
             session,
-            [message_update(update_id + i, uid, 1, "/walk") for i, uid in enumerate(users)],
+            [
+                received(message_update(update_id + i, uid, 1, "/walk"))
+                for i, uid in enumerate(users)
+            ],
             now,
         )
     update_id += len(users)
@@ -147,7 +151,7 @@ def run(url: str, args: argparse.Namespace, tmp: Path) -> int:
             notes.append(message_update(update_id, user_id, 2 + number, words))
             update_id += 1
     with factory.begin() as session:
-        pipeline.store_updates(session, notes, now)
+        pipeline.store_updates(session, [received(note) for note in notes], now)
 
     statements: Counter[str] = Counter()
     texts: list[str] = []

@@ -258,6 +258,8 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> str:
     """List failed updates: when, who (pseudonym), what kind, which error, tries, next try."""
     from zoneinfo import ZoneInfo
 
+    from bot.updates import update_kind
+
     if not args.failed:
         raise CliError("say what to do: buurtbot inbox --failed, or buurtbot inbox retry ID|--all")
     zone = ZoneInfo(settings.timezone)
@@ -275,7 +277,7 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> str:
                     str(row.id),
                     f"{row.received_at.astimezone(zone):%Y-%m-%d %H:%M}",
                     _sender(session, row, secret),
-                    pipeline.update_kind(row.payload),
+                    update_kind(row.payload),
                     row.error or "?",
                     str(row.attempts),
                     f"{retry_at.astimezone(zone):%Y-%m-%d %H:%M}" if retry_at else "none (retry)",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 
-from bot.updates import ALLOWED_UPDATES
+from bot.updates import ALLOWED_UPDATES, received
 from bot.waiting import pause
 from storage import pipeline
 from storage.db import reading
@@ -23,7 +23,8 @@ log = logging.getLogger("buurtbot.polling")
 def store_batch(factory: sessionmaker[Session], updates: list[dict[str, Any]]) -> int:
     """Commit a batch of raw updates to the inbox; return how many were new."""
     with factory.begin() as session:
-        return pipeline.store_updates(session, updates, datetime.now(UTC))
+        rows = [received(update) for update in updates]
+        return pipeline.store_updates(session, rows, datetime.now(UTC))
 
 
 def resume_offset(factory: sessionmaker[Session]) -> int | None:

@@ -9,7 +9,7 @@ from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 
 from flows.engine import Input, InputKind, Media, Point
-from storage.pipeline import update_chat_id
+from storage.pipeline import Received
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
@@ -27,6 +27,80 @@ SUPPORTED_HINT_TYPES = (
     "story",
     "invoice",
 )
+
+
+MESSAGE_KINDS = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "business_message",
+    "edited_business_message",
+)
+
+
+def update_chat_id(update: dict[str, Any]) -> int | None:
+    """Return the chat an update belongs to, so work on one chat stays in order."""
+    for kind in MESSAGE_KINDS:
+        if kind in update:
+            return update[kind].get("chat", {}).get("id")
+    if "callback_query" in update:
+        query = update["callback_query"]
+        message = query.get("message") or {}
+        return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
+    for kind in ("my_chat_member", "chat_member", "chat_join_request", "message_reaction"):
+        if kind in update:
+            return update[kind].get("chat", {}).get("id")
+    for value in update.values():
+        if isinstance(value, dict) and isinstance(value.get("from"), dict):
+            return value["from"].get("id")
+    return None
+
+
+# What a message may carry, named in the failed-updates list instead of its content.
+CONTENT_KINDS = (
+    "photo",
+    "voice",
+    "video",
+    "video_note",
+    "audio",
+    "document",
+    "animation",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+)
+
+
+def update_kind(update: dict[str, Any] | None) -> str:
+    """Name what an update is (text, photo, button ...) without showing any of its content."""
+    if not update:
+        return "unknown"
+    for kind in MESSAGE_KINDS:
+        message = update.get(kind)
+        if not isinstance(message, dict):
+            continue
+        edited = "edited " if kind.startswith("edited_") else ""
+        if "text" in message:
+            text = str(message.get("text") or "")
+            return edited + ("command" if text.startswith("/") else "text")
+        for media in CONTENT_KINDS:
+            if media in message:
+                return edited + media
+        return edited + "message"
+    if "callback_query" in update:
+        return "button"
+    for kind in update:
+        if kind != "update_id":
+            return kind
+    return "unknown"
+
+
+def received(update: dict[str, Any]) -> Received:
+    """Return a raw update as the inbox stores it: its id, its chat, the payload itself."""
+    return Received(int(update["update_id"]), update_chat_id(update), update)
 
 
 def _now() -> datetime:

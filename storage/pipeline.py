@@ -15,32 +15,17 @@ from storage.db import upsert_insert
 from storage.models import ChatState, InboxUpdate, Member, OutboxMessage
 from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, notify
 
-MESSAGE_KINDS = (
-    "message",
-    "edited_message",
-    "channel_post",
-    "edited_channel_post",
-    "business_message",
-    "edited_business_message",
-)
 
+@dataclass(frozen=True)
+class Received:
+    """A raw update as the intake read it (bot/updates.py): its id, its chat, its payload.
 
-def update_chat_id(update: dict[str, Any]) -> int | None:
-    """Return the chat an update belongs to, so work on one chat stays in order."""
-    for kind in MESSAGE_KINDS:
-        if kind in update:
-            return update[kind].get("chat", {}).get("id")
-    if "callback_query" in update:
-        query = update["callback_query"]
-        message = query.get("message") or {}
-        return message.get("chat", {}).get("id") or query.get("from", {}).get("id")
-    for kind in ("my_chat_member", "chat_member", "chat_join_request", "message_reaction"):
-        if kind in update:
-            return update[kind].get("chat", {}).get("id")
-    for value in update.values():
-        if isinstance(value, dict) and isinstance(value.get("from"), dict):
-            return value["from"].get("id")
-    return None
+    The chat keeps work on one chat in order; storage itself never reads Telegram's format.
+    """
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -54,13 +39,13 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return len(session.execute(statement).all())
 
 
-def store_updates(session: Session, updates: Iterable[dict[str, Any]], now: datetime) -> int:
+def store_updates(session: Session, updates: Iterable[Received], now: datetime) -> int:
     """Write raw updates to the inbox; return how many were new."""
     rows = [
         {
-            "update_id": int(update["update_id"]),
-            "chat_id": update_chat_id(update),
-            "payload": update,
+            "update_id": update.update_id,
+            "chat_id": update.chat_id,
+            "payload": update.payload,
             "status": "new",
             "attempts": 0,
             "received_at": now,
@@ -388,46 +373,8 @@ def failed_updates(session: Session) -> list[InboxUpdate]:
     )
 
 
-MEDIA_KINDS = (
-    "photo",
-    "voice",
-    "video",
-    "video_note",
-    "audio",
-    "document",
-    "animation",
-    "sticker",
-    "location",
-    "venue",
-    "contact",
-    "poll",
-)
-
-
-def update_kind(update: dict[str, Any] | None) -> str:
-    """Name what an update is (text, photo, button ...) without showing any of its content."""
-    if not update:
-        return "unknown"
-    for kind in MESSAGE_KINDS:
-        message = update.get(kind)
-        if not isinstance(message, dict):
-            continue
-        edited = "edited " if kind.startswith("edited_") else ""
-        if "text" in message:
-            text = str(message.get("text") or "")
-            return edited + ("command" if text.startswith("/") else "text")
-        for media in MEDIA_KINDS:
-            if media in message:
-                return edited + media
-        return edited + "message"
-    if "callback_query" in update:
-        return "button"
-    for kind in update:
-        if kind != "update_id":
-            return kind
-    return "unknown"
-
-
+# Read here rather than in bot/updates.py: /forget (storage.privacy) finds a person's failed
+# updates by it, and the inbox keeps no sender column.
 def update_sender_id(update: dict[str, Any] | None) -> int | None:
     """Return the Telegram user an update comes from, whatever the chat."""
     for value in (update or {}).values():

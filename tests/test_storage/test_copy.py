@@ -39,7 +39,8 @@ def fill(url: str) -> None:
                 message_id=number + 1,
                 details={"tags": ["groen", "veilig"]},
             )
-        pipeline.store_updates(session, [{"update_id": 77, "message": {"chat": {"id": 4242}}}], NOW)
+        update = {"update_id": 77, "message": {"chat": {"id": 4242}}}
+        pipeline.store_updates(session, [pipeline.Received(77, 4242, update)], NOW)
     engine.dispose()
 
 

@@ -23,14 +23,25 @@ def message_update(update_id: int, chat_id: int, text: str = "hi") -> dict:
     }
 
 
+def received(*updates: dict) -> list[pipeline.Received]:
+    """Return message updates as the intake hands them to the inbox (bot/updates.py)."""
+    return [pipeline.Received(u["update_id"], u["message"]["chat"]["id"], u) for u in updates]
+
+
 def test_redelivered_updates_are_stored_once(session_factory, now) -> None:
     with session_factory.begin() as session:
         assert (
-            pipeline.store_updates(session, [message_update(1, 5), message_update(2, 5)], now) == 2
+            pipeline.store_updates(
+                session, received(message_update(1, 5), message_update(2, 5)), now
+            )
+            == 2
         )
     with session_factory.begin() as session:
         assert (
-            pipeline.store_updates(session, [message_update(2, 5), message_update(3, 6)], now) == 1
+            pipeline.store_updates(
+                session, received(message_update(2, 5), message_update(3, 6)), now
+            )
+            == 1
         )
     with session_factory() as session:
         assert pipeline.last_update_id(session) == 3
@@ -39,7 +50,7 @@ def test_redelivered_updates_are_stored_once(session_factory, now) -> None:
 
 def test_inbox_rows_come_in_update_order_and_lose_content_when_done(session_factory, now) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message_update(9, 1), message_update(4, 2)], now)
+        pipeline.store_updates(session, received(message_update(9, 1), message_update(4, 2)), now)
     with session_factory.begin() as session:
         ids = pipeline.next_inbox_ids(session)
         first = pipeline.claim_inbox(session, ids[0])
@@ -50,15 +61,6 @@ def test_inbox_rows_come_in_update_order_and_lose_content_when_done(session_fact
         assert row.status == "done" and row.payload is None and row.attempts == 1
         assert pipeline.claim_inbox(session, ids[0]) is None
         assert pipeline.inbox_backlog(session) == 1
-
-
-def test_chat_ids_are_found_for_every_update_kind() -> None:
-    assert pipeline.update_chat_id(message_update(1, 77)) == 77
-    callback = {"update_id": 2, "callback_query": {"id": "x", "from": {"id": 8}, "data": "d"}}
-    assert pipeline.update_chat_id(callback) == 8
-    member = {"update_id": 3, "my_chat_member": {"chat": {"id": -100}, "from": {"id": 3}}}
-    assert pipeline.update_chat_id(member) == -100
-    assert pipeline.update_chat_id({"update_id": 4}) is None
 
 
 def test_outbox_offers_only_the_oldest_due_row_per_chat(session_factory, now) -> None:
@@ -107,7 +109,7 @@ def test_chat_state_version_changes_on_every_save(session_factory, now) -> None:
 
 def test_purge_removes_old_processed_rows_only(session_factory, now) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message_update(1, 1), message_update(2, 1)], now)
+        pipeline.store_updates(session, received(message_update(1, 1), message_update(2, 1)), now)
         row = pipeline.claim_inbox(session, pipeline.next_inbox_ids(session)[0])
         pipeline.mark_done(row, now)
         pipeline.enqueue(session, [pipeline.OutgoingCall(1, "sendMessage", {})], now)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from bot.updates import received
 from storage import organisations as orgs
 from storage import pipeline
 from storage.models import InboxUpdate
@@ -62,7 +63,7 @@ def failed(session_factory, database_url, monkeypatch, tmp_path, now) -> dict[st
         org = orgs.create_organisation(session, "Buurtwerk", now)
         invite = orgs.create_invite(session, org.id, "staff", now, timedelta(days=1), None)
         member = orgs.join_with_invite(session, invite, MEMBER, "nl", "v1", now)
-        pipeline.store_updates(session, updates, now)
+        pipeline.store_updates(session, [received(update) for update in updates], now)
         ids = {}
         for row in session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)):
             ids[row.update_id] = row.id

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.updates import received, update_kind
 from storage import organisations as orgs
 from storage import pipeline
 from storage.models import InboxUpdate
@@ -29,6 +30,11 @@ def message(update_id: int, chat_id: int, sender: int | None = None, **content) 
     }
 
 
+def inbox(*updates: dict) -> list[pipeline.Received]:
+    """Return raw updates as the intake hands them to the inbox."""
+    return [received(update) for update in updates]
+
+
 def fail(session, update_id: int, now) -> InboxUpdate:  # noqa: ANN001
     """Mark an update failed as the dispatcher does: content and chat stay."""
     row = session.scalar(select(InboxUpdate).where(InboxUpdate.update_id == update_id))
@@ -42,7 +48,7 @@ def test_a_failed_update_keeps_its_content_and_chat_and_is_retried_on_a_schedule
     session_factory, now
 ) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message(1, 5)], now)
+        pipeline.store_updates(session, inbox(message(1, 5)), now)
         row = session.scalar(select(InboxUpdate))
         assert pipeline.mark_failed(row, "RuntimeError", now) == 1
     with session_factory() as session:
@@ -80,14 +86,14 @@ def test_a_retried_update_goes_before_its_chats_later_updates_but_never_blocks_t
     session_factory, now
 ) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message(1, 5), message(2, 5), message(3, 6)], now)
+        pipeline.store_updates(session, inbox(message(1, 5), message(2, 5), message(3, 6)), now)
         fail(session, 1, now)
     # Meanwhile the chat goes on: its next update is the head now.
     with session_factory.begin() as session:
         head = pipeline.claim_inbox(session, pipeline.next_inbox_ids(session)[0])
         assert head.update_id == 2
         pipeline.mark_done(head, now)
-        pipeline.store_updates(session, [message(4, 5)], now)
+        pipeline.store_updates(session, inbox(message(4, 5)), now)
     with session_factory.begin() as session:
         assert pipeline.requeue(session) == 1
     with session_factory.begin() as session:
@@ -103,7 +109,7 @@ def test_a_retried_update_goes_before_its_chats_later_updates_but_never_blocks_t
 
 def test_requeue_takes_only_failed_updates_that_hold_their_content(session_factory, now) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message(1, 5), message(2, 5), message(3, 5)], now)
+        pipeline.store_updates(session, inbox(message(1, 5), message(2, 5), message(3, 5)), now)
         failed = fail(session, 1, now)
         done = session.scalar(select(InboxUpdate).where(InboxUpdate.update_id == 2))
         pipeline.mark_done(done, now)
@@ -118,7 +124,7 @@ def test_requeue_takes_only_failed_updates_that_hold_their_content(session_facto
 
 def test_purge_keeps_failed_updates_for_thirty_days_then_deletes_them(session_factory, now) -> None:
     with session_factory.begin() as session:
-        pipeline.store_updates(session, [message(1, 5), message(2, 5), message(3, 5)], now)
+        pipeline.store_updates(session, inbox(message(1, 5), message(2, 5), message(3, 5)), now)
         pipeline.mark_done(session.scalar(select(InboxUpdate).limit(1)), now)
         fail(session, 2, now)
     later = now + timedelta(days=3)
@@ -149,7 +155,7 @@ def test_forget_deletes_the_members_failed_updates_in_every_chat(session_factory
             message(3, -100500, sender=7002),  # someone else in the same group
             message(4, 7002),  # someone else's private chat
         ]
-        pipeline.store_updates(session, updates, now)
+        pipeline.store_updates(session, inbox(*updates), now)
         for update_id in (1, 2, 3, 4):
             fail(session, update_id, now)
         forget_member(session, member)
@@ -159,7 +165,7 @@ def test_forget_deletes_the_members_failed_updates_in_every_chat(session_factory
 
 
 def test_update_kinds_and_senders_are_read_without_the_content() -> None:
-    kind = pipeline.update_kind
+    kind = update_kind
     assert kind(message(1, 5)) == "text"
     assert kind(message(1, 5, text="/walk")) == "command"
     assert kind(message(1, 5, voice={"file_id": "v"})) == "voice"

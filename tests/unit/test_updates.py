@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.updates import parse_update
+from bot.updates import parse_update, update_chat_id
 from flows.engine import InputKind
 
 USER = {"id": 42, "is_bot": False, "first_name": "Amina", "language_code": "fr-BE"}
@@ -249,3 +249,12 @@ def test_blocking_and_unblocking_the_bot() -> None:
 )
 def test_other_update_types_are_ignored_quietly(update: dict) -> None:
     assert parse_update(update).kind == InputKind.IGNORED
+
+
+def test_chat_ids_are_found_for_every_update_kind() -> None:
+    assert update_chat_id(message()) == 42
+    callback = {"update_id": 2, "callback_query": {"id": "x", "from": {"id": 8}, "data": "d"}}
+    assert update_chat_id(callback) == 8
+    member = {"update_id": 3, "my_chat_member": {"chat": {"id": -100}, "from": {"id": 3}}}
+    assert update_chat_id(member) == -100
+    assert update_chat_id({"update_id": 4}) is None
