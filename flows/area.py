@@ -30,6 +30,7 @@ from flows.engine import (
     END,
     LOCATION,
     TEXT,
+    Accepts,
     Button,
     CallbackAnswer,
     Choice,
@@ -210,7 +211,10 @@ def remove(ctx: StepContext, inp: Input, draft: AreaDraft, code: str) -> Outcome
 
 
 # Typed words and locations are searched and added from any of the states.
-ANYWHERE = {TEXT: Go(search, "menu", "choose"), LOCATION: Go(located, "menu")}
+ANYWHERE: dict[Accepts, Go[AreaDraft]] = {
+    TEXT: Go(search, "menu", "choose"),
+    LOCATION: Go(located, "menu"),
+}
 
 AREA = Flow(
     name="area",

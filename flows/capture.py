@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
 from flows import diary, encounter, missing
 from flows.commands import COMMANDS_BY_NAME
@@ -119,7 +120,7 @@ def note_line(ctx: StepContext, note: Observation, key: str = "capture.saved") -
     """Return a note's saved line: kept, where, theme and undo, and what it can become."""
     prefix = f"g|note|{note.id}|"
     line = saved_line(note, place_of(note), language_of(ctx), key=key)
-    rows = [
+    rows: list[tuple[Button, ...]] = [
         (
             Button("observe.button_theme", f"{prefix}tags"),
             Button("observe.button_undo", f"{prefix}undo"),
@@ -270,6 +271,7 @@ def note_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, 
         )
     if action not in becomes_for(ctx):
         return stale
+    outcome: Outcome[Any]
     if action == "missing":
         outcome = missing.from_note(ctx, note.id, note.text, note.theme)
     elif action == "encounter":

@@ -256,7 +256,7 @@ def menu_reply(ctx: StepContext, diarist: Diarist) -> Reply:
     needs = diaries.entries(ctx.session, diarist.member_id, diarist.started_on, day, True)
     if diarist.reminder_time is None:
         status = Text("diary.status.no_reminder")
-    elif diaries.is_paused(diarist, day):
+    elif diarist.paused_until is not None and diaries.is_paused(diarist, day):
         status = Text(
             "diary.status.paused",
             {"date": date_text(diarist.paused_until + timedelta(days=1))},
@@ -654,7 +654,7 @@ def _went(
     """
     shown = Text("diary.outside_brussels") if label is None else label
     reference = reference_point(ctx, _diarist(ctx)) if place is not None else None
-    fields, noted = went_elsewhere(
+    distance_m, distance_from, noted = went_elsewhere(
         place,
         shown,
         reference,
@@ -667,7 +667,8 @@ def _went(
         where_source=source,
         where_wijk=place.wijk_code if place is not None else None,
         place=place,
-        **fields,
+        distance_m=distance_m,
+        distance_from=distance_from,
     )
     return onward(went, noted)
 

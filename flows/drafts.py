@@ -14,7 +14,6 @@ import types
 import typing
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
@@ -31,11 +30,13 @@ class NoDraft:
 
 # The default of a field that has none (a nested value's required field).
 REQUIRED = object()
+_FIELDS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
 
 
-@cache
 def _fields(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     """Return (name, type, default) per field of a dataclass; REQUIRED when it has none."""
+    if cls in _FIELDS:
+        return _FIELDS[cls]
     hints = get_type_hints(cls)
     found = []
     for item in dataclasses.fields(cls):
@@ -46,7 +47,8 @@ def _fields(cls: type) -> tuple[tuple[str, Any, Any], ...]:
         else:
             default = REQUIRED
         found.append((item.name, hints[item.name], default))
-    return tuple(found)
+    _FIELDS[cls] = tuple(found)
+    return _FIELDS[cls]
 
 
 def check_draft_type(cls: type) -> None:

@@ -182,7 +182,8 @@ class EncounterDraft(PlaceAnswer):
 def with_answer(draft: EncounterDraft, field: str, inp: Input) -> EncounterDraft:
     """Return the draft with a text or voice answer to one question (voice kept as a file)."""
     voice = tuple(VoiceAnswer(field, **asdict(item)) for item in media_of(inp))
-    return replace(draft, **{field: text_of(inp)}, voice=(*draft.voice, *voice))
+    answer: dict[str, Any] = {field: text_of(inp)}
+    return replace(draft, **answer, voice=(*draft.voice, *voice))
 
 
 def voice_files(draft: EncounterDraft) -> list[NewMedia]:

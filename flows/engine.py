@@ -497,11 +497,11 @@ class State(Generic[D]):
                     return Call(go, (ctx, inp, draft, value))
             return STALE
         if inp.kind == InputKind.TEXT and inp.keyboard_key is not None:
-            go = self.on.get(Key(inp.keyboard_key))
-            if go is not None:
-                return Call(go, (ctx, inp, draft))
-        go = self.on.get(inp.kind)
-        return Call(go, (ctx, inp, draft)) if go is not None else None
+            keyed = self.on.get(Key(inp.keyboard_key))
+            if keyed is not None:
+                return Call(keyed, (ctx, inp, draft))
+        taken = self.on.get(inp.kind)
+        return Call(taken, (ctx, inp, draft)) if taken is not None else None
 
 
 @dataclass(frozen=True)

@@ -303,7 +303,7 @@ def _with_alternative(
 ) -> Outcome[MissingDraft]:
     """Keep the other place, its distance when both points are known, then ask how."""
     shown = Text("missing.outside_brussels") if label is None else label
-    fields, noted = went_elsewhere(
+    distance_m, distance_from, noted = went_elsewhere(
         place,
         shown,
         _reference(ctx, draft),
@@ -317,7 +317,8 @@ def _with_alternative(
         alternative_lat=place.lat if place else None,
         alternative_lon=place.lon if place else None,
         alternative_wijk=place.wijk_code if place else None,
-        **fields,
+        distance_m=distance_m,
+        distance_from=distance_from,
     )
     return onward(went, noted)
 
@@ -367,7 +368,8 @@ def choose_transport(
 
 def _answered(inp: Input, draft: MissingDraft, name: str) -> MissingDraft:
     """Return the draft with an optional answer in words or a voice message."""
-    return replace(draft, **{name: text_of(inp)}, media=(*draft.media, *_media(inp, name)))
+    answer: dict[str, Any] = {name: text_of(inp)}
+    return replace(draft, **answer, media=(*draft.media, *_media(inp, name)))
 
 
 def affected(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:

@@ -82,16 +82,16 @@ def went_elsewhere(
     reference: tuple[tuple[float, float], str] | None,
     language: str,
     keys: tuple[str, str, str],
-) -> tuple[dict[str, object], Reply]:
+) -> tuple[int | None, str | None, Reply]:
     """Measure how far people went instead (when both points are known) and say it.
 
     `keys` are the flow's (with distance, without distance, "from_" prefix) message keys.
-    Returns the distance fields for the draft and the reply that notes the place.
+    Returns the distance in metres and where it runs from, for the draft, and the reply that
+    notes the place.
     """
     with_km, without_km, from_prefix = keys
     if place is None or reference is None:
-        fields: dict[str, object] = {"distance_m": None, "distance_from": None}
-        return fields, Reply(without_km, {"place": shown}, remove_keyboard=True)
+        return None, None, Reply(without_km, {"place": shown}, remove_keyboard=True)
     point, origin = reference
     metres = distance_m(point, (place.lat, place.lon))
     noted = Reply(
@@ -103,4 +103,4 @@ def went_elsewhere(
         },
         remove_keyboard=True,
     )
-    return {"distance_m": round(metres), "distance_from": origin}, noted
+    return round(metres), origin, noted

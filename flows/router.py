@@ -128,7 +128,7 @@ def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
         effects = reconsent_prompt(ctx)
     elif PENDING in position.draft:
         return ABANDON_BUTTONS
-    elif flow is not None and position.state in flow.states:
+    elif flow is not None and position.state is not None and position.state in flow.states:
         try:
             effects = flow.ask(ctx, position.state, flow.read(position.draft))
         except DraftError:
@@ -368,7 +368,7 @@ def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         command = (position.draft.get(PENDING) or {}).get("command", "")
         ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
         return unmoved(reply("flow.use_buttons"), ask)
-    if flow is None or position.state not in flow.states:
+    if flow is None or position.state is None or position.state not in flow.states:
         return _idle(ctx, inp, position)
     draft = flow.read(position.draft)
     call = flow.states[position.state].find(ctx, inp, draft)

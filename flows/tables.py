@@ -134,7 +134,7 @@ def unreachable(flow: Flow[Any]) -> list[str]:
 def dead_ends(flow: Flow[Any]) -> list[str]:
     """Return the states from which the flow can never end (/cancel aside)."""
     graph = edges(flow)
-    ending = {END}
+    ending: set[str | None] = {END}
     changed = True
     while changed:
         changed = False
