@@ -20,9 +20,9 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import deployment
@@ -126,7 +126,7 @@ def enrol_many(
         for member in members
     ]
     if rows:
-        session.execute(Diarist.__table__.insert(), rows)
+        session.execute(cast(Table, Diarist.__table__).insert(), rows)
     return len(rows)
 
 

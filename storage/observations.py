@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import CursorResult, bindparam, delete, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage import kinds
@@ -293,8 +293,11 @@ def observations_between(
 
 def delete_member_observations(session: Session, member_id: int, kind: str) -> int:
     """Delete one member's observations of a kind."""
-    result = session.execute(
-        delete(Observation).where(Observation.member_id == member_id, Observation.kind == kind)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(Observation).where(Observation.member_id == member_id, Observation.kind == kind)
+        ),
     )
     return result.rowcount or 0
 

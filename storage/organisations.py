@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import CodeAttempt, Invite, Member, Organisation, OrganisationWijk
@@ -37,7 +39,11 @@ class InviteCheck:
 
 
 def create_organisation(
-    session: Session, name: str, now: datetime, language: str = "nl", wijken: list[int] = ()
+    session: Session,
+    name: str,
+    now: datetime,
+    language: str = "nl",
+    wijken: Sequence[int] = (),
 ) -> Organisation:
     """Create an organisation with its buurt's wijken."""
     name = name.strip()
@@ -226,5 +232,8 @@ def record_wrong_code(session: Session, user_hash: str, now: datetime, window: t
 
 def purge_code_attempts(session: Session, now: datetime, window: timedelta) -> int:
     """Delete wrong-code counters whose window is over."""
-    result = session.execute(delete(CodeAttempt).where(CodeAttempt.window_start < now - window))
+    result = cast(
+        CursorResult[Any],
+        session.execute(delete(CodeAttempt).where(CodeAttempt.window_start < now - window)),
+    )
     return result.rowcount or 0

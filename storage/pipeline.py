@@ -6,9 +6,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import CursorResult, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
@@ -355,7 +355,7 @@ def requeue(session: Session, inbox_ids: Iterable[int] | None = None) -> int:
         if not ids:
             return 0
         statement = statement.where(InboxUpdate.id.in_(ids))
-    result = session.execute(statement.values(status="new"))
+    result = cast(CursorResult[Any], session.execute(statement.values(status="new")))
     count = result.rowcount or 0
     if count:
         notify(session, INBOX_CHANNEL)
@@ -478,28 +478,34 @@ def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta
     A sender that dies mid-call leaves the lease to run out, after which the call is due
     again; a second sender (after a change of leader) never takes a call still leased.
     """
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == outbox_id,
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-        )
-        .values(not_before=now + lease, error=SENDING)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == outbox_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.not_before <= now,
+            )
+            .values(not_before=now + lease, error=SENDING)
+        ),
     )
     return (result.rowcount or 0) == 1
 
 
 def release_leases(session: Session, now: datetime) -> int:
     """Make leased calls due now: only when their sender is known to have stopped."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == "pending",
-            OutboxMessage.error == SENDING,
-            OutboxMessage.not_before > now,
-        )
-        .values(not_before=now)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.error == SENDING,
+                OutboxMessage.not_before > now,
+            )
+            .values(not_before=now)
+        ),
     )
     return result.rowcount or 0
 
@@ -555,10 +561,13 @@ def give_up(session: Session, outbox_id: int, error: str) -> None:
 
 def give_up_chat(session: Session, chat_id: int, error: str) -> int:
     """Drop every pending call to a chat that can no longer be reached."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
-        .values(status="failed", error=error[:200], payload={}, chat_id=0)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
+            .values(status="failed", error=error[:200], payload={}, chat_id=0)
+        ),
     )
     return result.rowcount or 0
 
@@ -659,13 +668,16 @@ def purge_processed(
             finished,
             and_(InboxUpdate.status == "failed", InboxUpdate.processed_at < failed_before),
         )
-    inbox = session.execute(delete(InboxUpdate).where(finished))
-    outbox = session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.status != "pending",
-            OutboxMessage.created_at < older_than,
-            OutboxMessage.dedupe_key.is_(None),
-        )
+    inbox = cast(CursorResult[Any], session.execute(delete(InboxUpdate).where(finished)))
+    outbox = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.status != "pending",
+                OutboxMessage.created_at < older_than,
+                OutboxMessage.dedupe_key.is_(None),
+            )
+        ),
     )
     return inbox.rowcount or 0, outbox.rowcount or 0
 

@@ -9,10 +9,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def database_url() -> str:
+    """Return the URL the migrations run on (storage.db.upgrade sets it)."""
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no sqlalchemy.url to migrate")
+    return url
+
+
 def run_migrations_offline() -> None:
     """Emit SQL without a live connection."""
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -23,7 +31,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     """Run migrations on a connection; batch mode lets SQLite alter tables."""
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(database_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection, target_metadata=target_metadata, render_as_batch=True
