@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, or_, select, update
+from sqlalchemy import Exists, Select, Table, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import deployment
@@ -228,7 +228,7 @@ def has_entry_on(session: Session, member_id: int, day: date, since: datetime) -
     )
 
 
-def _entry_exists(day: date, since: datetime):  # noqa: ANN202 - an EXISTS clause
+def _entry_exists(day: date, since: datetime) -> Exists:
     """Return EXISTS (an entry of the diarist's member about `day`, created since `since`)."""
     return (
         select(Observation.id)
@@ -242,7 +242,7 @@ def _entry_exists(day: date, since: datetime):  # noqa: ANN202 - an EXISTS claus
     )
 
 
-def _chat_busy(flows: Collection[str], since: datetime | None):  # noqa: ANN202 - EXISTS
+def _chat_busy(flows: Collection[str], since: datetime | None) -> Exists:
     """Return EXISTS (the member's private chat is in one of these flows, moved since `since`)."""
     statement = select(ChatState.chat_id).where(
         ChatState.chat_id == Member.telegram_user_id,

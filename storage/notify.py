@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -54,9 +55,8 @@ class Listener:
         failures = 0
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    self.conninfo, autocommit=True, **postgres_connect_args("buurtbot:listen")
-                ) as connection:
+                options: dict[str, Any] = postgres_connect_args("buurtbot:listen")
+                with psycopg.connect(self.conninfo, autocommit=True, **options) as connection:
                     for channel in self.wake:
                         connection.execute(f"LISTEN {channel}")
                     failures = 0
