@@ -25,6 +25,8 @@ Nothing is stored before the last answer: the draft holds the answers (voice not
 references) and /cancel drops it. The observation (kind "encounter") keeps each answer in its
 details; its text is what they miss or need, else how they experience the buurt. "Here" means the
 walker's live-track position while a walk is open; otherwise the location button is offered.
+A conversation the live track or a kept note already placed skips "where"; a kept note's words
+are what they said, so "experience" is skipped too.
 """
 
 from __future__ import annotations
