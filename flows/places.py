@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
+
 from flows.engine import Point, Reply, StepContext, Text
 from geo import distance_m, get_gazetteer, match_place
 from storage import buurt
@@ -70,10 +72,14 @@ def buurt_centre(ctx: StepContext) -> tuple[float, float] | None:
     )
 
 
+# The locale each language's numbers are written in (decimal comma in Brussels).
+NUMBER_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
 def format_km(metres: float, language: str) -> str:
-    """Return a distance in kilometres with one decimal, written the reader's way."""
-    km = f"{metres / 1000:.1f}"
-    return km if language == "en" else km.replace(".", ",")
+    """Return a distance in kilometres with one decimal, written the reader's way ("0,3")."""
+    locale = NUMBER_LOCALES.get(language, "nl_BE")
+    return format_decimal(metres / 1000, format="#,##0.0", locale=locale)
 
 
 def went_elsewhere(

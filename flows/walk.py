@@ -65,7 +65,7 @@ from flows.engine import (
     stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
-from flows.places import author_of, place_at
+from flows.places import author_of, format_km, place_at
 from geo import get_gazetteer, track_length_m
 from storage import observations as obs
 from storage import organisations as orgs
@@ -234,7 +234,7 @@ def summary(ctx: StepContext, walk: Walk) -> Reply:
         {
             "hours": minutes // 60,
             "minutes": minutes % 60,
-            "km": f"{distance / 1000:.1f}",
+            "km": format_km(distance, language),
             "notes": len(notes),
             "wijken": ", ".join(names) if names else Text("walk.no_wijken"),
         },

@@ -26,7 +26,6 @@ from geo.gazetteer import (
     wijken,
 )
 from geo.geocoding import (
-    ChainGeocoder,
     GeocodeCache,
     Geocoder,
     GeocodeResult,
@@ -58,7 +57,6 @@ __all__ = [
     "MUNICIPALITY_ATTRIBUTION",
     "SOURCE",
     "WIJK_ATTRIBUTION",
-    "ChainGeocoder",
     "Gazetteer",
     "GeocodeCache",
     "GeocodeResult",

@@ -12,7 +12,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from geo.gazetteer import Gazetteer, get_gazetteer, normalize_language
@@ -244,30 +244,6 @@ class NominatimGeocoder:
             self.cache.put(kind, key, value)
         except Exception as exc:  # a broken cache must not break geocoding
             log.warning("geocode cache put failed: %s", exc)
-
-
-class ChainGeocoder:
-    """Geocoder that asks several geocoders in order and returns the first answer."""
-
-    def __init__(self, geocoders: Sequence[Geocoder]) -> None:
-        """Create a chain, e.g. ChainGeocoder([NominatimGeocoder(...), OfflineGeocoder()])."""
-        self.geocoders = tuple(geocoders)
-
-    def geocode(self, text: str) -> GeocodeResult | None:
-        """Return the first non-None geocode answer."""
-        for geocoder in self.geocoders:
-            result = geocoder.geocode(text)
-            if result is not None:
-                return result
-        return None
-
-    def reverse(self, lat: float, lon: float) -> str | None:
-        """Return the first non-None reverse answer."""
-        for geocoder in self.geocoders:
-            label = geocoder.reverse(lat, lon)
-            if label is not None:
-                return label
-        return None
 
 
 def _result_from_location(location: Any) -> GeocodeResult | None:

@@ -10,7 +10,6 @@ from geopy.exc import GeocoderServiceError, GeocoderTimedOut
 
 import geo
 from geo import (
-    ChainGeocoder,
     GeocodeCache,
     Geocoder,
     GeocodeResult,
@@ -69,7 +68,6 @@ def test_protocols_are_satisfied() -> None:
     """Make every geocoder a Geocoder and the memory cache a GeocodeCache."""
     assert isinstance(OfflineGeocoder(), Geocoder)
     assert isinstance(make(FakeNominatim()), Geocoder)
-    assert isinstance(ChainGeocoder([]), Geocoder)
     assert isinstance(MemoryGeocodeCache(), GeocodeCache)
 
 
@@ -215,13 +213,3 @@ def test_memory_cache_evicts_oldest() -> None:
     assert cache.get("geocode", "b") is None
     assert cache.get("geocode", "a") == "1" and cache.get("geocode", "c") == "3"
     assert cache.get("reverse", "a") is None
-
-
-def test_chain_geocoder_falls_back() -> None:
-    """Use the next geocoder when the first has no answer."""
-    fake = FakeNominatim(fail_with=OSError("offline"))
-    chain = ChainGeocoder([make(fake), OfflineGeocoder("nl")])
-    result = chain.geocode("Flagey")
-    assert result is not None and result.label == "Flagey - Malibran"
-    assert chain.reverse(50.8467, 4.3525) == "Grote Markt"
-    assert chain.geocode("Rue de la Loi 16") is None
