@@ -33,12 +33,16 @@ from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
 from storage.models import MediaFile
+from storage.privacy import MEMBER_DATA_PREFIX
 
 log = logging.getLogger("buurtbot.media")
 
 EXTENSIONS = {"photo": ".jpg", "voice": ".ogg", "video": ".mp4"}
 ORPHAN_AGE = timedelta(hours=1)
 EXPORT_AGE = timedelta(days=1)
+# /mydata files are deleted once sent (bot/outbox.py); one never sent goes after this long.
+MEMBER_DATA_AGE = timedelta(minutes=10)
+MEMBER_DATA_SWEEP = 60.0
 MEDIA_FOLDERS = ("photo", "voice", "video")
 MEDIA_SWEEP_GAP = 0.5
 # However far off the next try is, look at the table this often (a missed wake-up costs no more).
@@ -185,9 +189,36 @@ class MediaDownloader:
             return MEDIA_IDLE_CHECK
         return min(MEDIA_IDLE_CHECK, max(0.0, (due - self.clock()).total_seconds()))
 
+    def remove_member_data(self, now: datetime) -> int:
+        """Delete /mydata files older than MEMBER_DATA_AGE (sent ones are gone already)."""
+        folder, _, stem = MEMBER_DATA_PREFIX.rpartition("/")
+        removed = 0
+        for path in (self.media_dir / folder).glob(f"{stem}*"):
+            try:
+                if now.timestamp() - path.stat().st_mtime > MEMBER_DATA_AGE.total_seconds():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            except OSError:
+                continue  # deleted meanwhile (sent, or /forget)
+        return removed
+
+    async def _sweep_member_data(self) -> None:
+        try:
+            await asyncio.to_thread(self.remove_member_data, self.clock())
+        except OSError as error:
+            log.error("could not sweep /mydata files: %s", type(error).__name__)
+
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
-        """Download until stopped; sleep until the next retry is due, or new media wakes us."""
+        """Download until stopped; sleep until the next retry is due, or new media wakes us.
+
+        Every MEMBER_DATA_SWEEP seconds it also deletes /mydata files that were never sent.
+        """
+        loop = asyncio.get_running_loop()
+        swept = loop.time()
         while not stop.is_set():
+            if loop.time() - swept >= MEMBER_DATA_SWEEP:
+                swept = loop.time()
+                await self._sweep_member_data()
             # Cleared before looking: media saved after this moment wakes the wait below.
             wake.clear()
             try:

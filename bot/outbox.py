@@ -34,6 +34,7 @@ from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
 from storage.models import OutboxMessage
+from storage.privacy import is_member_data
 
 # The outbox stores calls as raw Bot API parameters; PTB's generic request is the right tool.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
@@ -143,6 +144,9 @@ class OutboxSender:
                 path = (self.media_dir / value["path"]).resolve()
                 if self.media_dir.resolve() not in path.parents:
                     raise BadRequest("file outside the media folder")
+                if not path.is_file():
+                    # Swept or erased (/forget) before it went: it will not come back.
+                    raise BadRequest("file is gone")
                 handle = path.open("rb")
                 opened.append(handle)
                 prepared[name] = InputFile(handle, filename=path.name)
@@ -162,6 +166,13 @@ class OutboxSender:
     def _record(self, action: Callable[[Session], None]) -> None:
         with self.session_factory.begin() as session:
             action(session)
+
+    def _discard_member_data(self, payload: dict[str, Any]) -> None:
+        """Delete a /mydata file once its call is done with: Telegram has it, or never will."""
+        for name in FILE_FIELDS:
+            value = payload.get(name)
+            if isinstance(value, dict) and is_member_data(str(value.get("path", ""))):
+                (self.media_dir / value["path"]).unlink(missing_ok=True)
 
     async def _deliver(self, outbox_id: int, chat_id: int, method: str, payload: dict) -> None:
         now = self.clock
@@ -185,6 +196,7 @@ class OutboxSender:
                     orgs.mark_member_inactive(session, chat_id)
 
             await asyncio.to_thread(self._record, blocked)
+            self._discard_member_data(payload)
         except (BadRequest, ChatMigrated, InvalidToken) as error:
             if isinstance(error, InvalidToken):
                 log.critical("Telegram rejected the bot token; check BUURTBOT_TELEGRAM_TOKEN")
@@ -203,6 +215,7 @@ class OutboxSender:
                 return
             log.warning("%s refused for good: %s", method, type(error).__name__)
             await asyncio.to_thread(self._record, lambda s: pipeline.give_up(s, outbox_id, message))
+            self._discard_member_data(payload)
         except (TimedOut, NetworkError, TelegramError, OSError) as error:
             attempts = await asyncio.to_thread(self._attempts, outbox_id)
             until = now() + timedelta(seconds=backoff(attempts))
@@ -216,6 +229,7 @@ class OutboxSender:
                 self._record, lambda s: pipeline.mark_sent(s, outbox_id, now(), message_id)
             )
             self.sent += 1
+            self._discard_member_data(payload)
 
     def _attempts(self, outbox_id: int) -> int:
         with reading(self.session_factory) as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +155,11 @@ def check_database(factory: sessionmaker[Session], timeout: float) -> None:
         connection.rollback()
 
 
+# wal_checkpoint(TRUNCATE) holds writers back while it waits for readers: briefly, a few times.
+CHECKPOINT_WAIT_MS = 200
+CHECKPOINT_TRIES = 20
+
+
 def checkpoint_sqlite(engine: Engine) -> bool:
     """Fold SQLite's write-ahead log into the database file and empty it (after an erasure).
 
@@ -163,11 +169,24 @@ def checkpoint_sqlite(engine: Engine) -> bool:
     if engine.dialect.name != "sqlite":
         return True
     raw = engine.raw_connection()
+    connection = raw.driver_connection
     try:
-        row = raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        (previous,) = connection.execute("PRAGMA busy_timeout").fetchone()
+        # A checkpoint that waits holds every writer back: wait briefly, several times.
+        connection.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            for attempt in range(CHECKPOINT_TRIES):
+                busy, _frames, _done = connection.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+                if busy == 0:
+                    return True
+                time.sleep(0.01 * (attempt + 1))
+        finally:
+            connection.execute(f"PRAGMA busy_timeout={int(previous)}")
     finally:
         raw.close()
-    return row is not None and row[0] == 0
+    return False
 
 
 @contextmanager

@@ -9,10 +9,11 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from storage import pipeline
+from storage.db import checkpoint_sqlite
 from storage.models import (
     ChatState,
     Diarist,
@@ -24,6 +25,43 @@ from storage.models import (
     OutboxMessage,
     Walk,
 )
+
+# /mydata files (written by bot/reporting.py under the media folder): deleted once Telegram has
+# them (bot/outbox.py), swept after minutes if never sent (bot/media.py), and by /forget at once.
+MEMBER_DATA_PREFIX = "exports/mydata-"
+
+
+def is_member_data(path: str) -> bool:
+    """Say whether a path under the media folder is a /mydata file."""
+    return path.startswith(MEMBER_DATA_PREFIX) and "/" not in path[len(MEMBER_DATA_PREFIX) :]
+
+
+def pending_member_data(session: Session, chat_id: int) -> list[str]:
+    """Return the /mydata files still waiting in a chat's outbox."""
+    payloads = session.scalars(
+        select(OutboxMessage.payload).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending"
+        )
+    )
+    return [
+        value["path"]
+        for payload in payloads
+        for value in (payload or {}).values()
+        if isinstance(value, dict) and is_member_data(str(value.get("path", "")))
+    ]
+
+
+def _checkpoint_when_done(session: Session, transaction: SessionTransaction) -> None:
+    """After the outermost transaction of an erasure ends, empty SQLite's write-ahead log.
+
+    (after_commit also fires for savepoints, which the dispatcher uses per update: the log
+    can only be emptied once the batch's own transaction is over.)
+    """
+    if transaction.parent is None and session.info.pop(CHECKPOINT_AFTER, False):
+        checkpoint_sqlite(session.get_bind())
+
+
+CHECKPOINT_AFTER = "checkpoint_sqlite_after"
 
 
 def pseudonym(secret_key: str, member_id: int) -> str:
@@ -145,9 +183,12 @@ def forget_failed_updates(session: Session, telegram_id: int) -> int:
 def forget_member(session: Session, member: Member) -> list[str]:
     """Erase a member: diary entries go with their media, other observations lose every link.
 
-    Returns the media files to delete from disk.
+    Returns the files to delete from disk: the diary's media and /mydata files not sent yet.
+    On SQLite the write-ahead log is emptied once the erasure is committed, so the erased
+    values do not linger in the `-wal` file.
     """
     telegram_id = member.telegram_user_id
+    unsent = pending_member_data(session, telegram_id)
     stand_in = "P-" + secrets.token_hex(4).upper()
     diary = session.scalars(
         select(Observation).where(
@@ -179,4 +220,7 @@ def forget_member(session: Session, member: Member) -> list[str]:
     forget_failed_updates(session, telegram_id)
     session.delete(member)
     session.flush()
-    return paths
+    session.info[CHECKPOINT_AFTER] = True
+    if not event.contains(session, "after_transaction_end", _checkpoint_when_done):
+        event.listen(session, "after_transaction_end", _checkpoint_when_done)
+    return paths + unsent

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select, text
 
 from flows import consent as consent_module
-from storage.db import reading
+from storage.db import reading, sqlite_file
 from storage.models import Member, Observation, OutboxMessage
 from tests.conversations.helpers import TRANSLATOR, join, says, tap
 
@@ -42,7 +43,7 @@ def walk_with_notes(user) -> None:
     user.wait_for_messages(1)
 
 
-def test_mydata_sends_everything_about_and_by_the_member(sandbox, world) -> None:
+def test_mydata_sends_everything_about_and_by_the_member(sandbox, world, settings) -> None:
     user = sandbox.user(user_id=2000, first_name="Zorro", language_code="en")
     join(user, world.invite(world.organisation(), "staff"), "en")
     walk_with_notes(user)
@@ -66,6 +67,30 @@ def test_mydata_sends_everything_about_and_by_the_member(sandbox, world) -> None
     assert kinds["Zorro's note after the walk"] == "note"
     assert len(data["walks"]) == 1
     assert archive["document"]["file_name"].endswith(".zip")
+    # Once Telegram has them, the files are deleted from the bot's disk.
+    wait_for(lambda: not member_data_files(settings))
+
+
+def member_data_files(settings) -> list[Path]:
+    """Return the /mydata files (JSON and media ZIP) on the bot's disk."""
+    return sorted((settings.media_path / "exports").glob("mydata-*"))
+
+
+def test_forget_deletes_mydata_files_not_sent_yet(sandbox, world, settings) -> None:
+    user = sandbox.user(user_id=2006, language_code="en")
+    join(user, world.invite(world.organisation(), "staff"), "en")
+    # Telegram refuses the file for now: it waits in the outbox (retried after 2 s, 4 s ...).
+    sandbox.inject_faults("sendDocument", ["502"] * 5)
+    user.send_command("/mydata")
+    [ready] = user.wait_for_messages(1)
+    assert says(ready, "mydata.ready", "en")
+    wait_for(lambda: len(sandbox.calls("sendDocument")) >= 1)
+    assert member_data_files(settings)
+    # The question waits behind the file in the chat's queue; typing the answer is tapping it.
+    user.send_command("/forget")
+    user.send_text(TRANSLATOR.raw("en", "forget.button_yes"))
+    wait_for(lambda: world.member(2006) is None)
+    assert member_data_files(settings) == []
 
 
 def _stored_media(world) -> bool:
@@ -98,6 +123,13 @@ def test_forget_leaves_no_trace_of_the_member_in_any_table(sandbox, world, setti
             ).all()
 
     wait_for(goodbye_delivered)
+    # SQLite keeps recent pages in its write-ahead log: the erased values must not be there.
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        log = database.with_name(database.name + "-wal")
+        leftover = log.read_bytes() if log.exists() else b""
+        for needle in ("zorro_bxl", pseudonym):
+            assert needle.encode() not in leftover, (needle, len(leftover))
     # Staff observations stay with the organisation, with their free text, unlinked.
     with reading(world.factory) as session:
         kept = session.scalars(select(Observation)).all()
