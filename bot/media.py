@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -79,6 +80,34 @@ def _retry_after(error: Exception) -> timedelta:
         return timedelta(0)
     value = error.retry_after
     return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+class RefusedPath(ValueError):
+    """getFile named a file_path Buurtbot will not fetch (a local file, an absolute path)."""
+
+
+def remote_file_path(file_path: str | None, base_file_url: str) -> str:
+    """Return the path on Telegram's file server that getFile named; refuse anything else.
+
+    The hosted Bot API names a relative path such as "photos/file_1.jpg". python-telegram-bot
+    turns it into a download link, unless the path names a file on this machine: then it copies
+    that file (meant for a local Bot API server), so an API that answers "/srv/buurtbot/.env"
+    or "buurtbot.db" would have the bot store its own secrets as the member's photo.
+    """
+    prefix = f"{base_file_url}/"
+    if not file_path or not file_path.startswith(prefix):
+        raise RefusedPath("not a link to Telegram's file server")
+    relative = file_path[len(prefix) :]
+    parts = relative.replace("\\", "/").split("/")
+    if (
+        not relative
+        or relative.startswith(("/", "\\", "~"))
+        or re.match(r"^[A-Za-z]:", relative)
+        or "\x00" in relative
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise RefusedPath("not a relative path on Telegram's file server")
+    return relative
 
 
 def media_path_for(kind: str, now: datetime, suffix: str | None = None) -> str:
@@ -154,6 +183,12 @@ class MediaDownloader:
         try:
             # Always a fresh getFile: a file_path from an earlier try may have expired.
             remote = await self.bot.get_file(file_id)
+            try:
+                remote_file_path(remote.file_path, self.bot.base_file_url)
+            except RefusedPath as refused:
+                log.warning("getFile named a path that is refused (%s); not fetched", refused)
+                await asyncio.to_thread(self._finish, media_id, "failed", None, False)
+                return "failed"
             suffix = Path(remote.file_path or "").suffix.lower() or None
             relative = media_path_for(kind, self.clock(), suffix)
             target = self.media_dir / relative
