@@ -234,8 +234,27 @@ def _seconds(value: Any) -> int | None:
     return int(value)
 
 
+def without_nul(value: Any) -> Any:
+    """Return a JSON value with U+0000 taken out of every string (keys too).
+
+    Telegram passes it on in texts and captions, and PostgreSQL refuses it in a text column:
+    the update would fail on PostgreSQL and be stored with it on SQLite.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def parse_update(payload: dict[str, Any]) -> Input:
-    """Return the Input an update means; anything unknown becomes IGNORED, never an error."""
+    """Return the Input an update means; anything unknown becomes IGNORED, never an error.
+
+    U+0000 never reaches a flow (see without_nul).
+    """
+    payload = without_nul(payload)
     try:
         update = Update.de_json(payload, None)
     except Exception:  # noqa: BLE001 - a malformed or too-new update must not stop the bot
