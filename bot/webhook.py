@@ -304,6 +304,8 @@ async def start_webhook_server(webapp: web.Application, host: str, port: int) ->
         max_line_size=8190,
         max_field_size=8190,
         max_headers=64,
+        # A refused body (403, 408, 413) is not read on: the connection just closes.
+        lingering_time=0,
     )
     await runner.setup()
     try:
