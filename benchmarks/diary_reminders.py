@@ -34,9 +34,9 @@ sys.path.insert(0, str(HERE))
 from sqlalchemy import func, select  # noqa: E402
 from update_readme import README, load_average, run_footer, write_section  # noqa: E402
 
-from bot.jobs import run_sweep  # noqa: E402
-from bot.runner import BotThread  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.runtime.jobs import run_sweep  # noqa: E402
+from bot.runtime.runner import BotThread  # noqa: E402
+from bot.runtime.settings import load_settings  # noqa: E402
 from flows.diary import CONSENT_VERSION, due_reminders  # noqa: E402
 from flows.engine import FlowConfig, StepContext  # noqa: E402
 from sandbox.server import SandboxServer  # noqa: E402

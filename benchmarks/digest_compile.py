@@ -42,7 +42,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from update_readme import README, load_average, run_footer, write_section  # noqa: E402
 
-from bot.i18n import load_translator  # noqa: E402
+from bot.dispatch.i18n import load_translator  # noqa: E402
 from reports.digest import build_digest, week_start  # noqa: E402
 from reports.render import render_digest_html  # noqa: E402
 from storage import organisations as orgs  # noqa: E402

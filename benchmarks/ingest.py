@@ -7,7 +7,7 @@ Usage: python benchmarks/ingest.py [--users 60] [--messages 10] [--rate 10] [--s
            [--configs sqlite:1,postgresql:1,postgresql:2,postgresql:4]
            [--postgres-url postgresql://postgres@127.0.0.1:5432/test] [--write-readme]
 
-Every Buurtbot configuration runs as N separate `python -m bot.cli run` processes against a
+Every Buurtbot configuration runs as N separate `python -m bot.runtime.cli run` processes against a
 fresh database and a fresh local Bot API sandbox in this process (no rate limits at the sandbox:
 the bot paces itself). U staff members each start a walk (/walk, reply awaited), then:
 
@@ -51,7 +51,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from update_readme import load_average, run_footer, write_section  # noqa: E402
 
-from bot.flood import FloodGuard  # noqa: E402
+from bot.dispatch.flood import FloodGuard  # noqa: E402
 from flows.consent import consent_for  # noqa: E402
 from sandbox.server import SandboxServer, SandboxUser  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
@@ -167,7 +167,7 @@ def make_staff(factory: sessionmaker[Session], user_ids: list[int]) -> None:
 
 
 class Fleet:
-    """N `python -m bot.cli run` processes against one database and one sandbox."""
+    """N `python -m bot.runtime.cli run` processes against one database and one sandbox."""
 
     def __init__(
         self, server: SandboxServer, database_url: str, workdir: Path, config: Config
@@ -194,7 +194,7 @@ class Fleet:
             with log.open("ab") as out:
                 self.processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "bot.cli", "run"],
+                        [sys.executable, "-m", "bot.runtime.cli", "run"],
                         env=self.env,
                         stdout=out,
                         stderr=subprocess.STDOUT,
@@ -1008,7 +1008,8 @@ README_TEXT = """## Ingest and latency of walk notes (`ingest.py`)
 `python benchmarks/ingest.py [--users 60] [--messages 10] [--rate 10] [--seconds 20]
 [--configs sqlite:1,postgresql:1,postgresql:2,postgresql:4] [--postgres-url URL] [--write-readme]`
 runs several configurations of the real bot in one go, each as N separate
-`python -m bot.cli run` processes against a fresh database (SQLite in a temporary folder, or a
+`python -m bot.runtime.cli run` processes against a fresh database (SQLite in a temporary folder,
+or a
 PostgreSQL database `buurtbot_bench_<pid>`, created anew for each configuration and dropped
 after the run) and a fresh local Bot API sandbox in the benchmark's process; the workers start
 together. The

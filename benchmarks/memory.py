@@ -10,7 +10,8 @@
    25 months (texts, themes, details, positions in Brussels with their wijk), closed walks with
    track points, photo rows (a few files on disk), key-person follow-ups (sent) and 30-day
    diaries with their entries; some diaries are due a reminder, some a summary.
-2. Run: the real bot process (`python -m bot.cli run`) against the local Bot API sandbox. Its
+2. Run: the real bot process (`python -m bot.runtime.cli run`) against the local Bot API sandbox.
+   Its
    scheduled work starts at once: the weekly picture of every organisation (each is due), diary
    reminders and summaries, and housekeeping with retention (the history is older than every
    organisation's retention period, so its first run clears months of text and photos). Then
@@ -528,7 +529,8 @@ class MemoryProbe:
 
 
 BASELINE_CODE = """
-import bot.app, bot.cli, reports.digest, reports.export, reports.render, openpyxl, PIL.Image
+import bot.runtime.app, bot.runtime.cli, reports.digest, reports.export, reports.render
+import openpyxl, PIL.Image
 from geo import get_gazetteer
 get_gazetteer()
 for line in open("/proc/self/status"):
@@ -702,7 +704,7 @@ def run_bot(url: str, workdir: Path, media: Path, population: Population) -> Run
     }
     log_path = workdir / "bot.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.runtime.cli", "run"],
         env=env,
         stdout=log_path.open("ab"),
         stderr=subprocess.STDOUT,
@@ -887,7 +889,7 @@ fills a database (a temporary SQLite file unless a URL is given; PostgreSQL work
 `--reset` to empty it first) with bulk inserts: four organisations over 25 months of fieldwork
 (observations of every kind with texts, themes, positions and wijken; closed walks with track
 points; photo rows; key-person follow-ups; 30-day diaries with entries). Then it starts the real
-bot process (`python -m bot.cli run`) against the local Bot API sandbox and samples the
+bot process (`python -m bot.runtime.cli run`) against the local Bot API sandbox and samples the
 process's VmRSS every 0.2 s (peak per phase) and its VmHWM at the end:
 
 1. *startup + scheduled sweeps*: the weekly picture of every organisation (all due), diary

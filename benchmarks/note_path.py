@@ -35,10 +35,10 @@ sys.path.insert(0, str(HERE))
 from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.dispatcher import Dispatcher  # noqa: E402
-from bot.i18n import load_translator  # noqa: E402
-from bot.render import Renderer  # noqa: E402
-from bot.updates import received  # noqa: E402
+from bot.dispatch.dispatcher import Dispatcher  # noqa: E402
+from bot.dispatch.i18n import load_translator  # noqa: E402
+from bot.dispatch.render import Renderer  # noqa: E402
+from bot.intake.updates import received  # noqa: E402
 from flows.consent import consent_for  # noqa: E402
 from flows.engine import FlowConfig  # noqa: E402
 from storage import organisations as orgs  # noqa: E402

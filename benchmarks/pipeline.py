@@ -37,8 +37,8 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 from update_readme import load_average, run_footer, write_section  # noqa: E402
 
-from bot.runner import BotThread  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.runtime.runner import BotThread  # noqa: E402
+from bot.runtime.settings import load_settings  # noqa: E402
 from sandbox.server import SandboxServer, SandboxUser  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade  # noqa: E402

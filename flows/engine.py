@@ -289,7 +289,7 @@ class StepContext:
         return now.astimezone(ZoneInfo(self.config.timezone)).date()
 
     def reports(self) -> ReportMaker:
-        """Return the report maker; the composition root (bot/app.py) always provides one."""
+        """Return the report maker; the composition root (bot/runtime/app.py) provides one."""
         assert self.config.reports is not None
         return self.config.reports
 

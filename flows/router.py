@@ -364,7 +364,7 @@ def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
             return unmoved(CallbackAnswer("error.stale_button"))
         inp = Input(**{**inp.__dict__, "callback_data": value})
     if PENDING in position.draft and inp.kind == InputKind.TEXT and flow is not None:
-        # Words that are neither yes nor no (bot/typed.py) answer no earlier question.
+        # Words that are neither yes nor no (bot/dispatch/typed.py) answer no earlier question.
         command = (position.draft.get(PENDING) or {}).get("command", "")
         ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
         return unmoved(reply("flow.use_buttons"), ask)

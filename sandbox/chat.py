@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.runner import BotThread
-from bot.settings import Settings
+from bot.runtime.runner import BotThread
+from bot.runtime.settings import Settings
 from sandbox.server import SandboxServer
 
 CHAT_USER_ID = 1001

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli import CliError, PluginCommand
-from bot.settings import Settings
+from bot.runtime.cli import CliError, PluginCommand
+from bot.runtime.settings import Settings
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:

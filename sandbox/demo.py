@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.flood import FloodGuard
-from bot.i18n import load_translator
-from bot.ratelimit import SendPacer
-from bot.runner import BotThread
-from bot.settings import Settings
+from bot.delivery.ratelimit import SendPacer
+from bot.dispatch.flood import FloodGuard
+from bot.dispatch.i18n import load_translator
+from bot.runtime.runner import BotThread
+from bot.runtime.settings import Settings
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade

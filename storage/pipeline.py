@@ -18,7 +18,7 @@ from storage.notify import INBOX_CHANNEL, OUTBOX_CHANNEL, notify
 
 @dataclass(frozen=True)
 class Received:
-    """A raw update as the intake read it (bot/updates.py): its id, its chat, its payload.
+    """A raw update as the intake read it (bot/intake/updates.py): its id, its chat, its payload.
 
     The chat keeps work on one chat in order; storage itself never reads Telegram's format.
     """
@@ -373,7 +373,7 @@ def failed_updates(session: Session) -> list[InboxUpdate]:
     )
 
 
-# Read here rather than in bot/updates.py: /forget (storage.privacy) finds a person's failed
+# Read here rather than in bot/intake/updates.py: /forget (storage.privacy) finds a person's failed
 # updates by it, and the inbox keeps no sender column.
 def update_sender_id(update: dict[str, Any] | None) -> int | None:
     """Return the Telegram user an update comes from, whatever the chat."""

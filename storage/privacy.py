@@ -27,7 +27,8 @@ from storage.models import (
 )
 
 # /mydata files (written by bot/reporting.py under the media folder): deleted once Telegram has
-# them (bot/outbox.py), swept after minutes if never sent (bot/media.py), and by /forget at once.
+# them (bot/delivery/outbox.py), swept after minutes if never sent (bot/delivery/media.py), and
+# by /forget at once.
 MEMBER_DATA_PREFIX = "exports/mydata-"
 
 

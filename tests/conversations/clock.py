@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.runner import BotThread
-from bot.settings import Settings
+from bot.runtime.runner import BotThread
+from bot.runtime.settings import Settings
 from tests.conversations.helpers import wait_drained
 
 

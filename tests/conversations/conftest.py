@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runner import BotThread
-from bot.settings import Settings, load_settings
+from bot.runtime.runner import BotThread
+from bot.runtime.settings import Settings, load_settings
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, reading

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.i18n import load_translator
-from bot.ratelimit import SendPacer
+from bot.delivery.ratelimit import SendPacer
+from bot.dispatch.i18n import load_translator
 from storage.models import InboxUpdate, OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def spawn_bot(
 
     Unless `paced`, the bot runs with a zero-interval pacer (see unpaced_bot.py).
     """
-    command = ["bot.cli", "run"] if paced else ["tests.conversations.unpaced_bot"]
+    command = ["bot.runtime.cli", "run"] if paced else ["tests.conversations.unpaced_bot"]
     return subprocess.Popen(
         [sys.executable, "-m", *command, *args],
         env=env,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from sandbox.demo import run_demo
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.jobs import run_sweep
+from bot.runtime.jobs import run_sweep
 from flows.diary import due_reminders
 from flows.engine import Text
 from geo import distance_m, get_gazetteer, match_place

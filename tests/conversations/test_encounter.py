@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
 from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced

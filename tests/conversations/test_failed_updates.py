@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect, select, text, update
 
-from bot import dispatcher
-from bot.cli import main as cli
+from bot.dispatch import dispatcher
+from bot.runtime.cli import main as cli
 from storage import pipeline
 from storage.db import reading
 from storage.models import InboxUpdate, Observation

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
 from tests.conversations.clock import SetClock, restart_on

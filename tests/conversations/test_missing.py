@@ -6,7 +6,7 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from flows.engine import Text
 from geo import distance_m, get_gazetteer, match_place
 from storage.models import ChatState, Observation

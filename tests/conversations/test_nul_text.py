@@ -8,7 +8,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.updates import without_nul
+from bot.intake.updates import without_nul
 from storage.db import reading
 from storage.models import Observation
 from tests.conversations.helpers import join, says

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from tests.conversations.helpers import says, tap, unpaced
 
 pytestmark = pytest.mark.pipeline

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, reading

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.jobs import run_sweep
-from bot.runner import BotThread
+from bot.runtime.jobs import run_sweep
+from bot.runtime.runner import BotThread
 from flows import walk as walk_flow
 from storage.models import MediaFile, Observation, TrackPoint, Walk
 from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced

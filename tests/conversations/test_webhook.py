@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from storage import deployment
 from storage.db import make_engine, make_session_factory, reading
 from storage.models import InboxUpdate

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-import bot.webhook
-from bot.runner import BotThread
+import bot.intake.webhook
+from bot.runtime.runner import BotThread
 from storage import deployment
 from storage.db import make_engine, make_session_factory, reading, sqlite_file
 from storage.models import InboxUpdate
@@ -55,9 +55,9 @@ class Hook:
 @pytest.fixture
 def hook(sandbox, settings, monkeypatch) -> Iterator[Hook]:
     # Shorter limits than the shipped 5 s, so waiting them out keeps the tests quick.
-    monkeypatch.setattr(bot.webhook, "IDLE_TIMEOUT", 1.0)
-    monkeypatch.setattr(bot.webhook, "BODY_TIMEOUT", 1.0)
-    monkeypatch.setattr(bot.webhook, "MAX_CONNECTIONS", 8)
+    monkeypatch.setattr(bot.intake.webhook, "IDLE_TIMEOUT", 1.0)
+    monkeypatch.setattr(bot.intake.webhook, "BODY_TIMEOUT", 1.0)
+    monkeypatch.setattr(bot.intake.webhook, "MAX_CONNECTIONS", 8)
     port = free_port()
     runner = BotThread(
         settings, webhook_url=f"http://127.0.0.1:{port}{PATH}", port=port, pacer=unpaced()

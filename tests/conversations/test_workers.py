@@ -20,7 +20,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runner import BotThread
+from bot.runtime.runner import BotThread
 from flows.consent import consent_for
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade

@@ -11,9 +11,9 @@ import asyncio
 import signal
 import sys
 
-from bot.app import build_app, run_bot
-from bot.logs import configure_logging
-from bot.settings import load_settings
+from bot.runtime.app import build_app, run_bot
+from bot.runtime.logs import configure_logging
+from bot.runtime.settings import load_settings
 from storage.db import upgrade
 from tests.conversations.helpers import unpaced
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from reports.render import render_digest_html
 from tests.test_reports.test_digest_builder import build, scene  # noqa: F401 - fixture
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
+from bot.runtime.cli import main
 from flows.digest import due_digests, due_week
 from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs

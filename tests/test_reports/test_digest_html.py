@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.i18n import LANGUAGES, load_translator
+from bot.dispatch.i18n import LANGUAGES, load_translator
 from bot.reporting import as_text
 from reports.digest import Msg, build_digest
 from reports.render import ENV, digest_summary_text, render_digest_html, summary_message

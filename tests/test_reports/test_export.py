@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.cli import main
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
+from bot.runtime.cli import main
 from flows import export as export_flow
 from flows.engine import FlowConfig, Input, InputKind, StepContext
 from reports import export as exports

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.runtime.cli import main
 from storage import organisations as orgs
 from storage import pipeline
 from storage.copy import CopyError, copy_database

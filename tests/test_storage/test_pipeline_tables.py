@@ -24,7 +24,7 @@ def message_update(update_id: int, chat_id: int, text: str = "hi") -> dict:
 
 
 def received(*updates: dict) -> list[pipeline.Received]:
-    """Return message updates as the intake hands them to the inbox (bot/updates.py)."""
+    """Return message updates as the intake hands them to the inbox (bot/intake/updates.py)."""
     return [pipeline.Received(u["update_id"], u["message"]["chat"]["id"], u) for u in updates]
 
 

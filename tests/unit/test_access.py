@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
 from flows.capture import note_button
 from flows.commands import COMMANDS, COMMANDS_BY_NAME

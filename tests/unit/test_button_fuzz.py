@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
 from flows.consent import consent_for
 from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, ascii_id

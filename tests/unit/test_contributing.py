@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import LANGUAGES
+from bot.dispatch.i18n import LANGUAGES
 from flows import tables
 from flows.engine import END, Flow, Input, InputKind
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flood import FloodGuard
+from bot.dispatch.flood import FloodGuard
 
 
 class Clock:

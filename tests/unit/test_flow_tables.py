@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
 from flows import tables
 from flows.consent import consent_for

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from bot import dispatcher
-from bot.dispatcher import Dispatcher
-from bot.i18n import load_translator
-from bot.render import Renderer
-from bot.updates import received
+from bot.dispatch import dispatcher
+from bot.dispatch.dispatcher import Dispatcher
+from bot.dispatch.i18n import load_translator
+from bot.dispatch.render import Renderer
+from bot.intake.updates import received
 from flows.engine import FlowConfig
 from storage import pipeline
 from storage.models import InboxUpdate, OutboxMessage

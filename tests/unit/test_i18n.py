@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LANGUAGES, MissingMessage, Translator, load_translator
+from bot.dispatch.i18n import LANGUAGES, MissingMessage, Translator, load_translator
 from flows.commands import COMMANDS
 from flows.engine import Text
 from flows.roles import MEMBER_ROLES, STRANGER

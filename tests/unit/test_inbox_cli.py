@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.updates import received
+from bot.intake.updates import received
+from bot.runtime.cli import main
 from storage import organisations as orgs
 from storage import pipeline
 from storage.models import InboxUpdate

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.updates import received, update_kind
+from bot.intake.updates import received, update_kind
 from storage import organisations as orgs
 from storage import pipeline
 from storage.models import InboxUpdate

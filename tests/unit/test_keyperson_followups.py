@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.i18n import load_translator
+from bot.dispatch.i18n import load_translator
 from flows.engine import TEXT, FlowConfig, Input, InputKind, Reply, StepContext
 from flows.keyperson import (
     KEYPERSON,

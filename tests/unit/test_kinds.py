@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.i18n import LANGUAGES, load_translator
+from bot.dispatch.i18n import LANGUAGES, load_translator
 from reports import digest as digest_builder
 from reports import render, svg
 from storage import kinds

@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-from bot.settings import SETTINGS, load_settings
+from bot.runtime.settings import SETTINGS, load_settings
 from flows.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_adds_its_commands_through_the_entry_point() -> None:
-    from bot.cli import build_parser, plugin_commands
+    from bot.runtime.cli import build_parser, plugin_commands
 
     assert {plugin.name for plugin in plugin_commands()} == {"demo", "chat"}
     assert build_parser().parse_args(["demo", "--out", "x"]).out == Path("x")

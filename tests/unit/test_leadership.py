@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.leadership import Role, lead
+from bot.runtime.leadership import Role, lead
 
 
 class ScriptedLock:

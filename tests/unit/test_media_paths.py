@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.i18n import load_translator
-from bot.media import MediaDownloader, RefusedPath, remote_file_path
-from bot.render import Renderer
+from bot.delivery.media import MediaDownloader, RefusedPath, remote_file_path
+from bot.dispatch.i18n import load_translator
+from bot.dispatch.render import Renderer
 from sandbox import SandboxServer
 from storage import observations as obs
 from storage import organisations as orgs

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 
-from bot import media as media_module
-from bot.i18n import LANGUAGES, load_translator
-from bot.media import MediaDownloader
-from bot.render import Renderer
+from bot.delivery import media as media_module
+from bot.delivery.media import MediaDownloader
+from bot.dispatch.i18n import LANGUAGES, load_translator
+from bot.dispatch.render import Renderer
 from reports.digest import build_digest
 from reports.export import build_export, write_csv
 from reports.render import render_digest_html

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from bot.i18n import load_translator
-from bot.media import MEMBER_DATA_AGE, MediaDownloader
+from bot.delivery.media import MEMBER_DATA_AGE, MediaDownloader
+from bot.dispatch.i18n import load_translator
 from bot.reporting import ReportFiles
 from storage.privacy import MEMBER_DATA_PREFIX, is_member_data
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import SendPacer, counts_as_message
+from bot.delivery.ratelimit import SendPacer, counts_as_message
 
 
 class FakeClock:
@@ -94,7 +94,7 @@ def test_reactions_keep_a_chat_interval_on_a_clock_of_their_own() -> None:
 
 
 def test_tap_answers_and_reactions_jump_the_queue() -> None:
-    from bot.ratelimit import jumps_the_queue
+    from bot.delivery.ratelimit import jumps_the_queue
 
     assert jumps_the_queue("answerCallbackQuery") and jumps_the_queue("setMessageReaction")
     assert not jumps_the_queue("sendMessage") and not jumps_the_queue("editMessageText")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.i18n import load_translator
-from bot.render import Renderer, RenderTarget, split_text
+from bot.dispatch.i18n import load_translator
+from bot.dispatch.render import Renderer, RenderTarget, split_text
 from flows.engine import Button, CallbackAnswer, Reply, SetCommands
 from flows.router import decode_button
 

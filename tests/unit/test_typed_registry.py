@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.dispatcher import Dispatcher
-from bot.i18n import LANGUAGES, load_translator
-from bot.render import Renderer
+from bot.dispatch.dispatcher import Dispatcher
+from bot.dispatch.i18n import LANGUAGES, load_translator
+from bot.dispatch.render import Renderer
+from bot.dispatch.typed import ALIASES, KEYBOARD_KEYS, label_words
 from bot.reporting import ReportFiles
-from bot.typed import ALIASES, KEYBOARD_KEYS, label_words
 from flows.consent import consent_for
 from flows.diary import CONSENT_VERSION
 from flows.engine import Button, Call, FlowConfig, Input, InputKind, Key, Reply, StepContext

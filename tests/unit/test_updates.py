@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.updates import parse_update, update_chat_id
+from bot.intake.updates import parse_update, update_chat_id
 from flows.engine import InputKind
 
 USER = {"id": 42, "is_bot": False, "first_name": "Amina", "language_code": "fr-BE"}

@@ -7,10 +7,10 @@ import logging
 
 import pytest
 
-from bot import webhook
-from bot.logs import ThrottleFilter
-from bot.settings import SettingsError, load_settings
-from bot.webhook import BadUpdate, connection_cap, read_update
+from bot.intake import webhook
+from bot.intake.webhook import BadUpdate, connection_cap, read_update
+from bot.runtime.logs import ThrottleFilter
+from bot.runtime.settings import SettingsError, load_settings
 
 
 def body(update_id: object, **extra: object) -> bytes:

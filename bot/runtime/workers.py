@@ -130,7 +130,7 @@ class Supervisor:
 
 def worker_command(webhook: str | None, port: int | None) -> list[str]:
     """Return the command one worker runs: the same bot, one process."""
-    command = [sys.executable, "-m", "bot.cli", "run"]
+    command = [sys.executable, "-m", "bot.runtime.cli", "run"]
     if webhook:
         command += ["--webhook", webhook, "--port", str(port)]
     return command

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from bot.app import Buurtbot, build_app, run_bot
-from bot.dispatcher import Clock, utc_now
-from bot.ratelimit import SendPacer
-from bot.settings import Settings
+from bot.delivery.ratelimit import SendPacer
+from bot.dispatch.dispatcher import Clock, utc_now
+from bot.runtime.app import Buurtbot, build_app, run_bot
+from bot.runtime.settings import Settings
 from storage.db import upgrade
 
 

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
-from bot.dispatcher import utc_now
-from bot.render import Renderer, RenderTarget
-from bot.waiting import pause
+from bot.dispatch.dispatcher import utc_now
+from bot.dispatch.render import Renderer, RenderTarget
+from bot.runtime.waiting import pause
 from flows.engine import reply
 from storage import media as stored_media
 from storage import observations as obs
@@ -41,7 +41,7 @@ log = logging.getLogger("buurtbot.media")
 EXTENSIONS = {"photo": ".jpg", "voice": ".ogg", "video": ".mp4"}
 ORPHAN_AGE = timedelta(hours=1)
 EXPORT_AGE = timedelta(days=1)
-# /mydata files are deleted once sent (bot/outbox.py); one never sent goes after this long.
+# /mydata files are deleted once sent (bot/delivery/outbox.py); one never sent goes after this long.
 MEMBER_DATA_AGE = timedelta(minutes=10)
 MEMBER_DATA_SWEEP = 60.0
 MEDIA_FOLDERS = ("photo", "voice", "video")

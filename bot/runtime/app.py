@@ -19,20 +19,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Defaults, Job
 
-from bot.dispatcher import Clock, Dispatcher, utc_now
-from bot.i18n import LANGUAGES, load_translator
-from bot.jobs import geocode_job, sweep_job
-from bot.leadership import ROLES, Role, lead
-from bot.logs import protect_logs
-from bot.media import MediaDownloader
-from bot.outbox import OutboxSender
-from bot.polling import poll_updates
-from bot.ratelimit import SendPacer
-from bot.render import Renderer
+from bot.delivery.media import MediaDownloader
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.ratelimit import SendPacer
+from bot.dispatch.dispatcher import Clock, Dispatcher, utc_now
+from bot.dispatch.i18n import LANGUAGES, load_translator
+from bot.dispatch.render import Renderer
+from bot.intake.polling import poll_updates
+from bot.intake.updates import ALLOWED_UPDATES
 from bot.reporting import ReportFiles
-from bot.settings import Settings
-from bot.updates import ALLOWED_UPDATES
-from bot.waiting import pause
+from bot.runtime.jobs import geocode_job, sweep_job
+from bot.runtime.leadership import ROLES, Role, lead
+from bot.runtime.logs import protect_logs
+from bot.runtime.settings import Settings
+from bot.runtime.waiting import pause
 from flows import diary, digest, keyperson, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
@@ -279,7 +279,7 @@ class IntakeRole:
         self.stop_event = asyncio.Event()
         if self.webhook_url:
             # aiohttp only for a webhook: a polling bot never loads it.
-            from bot.webhook import make_webhook_app, start_webhook_server, webhook_path
+            from bot.intake.webhook import make_webhook_app, start_webhook_server, webhook_path
 
             secret = app.settings.webhook_secret or deployment_secret(
                 app.session_factory, "", "webhook_secret"

@@ -24,7 +24,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.ratelimit import (
+from bot.delivery.ratelimit import (
     JUMPS_THE_QUEUE,
     PACED_REACTIONS,
     SendPacer,
@@ -83,7 +83,8 @@ class OutboxSender:
 
     Answers to taps (answerCallbackQuery) and reactions jump their chat's queue: they are
     fetched on their own and sent at once, a reaction at most once per chat interval on a
-    clock of its own (bot/ratelimit.py), while the chat's messages keep their order and pace.
+    clock of its own (bot/delivery/ratelimit.py), while the chat's messages keep their order and
+    pace.
     """
 
     def __init__(

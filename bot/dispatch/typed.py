@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from bot.i18n import LANGUAGES, Translator
+from bot.dispatch.i18n import LANGUAGES, Translator
 from flows.engine import Button
 
 # Reply-keyboard buttons whose label, typed back, means the button rather than words or a note.

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import Translator
-from bot.qr import qr_file_in
+from bot.dispatch.i18n import Translator
+from bot.runtime.qr import qr_file_in
 from flows.commands import commands_for
 from flows.engine import Button, CallbackAnswer, Effect, Reaction, Reply, SetCommands, Text
 from flows.router import encode_button

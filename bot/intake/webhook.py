@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.polling import store_batch
+from bot.intake.polling import store_batch
 from storage.db import check_database
 
 log = logging.getLogger("buurtbot.webhook")
@@ -210,7 +210,7 @@ class ConnectionGuard:
             oldest = next(iter(self._idle))
             self._drop(oldest)
             self.shed += 1
-            # Logged once a minute at most (bot/logs.py), with how many more there were.
+            # Logged once a minute at most (bot/runtime/logs.py), with how many more there were.
             log.warning("more than %d connections: closed the one idle the longest", self.cap)
             if oldest.transport is not None:
                 oldest.transport.abort()

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.waiting import pause
+from bot.runtime.waiting import pause
 from storage.locks import LeaderLock
 
 log = logging.getLogger("buurtbot.leadership")

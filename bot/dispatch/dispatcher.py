@@ -14,10 +14,10 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.flood import FloodGuard
-from bot.render import Renderer, RenderTarget
-from bot.typed import typed_button, typed_key
-from bot.updates import parse_update
+from bot.dispatch.flood import FloodGuard
+from bot.dispatch.render import Renderer, RenderTarget
+from bot.dispatch.typed import typed_button, typed_key
+from bot.intake.updates import parse_update
 from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
 from flows.onboarding import preferred_language
 from flows.router import Position, Transition, encode_button, route, shown_buttons
@@ -223,7 +223,7 @@ class Dispatcher:
 
         A label of the question's inline buttons becomes the tap (a callback with the current
         version); a reply-keyboard label (skip, here ...) is marked as that key. Any language,
-        case or accents (bot/typed.py).
+        case or accents (bot/dispatch/typed.py).
         """
         if inp.kind != InputKind.TEXT or not inp.text or inp.chat_type != "private":
             return inp

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.runtime.settings import Settings, SettingsError, load_settings
 from flows.invite import invite_link
 from storage import deployment, organisations, pipeline
 from storage.db import make_engine, make_session_factory, upgrade
@@ -213,7 +213,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> str:
             f"meanwhile people send /start {code}"
         )
     if args.qr:
-        from bot.qr import write_qr
+        from bot.runtime.qr import write_qr
 
         write_qr(link or f"/start {code}", args.qr)
         lines.append(f"qr: {args.qr}")
@@ -258,7 +258,7 @@ def cmd_inbox(settings: Settings, args: argparse.Namespace) -> str:
     """List failed updates: when, who (pseudonym), what kind, which error, tries, next try."""
     from zoneinfo import ZoneInfo
 
-    from bot.updates import update_kind
+    from bot.intake.updates import update_kind
 
     if not args.failed:
         raise CliError("say what to do: buurtbot inbox --failed, or buurtbot inbox retry ID|--all")
@@ -335,8 +335,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
     """Migrate, then run the bot until interrupted."""
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import ConfigurationError, build_app, run_bot
-    from bot.logs import configure_logging
+    from bot.runtime.app import ConfigurationError, build_app, run_bot
+    from bot.runtime.logs import configure_logging
 
     if bool(args.webhook) != bool(args.port):
         raise CliError("--webhook URL and --port N go together")
@@ -372,7 +372,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
 
 def _run_workers(settings: Settings, args: argparse.Namespace) -> str:
     """Run several worker processes under one supervisor."""
-    from bot.workers import Supervisor, worker_command
+    from bot.runtime.workers import Supervisor, worker_command
 
     if not settings.database_url.startswith(("postgresql", "postgres")):
         raise CliError(
@@ -474,7 +474,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
     """Compile one organisation's weekly picture into an HTML file."""
     from functools import partial
 
-    from bot.i18n import load_translator
+    from bot.dispatch.i18n import load_translator
     from reports.digest import build_digest, parse_iso_week
     from reports.render import render_digest_html
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram.ext import ContextTypes
 
-from bot.render import RenderTarget
+from bot.dispatch.render import RenderTarget
 from flows import geocoding
 from flows.engine import Effect, StepContext
 from storage import pipeline
@@ -19,7 +19,7 @@ from storage.db import reading
 from storage.models import ChatState, Member
 
 if TYPE_CHECKING:
-    from bot.app import Buurtbot
+    from bot.runtime.app import Buurtbot
 
 log = logging.getLogger("buurtbot.jobs")
 

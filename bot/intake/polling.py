@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, TimedOut
 
-from bot.updates import ALLOWED_UPDATES, received
-from bot.waiting import pause
+from bot.intake.updates import ALLOWED_UPDATES, received
+from bot.runtime.waiting import pause
 from storage import pipeline
 from storage.db import reading
 

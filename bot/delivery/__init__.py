@@ -1,0 +1,1 @@
+"""Delivery: the outbox sent within Telegram's limits, and media downloaded."""

@@ -1,0 +1,1 @@
+"""Intake: updates in from Telegram (long polling or webhook), read into the flows' inputs."""
