@@ -170,6 +170,7 @@ def checkpoint_sqlite(engine: Engine) -> bool:
         return True
     raw = engine.raw_connection()
     connection = raw.driver_connection
+    assert connection is not None  # a fresh pooled connection always has its sqlite3 handle
     try:
         (previous,) = connection.execute("PRAGMA busy_timeout").fetchone()
         # A checkpoint that waits holds every writer back: wait briefly, several times.
@@ -187,13 +188,6 @@ def checkpoint_sqlite(engine: Engine) -> bool:
     finally:
         raw.close()
     return False
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Open a session in one transaction: commit on success, roll back on error."""
-    with factory.begin() as session:
-        yield session
 
 
 def alembic_config(url: str) -> Any:

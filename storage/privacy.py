@@ -9,7 +9,7 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from storage import pipeline
@@ -59,7 +59,8 @@ def _checkpoint_when_done(session: Session, transaction: SessionTransaction) -> 
     can only be emptied once the batch's own transaction is over.)
     """
     if transaction.parent is None and session.info.pop(CHECKPOINT_AFTER, False):
-        checkpoint_sqlite(session.get_bind())
+        bind = session.get_bind()
+        checkpoint_sqlite(bind if isinstance(bind, Engine) else bind.engine)
 
 
 CHECKPOINT_AFTER = "checkpoint_sqlite_after"
