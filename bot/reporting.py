@@ -9,12 +9,12 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.dispatch.i18n import Translator, load_translator, plural_index
 from flows.engine import ExportTooBigError, ExportWritten, MemberFiles, Text, WeeklyPicture
 
 # reports/ (jinja2, the picture's maps, the export writers) is imported on the first file made:
@@ -30,6 +30,30 @@ def as_text(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return tuple(as_text(item) for item in value)
     return value
+
+
+class BotCatalog:
+    """The bot's catalogs in one language, as reports.render reads them (with plural forms)."""
+
+    def __init__(self, translator: Translator, language: str) -> None:
+        self.translator = translator
+        self.language = language
+
+    def __call__(self, key: str, /) -> str:
+        """Return a message's text (the first form of a plural entry)."""
+        return self.translator.raw(self.language, key)
+
+    def plural(self, key: str, count: int) -> str:
+        """Return the form of a plural entry for a count (ngettext); other entries as they are."""
+        forms = self.translator.plurals.get(self.language, {}).get(key)
+        if not forms:
+            return self(key)
+        return forms[min(plural_index(self.language, count), len(forms) - 1)]
+
+
+def catalog_for(language: str, translator: Translator | None = None) -> BotCatalog:
+    """Return the catalog of one language for the picture (the packaged catalogs by default)."""
+    return BotCatalog(translator or load_translator(), language)
 
 
 # Files asked for in a chat (exports, /mydata) go here and are swept after a day.
@@ -55,6 +79,9 @@ class ReportFiles:
 
     def __init__(self, catalog: Callable[[str, str], str]) -> None:
         self.catalog = catalog
+        # The plural forms come from the translator the catalog belongs to (its `raw`).
+        owner = getattr(catalog, "__self__", None)
+        self.translator = owner if isinstance(owner, Translator) else load_translator()
 
     def export_extension(self, fmt: str) -> str:
         """Return the file extension of an export format, with its dot."""
@@ -122,7 +149,7 @@ class ReportFiles:
             week_label=digest.week_label,
             language=digest.language,
             summary=as_text(summary_message(digest)),
-            html=render_digest_html(digest, partial(self.catalog, language)),
+            html=render_digest_html(digest, catalog_for(language, self.translator)),
         )
 
     def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:

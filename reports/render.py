@@ -1,41 +1,51 @@
 """Turn a WeeklyDigest into one self-contained HTML file and a short Telegram summary.
 
-Translation. The caller passes a *catalog*: a callable that returns the message text of a key in
-the reader's language, placeholders unfilled (the bot binds `Translator.raw` to a language:
-`functools.partial(translator.raw, "nl")`). Filling the placeholders happens here, in one place,
-and every parameter value is escaped: for the HTML through `Markup.format` (jinja2's
-autoescaping does the rest), for Telegram with `html.escape`. Catalog text itself is trusted:
-it may hold <b> and <i>. So nothing a user typed can ever become markup, whatever the catalog
-callable does.
+Translation. The caller passes a *catalog*: a callable that returns the message text of a key
+in the reader's language, placeholders unfilled, and, for plural entries (msgid_plural), a
+`plural(key, count)` method returning the form for a count (ngettext); bot/reporting.py makes
+one from the bot's translator (`catalog_for(language)`). A plain callable works too (every
+count then reads the first form). Filling the placeholders happens here, in one place, and
+every parameter value is escaped: for the HTML through `Markup.format` (jinja2's autoescaping
+does the rest), for Telegram with `html.escape`. Catalog text itself is trusted: it may hold
+<b> and <i>. So nothing a user typed can ever become markup, whatever the catalog does.
+
+Numbers, units, percentages, money and dates are written by Babel in the reader's locale
+(nl_BE, fr_BE, en_GB): "0,3 km", "8 min", "1 u 30 min", "25 %", "€ 21.345".
 
 There is ONE jinja2 Environment (`ENV`, autoescape on, templates from reports/templates/).
+The page's only script is reports/templates/picture.js, inlined and allowed by its hash in
+the page's Content-Security-Policy: no other script can run, nothing is fetched.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from importlib import resources
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.units import format_unit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-import geo
 from reports import svg
-from reports.digest import Figure, Msg, Tally, WeeklyDigest
+from reports.model import Entry, Figure, Msg, Quantity, Tally, WeeklyDigest
 from storage.kinds import MAP_KINDS
-
-Catalog = Callable[[str], str]
-"""key -> message text in the reader's language, with its {placeholders} still in it."""
 
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
-SHARE_COLOURS = ("#1a7f37", "#d4a72c", "#cf222e")
+SHARE_COLOURS = ("#1a7f37", "#9a6700", "#cf222e")
+# Figures of the compact count line, in order (km and time go with the walks).
+COUNT_LINE = ("walks", "notes", "encounters", "key_persons", "missing", "diary_entries")
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),
@@ -46,11 +56,26 @@ ENV = Environment(
 )
 
 
+class Catalog(Protocol):
+    """key -> message text in the reader's language, with its {placeholders} still in it."""
+
+    def __call__(self, key: str, /) -> str:
+        """Return a message's text (the first form of a plural entry)."""
+        ...
+
+
 # -- numbers, dates and messages in one language ---------------------------------------------
 
 
 def _no_catalog(key: str) -> str:
     raise KeyError(key)
+
+
+@cache
+def _currency_pattern(locale: str) -> str:
+    """Return the locale's currency pattern without decimals ("¤ #,##0" in nl_BE)."""
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    return pattern.split(";")[0].replace(".00", "")
 
 
 class Words:
@@ -59,27 +84,34 @@ class Words:
     def __init__(
         self, language: str, timezone: str = "Europe/Brussels", catalog: Catalog | None = None
     ) -> None:
-        self.catalog: Catalog = catalog or _no_catalog
+        self.catalog: Callable[[str], str] = catalog or _no_catalog
         self.language = language
         self.locale = LOCALES[language]
         self.timezone = timezone
 
     # Messages.
 
-    def plain(self, key: str) -> str:
+    def form(self, key: str, count: Any = None) -> str:
+        """Return a message's text, in the plural form for `count` when it is an int."""
+        plural = getattr(self.catalog, "plural", None)
+        if plural is not None and isinstance(count, int) and not isinstance(count, bool):
+            return str(plural(key, count))
+        return self.catalog(key)
+
+    def plain(self, key: str, /, **params: Any) -> str:
         """Return a catalog text as plain text (tags dropped, entities decoded); "" if unknown.
 
         Catalog texts are Telegram HTML ("Shops &amp; services"); SVG text, attributes and
         labels built into other strings need the plain text, which gets escaped again there.
         """
         try:
-            return Markup(self.catalog(key)).striptags()
+            return Markup(self.t(key, **params)).striptags()
         except KeyError:
             return ""
 
     def t(self, key: str, /, **params: Any) -> Markup:
         """Translate a key to HTML: catalog text trusted, every parameter escaped."""
-        template = Markup(self.catalog(key))
+        template = Markup(self.form(key, params.get("count")))
         if not params:
             return template
         return template.format(**{name: self.html_value(v) for name, v in params.items()})
@@ -92,10 +124,14 @@ class Words:
         """Return a parameter ready for Markup.format (which escapes whatever is not Markup)."""
         if isinstance(value, Msg):
             return self.msg(value)
+        if isinstance(value, Quantity):
+            return self.quantity(value)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int | float):
             return self.num(value)
+        if isinstance(value, datetime):
+            return self.moment(value)
         if isinstance(value, date):
             return self.day(value)
         if isinstance(value, list | tuple):
@@ -105,6 +141,12 @@ class Words:
     def label(self, key: str, fallback: str | None) -> str:
         """Return a catalog label as plain text, or the code itself when the catalog has none."""
         return self.plain(key) or (fallback or "")
+
+    def fact(self, value: Any) -> Any:
+        """Return an entry fact's value for the page (a coded answer shows its label)."""
+        if isinstance(value, Msg) and "code" in value.params:
+            return self.label(value.key, value.params["code"])
+        return self.html_value(value)
 
     # Values.
 
@@ -127,26 +169,62 @@ class Words:
         return "up" if figure.change > 0 else "down" if figure.change < 0 else "same"
 
     def pct(self, value: float) -> str:
-        """Return a whole percentage."""
-        number = self.num(round(value), 0)
-        return f"{number}\u00a0%" if self.language == "fr" else f"{number}%"
+        """Return a whole percentage: "25%", "25 %"."""
+        return format_percent(round(value) / 100, locale=self.locale)
 
     def km(self, metres: float | None) -> str:
-        """Return a distance in km with one decimal."""
-        return "" if metres is None else self.num(round(metres / 1000, 1)) + "\u00a0km"
+        """Return a distance in km with one decimal ("0,3 km")."""
+        if metres is None:
+            return ""
+        return format_unit(
+            round(metres / 1000, 1), "length-kilometer", length="short", locale=self.locale
+        )
+
+    def metres(self, metres: int) -> str:
+        """Return a round length for a scale bar ("500 m", "1 km")."""
+        if metres >= 1000:
+            return format_unit(metres // 1000, "length-kilometer", "short", locale=self.locale)
+        return format_unit(metres, "length-meter", "short", locale=self.locale)
+
+    def duration(self, hours: float) -> str:
+        """Return a time in the field: "8 min", "1 u", "1 u 30 min"."""
+        minutes = round(hours * 60)
+        if minutes < 60:
+            return format_unit(minutes, "duration-minute", length="short", locale=self.locale)
+        whole, rest = divmod(minutes, 60)
+        text = format_unit(whole, "duration-hour", length="short", locale=self.locale)
+        if rest:
+            text += " " + format_unit(rest, "duration-minute", length="short", locale=self.locale)
+        return text
+
+    def seconds(self, value: int | None) -> str:
+        """Return a voice note's length: "0:42", "3:05"."""
+        if value is None:
+            return "?"
+        return f"{value // 60}:{value % 60:02d}"
+
+    def quantity(self, value: Quantity) -> str:
+        """Return a measured value in the reader's locale."""
+        if value.unit == "km":
+            return self.km(value.value)
+        if value.unit == "duration":
+            return self.duration(value.value)
+        if value.unit == "percent":
+            return self.pct(value.value)
+        return self.num(value.value)
 
     def indicator(self, value: float | None, unit: str) -> str:
         """Return an indicator value with its unit; an en dash when there is none."""
         if value is None:
             return "–"
         if unit == "EUR":
-            number = self.num(round(value), 0)
-            if self.language == "fr":
-                return f"{number}\u00a0€"
-            return f"€\u00a0{number}" if self.language == "nl" else f"€{number}"
+            return format_currency(
+                round(value), "EUR", format=_currency_pattern(self.locale), locale=self.locale
+            )
         if unit == "%":
-            number = self.num(value)
-            return f"{number}\u00a0%" if self.language == "fr" else f"{number}%"
+            return format_percent(
+                round(value, 1) / 100, locale=self.locale, decimal_quantization=False
+            )
         return self.num(value)
 
     def day(self, value: date) -> str:
@@ -162,7 +240,7 @@ class Words:
         return format_date(value, "EEE d MMM", locale=self.locale)
 
     def moment(self, value: datetime) -> str:
-        """Return a local date and time."""
+        """Return a local date and time: "di 24 nov. 10:05"."""
         local = value.astimezone(ZoneInfo(self.timezone))
         return f"{self.weekday(local.date())} {format_time(local, 'HH:mm', locale=self.locale)}"
 
@@ -174,27 +252,80 @@ class Words:
                 text = self.label(f"{prefix}.{item.label}", item.label)
             else:
                 text = item.label or unknown
-            parts.append(Markup("{} ({})").format(text, item.count) if item.count > 1 else text)
+            if item.count > 1:
+                parts.append(Markup("{} ({})").format(text, self.num(item.count, 0)))
+            else:
+                parts.append(Markup("{}").format(text))
         return Markup(", ").join(parts)
+
+    def counts(self, digest: WeeklyDigest, html_out: bool = True) -> list[Any]:
+        """Return the compact count line's items: "1 walk (2.5 km, 1 h 30 min)", "4 notes (+3)"."""
+        items: list[Any] = []
+        for key in COUNT_LINE:
+            figure = digest.figure(key)
+            if not figure.value and key != "walks":
+                continue
+            params: dict[str, Any] = {"count": int(figure.value)}
+            message = f"digest.count.{key}"
+            if key == "walks" and figure.value:
+                message = "digest.count.walks_far"
+                params["km"] = Quantity(digest.figure("km").value * 1000, "km")
+                params["time"] = Quantity(digest.figure("hours").value, "duration")
+            text = self.t(message, **params) if html_out else self.plain(message, **params)
+            if figure.change:
+                text = text + " (" + self.signed(figure) + ")"
+            items.append(text)
+        return items
 
 
 # -- HTML ------------------------------------------------------------------------------------
+
+
+@cache
+def _script() -> str:
+    """Return the page's inline script (pan and zoom, tap a marker to read its note)."""
+    return resources.files("reports").joinpath("templates", "picture.js").read_text("utf-8")
+
+
+def _script_hash(script: str) -> str:
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    return "sha256-" + base64.b64encode(digest).decode("ascii")
+
+
+def css_string(text: str) -> str:
+    """Return text as the inside of a CSS string (for the printed page header)."""
+    out = []
+    for char in text:
+        if char in "\\\"'<>&" or ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def _theme_label(words: Words, theme: str | None) -> str:
     return words.label(f"theme.{theme}", theme) if theme else words.plain("digest.theme.none")
 
 
+def _kind_label(words: Words, entry: Entry) -> str:
+    return words.plain(f"digest.kind.{entry.kind}") or entry.kind
+
+
 def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
-    """Return the weekly picture as one self-contained HTML file (inline CSS, SVG, images)."""
+    """Return the weekly picture as one self-contained HTML file (inline CSS, SVG, media)."""
     words = Words(digest.language, digest.timezone, catalog)
     template = ENV.get_template("digest.html")
     charts: dict[str, Markup | None] = {"map": None, "themes": None, "diary": None}
     if digest.map is not None:
-        charts["map"] = svg.map_svg(digest.map, words.plain("digest.map.title"))
+        charts["map"] = svg.map_svg(
+            digest.map,
+            words.plain("digest.map.title"),
+            crowd=words.plain("digest.map.crowd"),
+            scale_label=words.metres,
+        )
     if digest.themes:
         bars = [
-            svg.Bar(_theme_label(words, row.theme), row.count, row.previous)
+            svg.Bar(_theme_label(words, row.theme), row.count, row.previous, words.num(row.count))
             for row in digest.themes
         ]
         charts["themes"] = svg.bar_chart(bars, words.plain("digest.themes.title"))
@@ -205,21 +336,35 @@ def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
             (words.plain("digest.diary.partly"), diary.met_partly, SHARE_COLOURS[1]),
             (words.plain("digest.diary.outside"), diary.met_outside, SHARE_COLOURS[2]),
         )
-        charts["diary"] = svg.share_bar(parts, words.plain("digest.diary.title"))
+        charts["diary"] = svg.share_bar(
+            [(label, n, colour, words.pct(diary.share(n))) for label, n, colour in parts],
+            words.plain("digest.diary.title"),
+        )
     legend = [
         (svg.legend_symbol(kind), words.plain(f"digest.map.kind.{kind}"))
         for kind in MAP_KINDS
         if digest.map is not None and any(p.kind == kind for p in digest.map.points)
     ]
+    script = _script()
     return template.render(
         d=digest,
         w=words,
         t=words.t,
         charts=charts,
         legend=legend,
+        walk_start=svg.legend_walk(False),
+        walk_end=svg.legend_walk(True),
         share_colours=SHARE_COLOURS,
         theme_label=lambda theme: _theme_label(words, theme),
-        attribution=(geo.WIJK_ATTRIBUTION, geo.MUNICIPALITY_ATTRIBUTION),
+        kind_label=lambda entry: _kind_label(words, entry),
+        script=Markup(script),
+        script_hash=_script_hash(script),
+        print_header=css_string(
+            f"{words.plain('digest.kicker')} · {digest.organisation_name} · "
+            f"{words.plain('digest.heading', week=str(digest.iso_week), year=str(digest.iso_year))}"
+        ),
+        print_page=css_string(words.plain("digest.print.page")),
+        counts=words.counts(digest),
     )
 
 
@@ -233,22 +378,16 @@ def _short(text: str | None) -> str:
     return text[: SUMMARY_TEXT_LIMIT - 1].rstrip() + "…"
 
 
-def _change(words: Words, figure: Figure) -> Msg:
-    if figure.change > 0:
-        return Msg("digest.change.up", {"n": words.num(figure.change)})
-    if figure.change < 0:
-        return Msg("digest.change.down", {"n": words.num(-figure.change)})
-    return Msg("digest.change.same")
-
-
 def summary_message(digest: WeeklyDigest) -> Msg:
     """Return the Telegram summary as a tree of catalog keys whose parameters are text.
 
-    Numbers and dates are already written out in the digest's language, so the bot can turn
-    the tree into nested `Text` values and let its one Translator render it (escaping every
-    string parameter, inserting nested catalog texts as they are), while
-    `digest_summary_text` renders the very same tree here. User text is shortened, and the
-    number of lines is fixed, so the result stays far below 4096.
+    The same findings as the page's first screen, the walks, and the first meeting question.
+    Numbers, units and dates are already written out in the digest's language (a `count`
+    stays an int, so the bot's Translator picks the plural form), so the bot can turn the
+    tree into nested `Text` values and let its one Translator render it (escaping every string
+    parameter, inserting nested catalog texts as they are), while `digest_summary_text`
+    renders the very same tree here. User text is shortened, and the number of lines is
+    bounded, so the result stays far below 4096.
     """
     words = Words(digest.language, digest.timezone)
     period = {
@@ -261,57 +400,20 @@ def summary_message(digest: WeeklyDigest) -> Msg:
         title = Msg("digest.summary.title_so_far", {**period, "until": words.moment(digest.as_of)})
     else:
         title = Msg("digest.summary.title", period)
-    lines: list[Msg] = []
-    if digest.is_empty:
-        lines.append(Msg("digest.summary.empty"))
-    else:
-        walks = digest.figure("walks")
+    lines: list[Msg] = [
+        Msg("digest.summary.finding", {"text": _text_params(f, words)}) for f in digest.findings
+    ]
+    walks = digest.figure("walks")
+    if walks.value:
         lines.append(
             Msg(
                 "digest.summary.walks",
                 {
-                    "walks": words.num(walks.value, 0),
-                    "km": words.num(digest.figure("km").value),
-                    "hours": words.num(digest.figure("hours").value),
-                    "change": _change(words, walks),
+                    "count": int(walks.value),
+                    "km": words.km(digest.figure("km").value * 1000),
+                    "time": words.duration(digest.figure("hours").value),
                 },
             )
-        )
-        for key in ("notes", "encounters", "key_persons", "missing", "diary_entries"):
-            figure = digest.figure(key)
-            if figure.value or figure.previous:
-                lines.append(
-                    Msg(
-                        "digest.summary.figure",
-                        {
-                            "label": Msg(f"digest.figure.{key}"),
-                            "value": words.num(figure.value, 0),
-                            "change": _change(words, figure),
-                        },
-                    )
-                )
-        if digest.missing.groups and digest.missing.groups[0].text:
-            top = digest.missing.groups[0]
-            lines.append(
-                Msg(
-                    "digest.summary.top_missing",
-                    {"text": _short(top.text), "count": words.num(top.count, 0)},
-                )
-            )
-        diary = digest.diary
-        if diary.answered:
-            lines.append(
-                Msg(
-                    "digest.summary.diary",
-                    {
-                        "inside": words.pct(diary.share(diary.met_inside)),
-                        "outside": words.pct(diary.share(diary.met_outside)),
-                    },
-                )
-            )
-    if digest.key_persons.due:
-        lines.append(
-            Msg("digest.summary.follow_ups", {"count": words.num(len(digest.key_persons.due), 0)})
         )
     if digest.questions:
         question = _text_params(digest.questions[0], words)
@@ -323,11 +425,16 @@ def summary_message(digest: WeeklyDigest) -> Msg:
 
 
 def _text_params(message: Msg, words: Words) -> Msg:
-    """Return a Msg whose parameters are all text (numbers written out, user text shortened)."""
+    """Return a Msg whose parameters are all text (numbers written out, user text shortened);
+    an int `count` stays a number so the plural form can be chosen."""
     params: dict[str, Any] = {}
     for name, value in message.params.items():
         if isinstance(value, Msg):
             params[name] = _text_params(value, words)
+        elif name == "count" and isinstance(value, int) and not isinstance(value, bool):
+            params[name] = value
+        elif isinstance(value, Quantity):
+            params[name] = words.quantity(value)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             params[name] = words.num(value, 0)
         else:
@@ -337,7 +444,12 @@ def _text_params(message: Msg, words: Words) -> Msg:
 
 def format_telegram(message: Msg, catalog: Catalog) -> str:
     """Render a Msg tree as Telegram HTML, exactly as the bot's Translator does."""
-    template = catalog(message.key)
+    count = message.params.get("count")
+    plural = getattr(catalog, "plural", None)
+    if plural is not None and isinstance(count, int) and not isinstance(count, bool):
+        template = plural(message.key, count)
+    else:
+        template = catalog(message.key)
     if not message.params:
         return template
     values = {name: _telegram_value(value, catalog) for name, value in message.params.items()}
@@ -367,6 +479,7 @@ __all__ = [
     "ENV",
     "Catalog",
     "Words",
+    "css_string",
     "digest_summary_text",
     "format_telegram",
     "render_digest_html",

@@ -472,9 +472,7 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> str:
 
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
     """Compile one organisation's weekly picture into an HTML file."""
-    from functools import partial
-
-    from bot.dispatch.i18n import load_translator
+    from bot.reporting import catalog_for
     from reports.digest import build_digest, parse_iso_week
     from reports.render import render_digest_html
 
@@ -489,7 +487,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
         digest = build_digest(
             session, args.org, year, week, language, settings.timezone, settings.media_path
         )
-    page = render_digest_html(digest, partial(load_translator().raw, language))
+    page = render_digest_html(digest, catalog_for(language))
     try:
         args.out.write_text(page, encoding="utf-8")
     except OSError as error:

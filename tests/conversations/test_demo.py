@@ -21,4 +21,5 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     assert {"walk_note", "encounter", "key_person", "missing", "diary_entry", "walk_track"} <= kinds
     for name in pictures:
         page = (tmp_path / name).read_text()
-        assert "<svg" in page and "<script" not in page
+        assert "<svg" in page and 'id="list"' in page
+        assert page.count("<script") == 1 and "<script src" not in page

@@ -10,7 +10,6 @@ import asyncio
 import html
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from bot.delivery import media as media_module
 from bot.delivery.media import MediaDownloader
 from bot.dispatch.i18n import LANGUAGES, load_translator
 from bot.dispatch.render import Renderer
+from bot.reporting import catalog_for
 from reports.digest import build_digest
 from reports.export import build_export, write_csv
 from reports.render import render_digest_html
@@ -292,7 +292,7 @@ def test_after_a_day_of_refusals_the_note_says_its_photo_is_missing(
             )
         [photo] = digest.photos
         assert photo.unfetched and photo.caption == "closed bakery"
-        page = render_digest_html(digest, partial(TRANSLATOR.raw, language))
-        photos = page.split('id="photos"')[1].split("</section>")[0]
+        page = render_digest_html(digest, catalog_for(language))
+        photos = page.split('id="list"')[1].split("</section>")[0]
         assert TRANSLATOR.raw(language, "digest.photos.unfetched") in html.unescape(photos)
         assert "<img" not in photos
