@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -560,3 +560,100 @@ def test_notes_kept_outside_a_walk_count_as_notes_and_sit_on_the_map(
     assert after.map is not None and [p.kind for p in after.map.points].count("note") == 1
     culture = {row.theme: row.count for row in after.themes}.get("culture", 0)
     assert culture == {row.theme: row.count for row in before.themes}.get("culture", 0) + 1
+
+
+def test_the_list_holds_every_observation_but_diaries_numbered_in_time_order(
+    session_factory, scene
+) -> None:
+    digest = build(session_factory, scene)
+    kinds = [e.kind for e in digest.entries]
+    assert (
+        kinds
+        == ["walk_note"] * 4
+        + ["reflection", "encounter", "encounter", "key_person"]
+        + ["missing"] * 5
+    )
+    assert [e.number for e in digest.entries] == list(range(1, 14))
+    assert all(e.moment.tzinfo is not None for e in digest.entries)
+    person = next(e for e in digest.entries if e.kind == "key_person")
+    assert person.text == "Imam at the bakery"
+    facts = {f.label: f.value for f in person.facts}
+    assert facts["digest.entry.network"] == "Moroccan community"
+    assert "SECRET" not in repr(person)  # never contact details
+    quiet = digest.entries[6]
+    assert quiet.text == "SECRET-NOT-QUOTED" and quiet.quotable is False
+    assert [e.on_map for e in digest.entries[:4]] == [True, True, False, False]  # far, none
+
+
+def test_coverage_counts_each_buurt_wijk_this_week_and_since_the_start(session_factory, scene):
+    coverage = build(session_factory, scene).coverage
+    assert coverage is not None
+    week = {w.code: (w.week, w.since_start) for w in coverage.wijken}
+    assert week == {1: (7, 7), 2: (2, 2)}  # last week's notes had no place
+    assert coverage.located == 10 and coverage.outside == 1
+    assert not coverage.unvisited and not coverage.mostly_outside
+
+
+def test_most_notes_outside_the_buurt_ask_about_the_area(session_factory, now) -> None:
+    with session_factory.begin() as s:
+        org = orgs.create_organisation(s, "Elders", now - timedelta(days=30), "nl", [1, 2])
+        for index in range(3):
+            add(s, org.id, None, "walk_note", at(TUE, 10, index), text=f"far {index}",
+                place=place(*FAR_AWAY))  # fmt: skip
+        add(s, org.id, None, "walk_note", at(TUE, 11), text="here", place=place(*GRAND_PLACE))
+        org_id = org.id
+    with session_factory() as s:
+        digest = build_digest(s, org_id, *WEEK, "nl")
+    assert digest.coverage is not None and digest.coverage.mostly_outside
+    assert [w.name for w in digest.coverage.unvisited] == ["Dansaert"]
+    assert digest.findings[0] == Msg("digest.find.outside", {"count": 3, "located": 4})
+    keys = [q.key for q in digest.questions]
+    assert keys[0] == "digest.q.area" and "digest.q.unvisited" in keys
+    assert digest.map is not None
+    assert [a.visited for a in digest.map.areas if a.in_buurt and a.code == 2] == [False]
+
+
+def test_the_unvisited_question_is_never_crowded_out(session_factory, scene, now) -> None:
+    with session_factory.begin() as s:
+        org = orgs.create_organisation(s, "Vol", now - timedelta(days=30), "nl", [1, 2, 3])
+        org_id = org.id
+    with session_factory() as s:
+        base = build_digest(s, scene.org_id, *WEEK, "nl")
+    from reports.sections import coverage, questions
+
+    assert base.coverage is not None
+    crowded = base.coverage.wijken + (coverage.WijkCoverage(3, "Anneessens", 0, 0),)
+    digest = replace(base, coverage=replace(base.coverage, wijken=crowded))
+    keys = [q.key for q in questions.build(digest)]
+    assert len(keys) == 4 and "digest.q.unvisited" in keys and keys[-1] == "digest.q.picture"
+    assert org_id
+
+
+def test_participation_counts_roles_channels_and_diary_progress(session_factory, scene) -> None:
+    participation = build(session_factory, scene).participation
+    assert participation is not None
+    roles = {t.label: t.count for t in participation.roles}
+    assert roles == {"staff": 13, "resident": 5}
+    channels = [(t.label, t.count) for t in participation.channels]
+    assert channels[0] == ("street", 0) and ("other", 2) in channels  # no channel given
+    [diary] = participation.diarists
+    assert (diary.day, diary.days) == (17, 31) and diary.silent_days == 0 and not diary.silent
+
+
+def test_photos_are_turned_upright_and_lose_their_exif(tmp_path) -> None:
+    from PIL import Image
+
+    from reports.images import thumbnail
+
+    image = Image.new("RGB", (600, 400), (10, 200, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shot with the phone turned: rotate 90° to view
+    exif[0x8825] = {2: (50.0, 50.0, 0.0)}  # a GPS position
+    image.save(tmp_path / "turned.jpg", exif=exif)
+    uri, width, height = thumbnail(tmp_path / "turned.jpg")
+    assert (width, height) == (160, 240)
+    import base64
+    import io
+
+    small = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert not small.getexif()
