@@ -1,10 +1,10 @@
 """Exports of an organisation's observations and walk tracks: GeoJSON, CSV, XLSX, media zip.
 
-`build_export` reads the database and returns an `ExportData` value made of plain dicts; the
-writers turn that value into files. `open_export` returns an `ExportStream` instead, which the
-same writers read page by page while they write (the bot's /export does this, so an export of
-years of fieldwork never sits in memory); with a size limit a writer stops as soon as a file
-passes it (`ExportTooBig`). Nothing here knows Telegram or the command line.
+`open_export` returns an `ExportStream`, which the writers read page by page while they write
+(the bot's /export and the `export` command alike, so an export of years of fieldwork never
+sits in memory); with a size limit a writer stops as soon as a file passes it
+(`ExportTooBig`). There is one way to read an export: this stream. Nothing here knows Telegram
+or the command line.
 
 Schema (see DESIGN.md, "Export schema"):
 
@@ -18,6 +18,14 @@ Schema (see DESIGN.md, "Export schema"):
 
 Authors appear only as their pseudonym; member ids, chat ids, message ids and Telegram file
 ids are never exported.
+
+Diaries are private (storage.kinds: `private`). A diary entry has no geometry and no place of
+its own in any export (no wijk, municipality, place name or coordinates: the place stored with
+an entry is where the person went). Where diarists went shows in the GeoJSON only aggregated,
+as `diary_destinations` Point features at a wijk's or municipality's label point with the
+number of entries, and only for places with at least `MIN_DESTINATION_ENTRIES` entries:
+entries of a wijk below that count are added to their municipality, and what is still below
+it is left out.
 """
 
 from __future__ import annotations
@@ -43,7 +51,9 @@ from sqlalchemy.orm import Session, selectinload
 from geo import get_gazetteer, track_length_m
 from storage import media as stored_media
 from storage import observations as obs
-from storage.models import Observation, Organisation, TrackPoint, Walk
+from storage.kinds import KINDS as KIND_REGISTRY
+from storage.kinds import kind_of
+from storage.models import MediaFile, Observation, Organisation, TrackPoint, Walk
 
 FORMATS = ("geojson", "csv", "xlsx")
 EXTENSIONS = {"geojson": ".geojson", "csv": ".csv", "xlsx": ".xlsx"}
@@ -103,6 +113,11 @@ PRIVATE_DETAIL_KEYS = frozenset(
     }
 )
 RESERVED_NAMES = frozenset({*COMMON_COLUMNS, "geometry", "type"})
+# A diary entry's details that say where the person went (never exported one by one).
+PRIVATE_PLACE_KEYS = frozenset({"where_instead", "where_wijk", "distance_from", "place_text"})
+# Diary destinations are shown only for places with at least this many entries.
+MIN_DESTINATION_ENTRIES = 3
+DESTINATIONS = "diary_destinations"
 COORDINATE_DIGITS = 6
 # Spreadsheet programs run cells that start like a formula; CSV cells get a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -144,6 +159,10 @@ class ExportSource(Protocol):
         """Yield the walk track features."""
         ...
 
+    def destination_features(self) -> Iterator[dict[str, Any]]:
+        """Yield where diarists went, aggregated (see the module's docstring)."""
+        ...
+
     def track_point_rows(self) -> Iterator[dict[str, Any]]:
         """Yield the track point rows."""
         ...
@@ -165,81 +184,6 @@ def table_row(feature: dict[str, Any], columns: list[str]) -> dict[str, Any]:
     row = {column: feature["properties"].get(column) for column in columns}
     row.update(lat=lat, lon=lon)
     return row
-
-
-@dataclass(frozen=True)
-class ExportData:
-    """Everything one export holds, as plain JSON-ready values.
-
-    observations: GeoJSON Feature dicts, one per observation, oldest first.
-    tracks: GeoJSON LineString Feature dicts, one per walk with at least two points.
-    track_points: one dict per point of those tracks (the TRACK_POINT_COLUMNS).
-    detail_columns: the kind-specific property names over all observations, in a stable
-        order (by kind, then by name); CSV/XLSX columns are COMMON_COLUMNS + these.
-    media_paths: the media files the observations refer to, relative to the media folder.
-    start/end: the inclusive local dates asked for (None: unbounded), in `timezone`.
-    """
-
-    organisation_id: int
-    organisation_name: str
-    timezone: str
-    start: date | None
-    end: date | None
-    observations: list[dict[str, Any]] = field(default_factory=list)
-    tracks: list[dict[str, Any]] = field(default_factory=list)
-    track_points: list[dict[str, Any]] = field(default_factory=list)
-    detail_columns: list[str] = field(default_factory=list)
-
-    @property
-    def columns(self) -> list[str]:
-        """Return the CSV/XLSX columns of the observation table."""
-        return [*COMMON_COLUMNS, *self.detail_columns]
-
-    @property
-    def media_paths(self) -> list[str]:
-        """Return every referenced media path once, in order of appearance."""
-        seen: dict[str, None] = {}
-        for feature in self.observations:
-            for path in feature["properties"]["media"]:
-                seen.setdefault(path, None)
-        return list(seen)
-
-    @property
-    def located(self) -> int:
-        """Return how many observations have a position."""
-        return sum(1 for feature in self.observations if feature["geometry"] is not None)
-
-    @property
-    def is_empty(self) -> bool:
-        """Say whether there is nothing to export."""
-        return not self.observations and not self.tracks
-
-    def feature_collection(self) -> dict[str, Any]:
-        """Return the GeoJSON FeatureCollection: observations first, then walk tracks."""
-        return {"type": "FeatureCollection", "features": [*self.observations, *self.tracks]}
-
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """Yield the observation table rows (lat/lon instead of geometry; lists kept)."""
-        columns = self.columns
-        for feature in self.observations:
-            yield table_row(feature, columns)
-
-    def observation_features(self) -> Iterator[dict[str, Any]]:
-        """Yield the observation features, oldest first."""
-        return iter(self.observations)
-
-    def track_features(self) -> Iterator[dict[str, Any]]:
-        """Yield the walk track features."""
-        return iter(self.tracks)
-
-    def track_point_rows(self) -> Iterator[dict[str, Any]]:
-        """Yield the track point rows."""
-        return iter(self.track_points)
-
-    @property
-    def totals(self) -> tuple[int, int, int]:
-        """Return how many observations, tracks and track points there are."""
-        return len(self.observations), len(self.tracks), len(self.track_points)
 
 
 def local_period(
@@ -307,7 +251,9 @@ def _details(observation: Observation) -> dict[str, Any]:
 
 
 def observation_feature(observation: Observation, zone: ZoneInfo) -> dict[str, Any]:
-    """Return the GeoJSON feature of one observation."""
+    """Return the GeoJSON feature of one observation (a private kind's without any place)."""
+    if kind_of(observation.kind).private:
+        return _private_feature(observation, zone)
     located = observation.lat is not None and observation.lon is not None
     geometry = (
         {"type": "Point", "coordinates": [_rounded(observation.lon), _rounded(observation.lat)]}
@@ -341,6 +287,91 @@ def observation_feature(observation: Observation, zone: ZoneInfo) -> dict[str, A
         "id": observation.id,
         "geometry": geometry,
         "properties": properties,
+    }
+
+
+def _private_feature(observation: Observation, zone: ZoneInfo) -> dict[str, Any]:
+    """Return a diary entry's feature: no geometry and nothing about where the person went."""
+    properties: dict[str, Any] = {
+        "id": observation.id,
+        "kind": observation.kind,
+        "created_at": _iso(observation.created_at, zone),
+        "author": observation.author,
+        "text": observation.text,
+        "theme": observation.theme,
+        "accuracy_m": None,
+        "location_source": None,
+        "wijk": None,
+        "wijk_name": None,
+        "municipality": None,
+        "municipality_nis": None,
+        "in_brussels": None,
+        "in_buurt": None,
+        "walk_id": observation.walk_id,
+        "follow_up_on": None,
+        "media": [media.path for media in observation.media if media.path],
+        "media_missing": stored_media.unfetched_kinds(observation.media),
+    }
+    properties.update(
+        (name, value)
+        for name, value in _details(observation).items()
+        if name not in PRIVATE_PLACE_KEYS
+    )
+    return {"type": "Feature", "id": observation.id, "geometry": None, "properties": properties}
+
+
+def destination_features(
+    counts: Iterable[tuple[int | None, int | None, int]],
+) -> Iterator[dict[str, Any]]:
+    """Return diary destinations aggregated: (wijk, municipality, entries) rows become a Point
+    per wijk with at least MIN_DESTINATION_ENTRIES entries, else per municipality; smaller
+    counts are left out."""
+    gazetteer = get_gazetteer()
+    by_wijk: dict[int, int] = {}
+    municipality_of: dict[int, int | None] = {}
+    rest: dict[int, int] = {}
+    for wijk, nis, entries in counts:
+        if wijk is not None:
+            by_wijk[wijk] = by_wijk.get(wijk, 0) + entries
+            municipality_of.setdefault(wijk, nis)
+        elif nis is not None:
+            rest[nis] = rest.get(nis, 0) + entries
+    for code, entries in sorted(by_wijk.items()):
+        wijk = gazetteer.wijk(code)
+        if wijk is not None and entries >= MIN_DESTINATION_ENTRIES:
+            yield _destination("wijk", code, _wijk_name(code), wijk.label, entries)
+            continue
+        nis = municipality_of.get(code)
+        if nis is None and wijk is not None:
+            nis = gazetteer.locate(*wijk.label).municipality_nis
+        if nis is not None:
+            rest[nis] = rest.get(nis, 0) + entries
+    for nis, entries in sorted(rest.items()):
+        municipality = gazetteer.municipality(nis)
+        if municipality is not None and entries >= MIN_DESTINATION_ENTRIES:
+            name = _municipality_name(nis)
+            yield _destination("municipality", nis, name, municipality.label, entries)
+
+
+def _destination(
+    level: str, code: int, name: str | None, label: tuple[float, float], entries: int
+) -> dict[str, Any]:
+    key = f"diary-{level}-{code}"
+    lat, lon = label
+    return {
+        "type": "Feature",
+        "id": key,
+        "geometry": {"type": "Point", "coordinates": [_rounded(lon), _rounded(lat)]},
+        "properties": {
+            "id": key,
+            "kind": DESTINATIONS,
+            "level": level,
+            "wijk": code if level == "wijk" else None,
+            "municipality_nis": code if level == "municipality" else None,
+            "name": name,
+            "description": f"{entries} diary entries",
+            "entries": entries,
+        },
     }
 
 
@@ -381,16 +412,6 @@ def _order_details(by_kind: dict[str, set[str]]) -> list[str]:
             if name not in order:
                 order.append(name)
     return order
-
-
-def _detail_order(observations: list[dict[str, Any]]) -> list[str]:
-    """Return the union of kind-specific names: by kind (KINDS order), then alphabetically."""
-    by_kind: dict[str, set[str]] = {}
-    for feature in observations:
-        properties = feature["properties"]
-        extra = set(properties) - set(COMMON_PROPERTIES)
-        by_kind.setdefault(properties["kind"], set()).update(extra)
-    return _order_details(by_kind)
 
 
 def _keyset_pages(
@@ -437,9 +458,9 @@ def _walk_position(row: Any) -> tuple[Any, Any]:
 class ExportStream:
     """An export read from the database while it is written: memory stays small.
 
-    The same values as `ExportData`, but each pass over the observations or walks runs its
-    own paged queries (`observation_features`, `track_features`, `track_point_rows`), and the
-    counts come from aggregate queries. Made by `open_export`.
+    Each pass over the observations or walks runs its own paged queries
+    (`observation_features`, `track_features`, `track_point_rows`), and the counts come from
+    aggregate queries. Made by `open_export`.
     """
 
     session: Session
@@ -603,6 +624,38 @@ class ExportStream:
         for feature in self.observation_features():
             yield table_row(feature, columns)
 
+    def destination_features(self) -> Iterator[dict[str, Any]]:
+        """Yield where diarists went, only as counts per wijk or municipality (3 or more)."""
+        private = [kind.name for kind in KIND_REGISTRY if kind.private]
+        mine = self._observations().where(Observation.kind.in_(private)).subquery()
+        counts = self.session.execute(
+            select(mine.c.wijk_code, mine.c.municipality_nis, func.count())
+            .where(or_(mine.c.wijk_code.is_not(None), mine.c.municipality_nis.is_not(None)))
+            .group_by(mine.c.wijk_code, mine.c.municipality_nis)
+        )
+        yield from destination_features((w, m, int(n)) for w, m, n in counts)
+
+    def media_paths(self) -> Iterator[str]:
+        """Yield every media path the observations refer to, once, oldest first."""
+        seen: set[str] = set()
+        statement = self._observations().with_only_columns(Observation.created_at, Observation.id)
+        order = (Observation.created_at, Observation.id)
+        for page in _keyset_pages(self.session, statement, order, lambda row: (row[0], row[1])):
+            ids = [row[1] for row in page]
+            rows = self.session.execute(
+                select(MediaFile.observation_id, MediaFile.path)
+                .where(MediaFile.observation_id.in_(ids), MediaFile.path.is_not(None))
+                .order_by(MediaFile.observation_id, MediaFile.id)
+            ).all()
+            by_observation: dict[int, list[str]] = {}
+            for observation_id, path in rows:
+                by_observation.setdefault(observation_id, []).append(path)
+            for observation_id in ids:
+                for path in by_observation.get(observation_id, ()):
+                    if path not in seen:
+                        seen.add(path)
+                        yield path
+
 
 def open_export(
     session: Session,
@@ -619,29 +672,6 @@ def open_export(
         raise ValueError(f"the start date {start} is after the end date {end}")
     ZoneInfo(timezone)  # an unknown zone fails here, not half way through a file
     return ExportStream(session, organisation.id, organisation.name, timezone, start, end)
-
-
-def build_export(
-    session: Session,
-    organisation_id: int,
-    start: date | None = None,
-    end: date | None = None,
-    timezone: str = "Europe/Brussels",
-) -> ExportData:
-    """Read an organisation's observations and walk tracks between two inclusive local dates."""
-    stream = open_export(session, organisation_id, start, end, timezone)
-    observations = list(stream.observation_features())
-    return ExportData(
-        organisation_id=stream.organisation_id,
-        organisation_name=stream.organisation_name,
-        timezone=timezone,
-        start=start,
-        end=end,
-        observations=observations,
-        tracks=list(stream.track_features()),
-        track_points=list(stream.track_point_rows()),
-        detail_columns=_detail_order(observations),
-    )
 
 
 # --- writers -------------------------------------------------------------------------------
@@ -703,7 +733,10 @@ def write_geojson(data: ExportSource, path: Path, limit: int | None = None) -> P
         guard = _SizeGuard(handle, limit, observations + tracks)
         handle.write('{\n "type": "FeatureCollection",\n "features": [')
         separator = "\n"
-        for feature in itertools.chain(data.observation_features(), data.track_features()):
+        features = itertools.chain(
+            data.observation_features(), data.track_features(), data.destination_features()
+        )
+        for feature in features:
             text = json.dumps(feature, ensure_ascii=False, indent=1)
             handle.write(separator + "  " + text.replace("\n", "\n  "))
             separator = ",\n"
@@ -888,12 +921,20 @@ class MediaZipResult:
     missing: list[str]
 
 
-def write_media_zip(data: ExportData, media_dir: Path, path: Path) -> MediaZipResult:
+class MediaSource(Protocol):
+    """What a media zip reads: the media paths an export refers to."""
+
+    def media_paths(self) -> Iterable[str]:
+        """Return every referenced media path once."""
+        ...
+
+
+def write_media_zip(data: MediaSource, media_dir: Path, path: Path) -> MediaZipResult:
     """Zip the media files the export refers to (those that exist), named by relative path."""
     stored: list[str] = []
     missing: list[str] = []
     with _atomic(path, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as zf:
-        for relative in data.media_paths:
+        for relative in data.media_paths():
             source = _media_file(Path(media_dir), relative)
             if source is None:
                 missing.append(relative)

@@ -425,7 +425,7 @@ def write_outputs(
             catalog = partial(load_translator().raw, "nl")
             path.write_text(render_digest_html(digest, catalog), encoding="utf-8")
             written.append(path)
-        data = exports.build_export(session, org_id, None, None)
+        data = exports.open_export(session, org_id, None, None)
         for fmt, name in (
             ("geojson", "observations.geojson"),
             ("csv", "observations.csv"),

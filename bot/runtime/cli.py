@@ -446,27 +446,28 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> str:
         if fmt is None:
             raise CliError("say which --format: geojson, csv or xlsx")
     factory = _session_factory(settings)
+    lines: list[str] = []
+    # Read while writing: an export of years of fieldwork never sits in memory at once.
     with factory() as session:
         if organisations.get_organisation(session, args.org) is None:
             raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
-        data = exports.build_export(session, args.org, start, end, settings.timezone)
-    lines: list[str] = []
-    try:
-        written = exports.write_export(data, fmt, args.out)
-        lines.append(
-            f"wrote {written[0]}: {len(data.observations)} observations "
-            f"({data.located} with a location), {len(data.tracks)} walk tracks"
-        )
-        for extra in written[1:]:
-            lines.append(f"wrote {extra}: {len(data.track_points)} track points")
-        if args.media:
-            result = exports.write_media_zip(data, settings.media_path, args.media)
-            missing = f", {len(result.missing)} not on disk" if result.missing else ""
-            lines.append(f"wrote {args.media}: {len(result.stored)} media files{missing}")
-    except OSError as error:
-        raise CliError(f"cannot write {error.filename or args.out}: {error.strerror}") from None
-    if data.is_empty:
-        lines.append("nothing was recorded in this period")
+        data = exports.open_export(session, args.org, start, end, settings.timezone)
+        try:
+            written = exports.write_export(data, fmt, args.out)
+            lines.append(
+                f"wrote {written[0]}: {data.observation_count} observations "
+                f"({data.located} with a location), {data.track_count} walk tracks"
+            )
+            for extra in written[1:]:
+                lines.append(f"wrote {extra}: {data.track_point_count} track points")
+            if args.media:
+                result = exports.write_media_zip(data, settings.media_path, args.media)
+                missing = f", {len(result.missing)} not on disk" if result.missing else ""
+                lines.append(f"wrote {args.media}: {len(result.stored)} media files{missing}")
+        except OSError as error:
+            raise CliError(f"cannot write {error.filename or args.out}: {error.strerror}") from None
+        if data.is_empty:
+            lines.append("nothing was recorded in this period")
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from flows.engine import Text
-from reports.export import build_export
+from reports.export import open_export
 from storage.models import MediaFile, Observation, Walk
 from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap
 
@@ -85,13 +85,18 @@ def test_every_kind_sent_outside_a_flow_is_kept_placed_and_exported(sandbox, wor
     assert stored[1].text == "closed laundrette" and stored[4].text == "the flyer"
     assert stored[8].text == "Café Belga, Place Flagey 18"
     assert [m.kind for o in stored for m in o.media] == [
-        "photo", "voice", "video", "document", "document", "video"
+        "photo",
+        "voice",
+        "video",
+        "document",
+        "document",
+        "video",
     ]
     wait_for(lambda: all(m.status == "stored" for o in observations(world, 2000) for m in o.media))
     organisation_id = world.member(2000).organisation_id
     with world.factory() as session:
-        export = build_export(session, organisation_id)
-    features = [f for f in export.observations if f["properties"]["kind"] == "note"]
+        export = list(open_export(session, organisation_id).observation_features())
+    features = [f for f in export if f["properties"]["kind"] == "note"]
     assert len(features) == 9
     assert sum(len(f["properties"]["media"]) for f in features) == 6
     assert all(f["geometry"] is not None for f in features)

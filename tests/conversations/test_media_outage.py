@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reports.export import build_export
+from reports.export import open_export
 from storage.models import MediaFile, Observation
 from tests.conversations.helpers import TRANSLATOR, join, says, tap
 
@@ -61,8 +61,10 @@ def test_a_photo_sent_while_files_are_refused_is_fetched_afterwards(
 
     with world.factory() as session:
         note = session.scalars(select(Observation)).one()
-        export = build_export(session, organisation)
-    [feature] = [f for f in export.observations if f["id"] == note.id]
+        export = open_export(session, organisation)
+        features = list(export.observation_features())
+        paths = list(export.media_paths())
+    [feature] = [f for f in features if f["id"] == note.id]
     assert feature["properties"]["media"] == [row.path]
     assert feature["properties"]["media_missing"] == []
-    assert export.media_paths == [row.path]
+    assert paths == [row.path]

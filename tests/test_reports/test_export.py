@@ -188,9 +188,58 @@ def data_fixture(session_factory, now, tmp_path) -> Fixture:
     return populate(session_factory, now, tmp_path / "media")
 
 
-def build(factory, fx: Fixture, start=None, end=None) -> exports.ExportData:
+@dataclass
+class Snapshot:
+    """Everything an export stream yields, read once: the writers take it like the stream."""
+
+    observations: list[dict]
+    tracks: list[dict]
+    track_points: list[dict]
+    destinations: list[dict]
+    columns: list[str]
+    paths: list[str]
+    located: int
+    is_empty: bool
+
+    def observation_features(self):
+        return iter(self.observations)
+
+    def track_features(self):
+        return iter(self.tracks)
+
+    def destination_features(self):
+        return iter(self.destinations)
+
+    def track_point_rows(self):
+        return iter(self.track_points)
+
+    def rows(self):
+        return (exports.table_row(f, self.columns) for f in self.observations)
+
+    def media_paths(self):
+        return list(self.paths)
+
+    @property
+    def totals(self):
+        return len(self.observations), len(self.tracks), len(self.track_points)
+
+
+def snapshot(stream: exports.ExportStream) -> Snapshot:
+    return Snapshot(
+        observations=list(stream.observation_features()),
+        tracks=list(stream.track_features()),
+        track_points=list(stream.track_point_rows()),
+        destinations=list(stream.destination_features()),
+        columns=stream.columns,
+        paths=list(stream.media_paths()),
+        located=stream.located,
+        is_empty=stream.is_empty,
+    )
+
+
+def build(factory, fx: Fixture, start=None, end=None) -> Snapshot:
     with factory() as session:
-        return exports.build_export(session, fx.org_id, start, end)
+        return snapshot(exports.open_export(session, fx.org_id, start, end))
 
 
 def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
@@ -359,13 +408,13 @@ def test_date_filters_are_inclusive_local_days(session_factory, data_fixture) ->
     with pytest.raises(ValueError):
         build(session_factory, fx, date(2026, 11, 25), date(2026, 11, 24))
     with session_factory() as session, pytest.raises(exports.UnknownOrganisation):
-        exports.build_export(session, 999, None, None)
+        exports.open_export(session, 999, None, None)
 
 
 def test_media_zip_holds_the_files_that_exist(session_factory, data_fixture, tmp_path) -> None:
     fx = data_fixture
     data = build(session_factory, fx)
-    assert data.media_paths == [
+    assert data.media_paths() == [
         "photo/2026-11/a.jpg",
         "voice/2026-11/b.ogg",
         "video/2026-11/gone.mp4",
@@ -382,9 +431,7 @@ def test_media_zip_never_reaches_outside_the_media_folder(tmp_path) -> None:
     (tmp_path / "secret.txt").write_text("no")
     media_dir = tmp_path / "media"
     media_dir.mkdir()
-    feature = {"type": "Feature", "id": 1, "geometry": None, "properties": {"media": []}}
-    feature["properties"]["media"] = ["../secret.txt", "/etc/hostname"]
-    data = exports.ExportData(1, "x", "Europe/Brussels", None, None, observations=[feature])
+    data = Snapshot([], [], [], [], [], ["../secret.txt", "/etc/hostname"], 0, False)
     result = exports.write_media_zip(data, media_dir, tmp_path / "m.zip")
     assert result.stored == [] and len(result.missing) == 2
 
@@ -393,7 +440,7 @@ def test_empty_export_is_a_valid_empty_collection(session_factory, now, tmp_path
     with session_factory.begin() as session:
         org_id = orgs.create_organisation(session, "Empty", now).id
     with session_factory() as session:
-        data = exports.build_export(session, org_id)
+        data = snapshot(exports.open_export(session, org_id))
     assert data.is_empty
     collection = json.loads(exports.write_geojson(data, tmp_path / "e.geojson").read_text())
     assert collection == {"type": "FeatureCollection", "features": []}
@@ -522,7 +569,7 @@ def test_export_step_refuses_files_over_the_upload_limit(
 # --- streaming: the bot's /export reads while it writes --------------------------------------
 
 
-def test_a_stream_writes_what_build_export_writes(
+def test_a_stream_read_in_small_pages_writes_what_it_holds(
     session_factory, data_fixture, tmp_path, monkeypatch
 ) -> None:
     monkeypatch.setattr(exports, "PAGE", 2)  # several pages of observations and of walks
@@ -585,3 +632,56 @@ def test_no_csv_cell_becomes_a_formula_however_the_line_is_split(
         for cell in cells:
             assert not cell.lstrip(" ").startswith(("=", "+", "@")), (delimiter, cell)
             assert not re.match(r"\s*-\D", cell), (delimiter, cell)
+
+
+def test_diary_destinations_appear_only_aggregated(session_factory, data_fixture, tmp_path):
+    """A diary entry's place is where a resident went: never a point of its own."""
+    fx = data_fixture
+    schaerbeek = Place(lat=50.8671, lon=4.3733, municipality_nis=21015, in_brussels=True)
+    city = Place(lat=50.8411, lon=4.3601, municipality_nis=21004, in_brussels=True)
+    places = [DANSAERT] * 3 + [GRAND_PLACE] + [city] * 2 + [schaerbeek]
+    with session_factory.begin() as session:
+        for minute, where in enumerate(places):
+            obs.add_observation(
+                session,
+                organisation_id=fx.org_id,
+                member_id=fx.member_id,
+                author=fx.author,
+                kind="diary_entry",
+                now=datetime(2026, 11, 25, 19, minute, tzinfo=UTC),
+                text=f"need {minute}",
+                place=where,
+                details={
+                    "where_instead": "Rue Secrète 12",
+                    "where_wijk": where.wijk_code,
+                    "home_wijk": 1,
+                    "met": "no",
+                    "distance_from": "home",
+                },  # fmt: skip
+            )
+    data = build(session_factory, fx)
+    diary = [f for f in data.observations if f["properties"]["kind"] == "diary_entry"]
+    assert len(diary) == 1 + len(places)
+    for feature in diary:
+        properties = feature["properties"]
+        assert feature["geometry"] is None
+        for name in ("wijk", "wijk_name", "municipality", "municipality_nis", "accuracy_m"):
+            assert properties[name] is None
+        assert "where_instead" not in properties and "where_wijk" not in properties
+        assert "distance_from" not in properties
+    destinations = {
+        (f["properties"]["level"], f["properties"]["wijk"] or f["properties"]["municipality_nis"]):
+            f["properties"]["entries"]
+        for f in data.destinations
+    }  # fmt: skip
+    assert destinations == {("wijk", 2): 3, ("municipality", 21004): 3}
+    path = exports.write_geojson(data, tmp_path / "out.geojson")
+    text = path.read_text(encoding="utf-8")
+    assert "Rue Secrète" not in text and "4.3733" not in text and "4.3601" not in text
+    collection = json.loads(text)
+    kinds = [f["properties"]["kind"] for f in collection["features"]]
+    assert kinds.count("diary_destinations") == 2
+    for feature in collection["features"]:
+        if feature["properties"]["kind"] == "diary_destinations":
+            assert feature["geometry"]["type"] == "Point"
+            assert feature["properties"]["entries"] >= exports.MIN_DESTINATION_ENTRIES

@@ -23,7 +23,7 @@ from bot.dispatch.i18n import LANGUAGES, load_translator
 from bot.dispatch.render import Renderer
 from bot.reporting import catalog_for
 from reports.digest import build_digest
-from reports.export import build_export, write_csv
+from reports.export import open_export, write_csv
 from reports.render import render_digest_html
 from sandbox import SandboxServer
 from storage import observations as obs
@@ -277,11 +277,11 @@ def test_after_a_day_of_refusals_the_note_says_its_photo_is_missing(
     assert len(setup.sandbox.calls("getFile")) == len(tries)
 
     with setup.factory() as session:
-        export = build_export(session, setup.org_id)
-    [feature] = export.observations
+        export = open_export(session, setup.org_id)
+        [feature] = export.observation_features()
+        [csv_path, *_] = write_csv(export, tmp_path / "out.csv")
     assert feature["properties"]["media"] == []
     assert feature["properties"]["media_missing"] == ["photo"]
-    [csv_path, *_] = write_csv(export, tmp_path / "out.csv")
     header, line = csv_path.read_text(encoding="utf-8").splitlines()[:2]
     assert "media_missing" in header.split(",") and "photo" in line.split(",")
 
