@@ -38,6 +38,10 @@ RETRY_CHECK = 5.0
 # Updates (of different chats) per transaction. On PostgreSQL each runs in a savepoint, and a
 # transaction with more than 64 subtransactions slows every other session's snapshots.
 BATCH_SIZE = 50
+# A batch stops taking its next update after this many seconds: the transaction holds the
+# chats (and on SQLite the one write lock the intake and the sender also need), so a slow step
+# (an export of years) must not keep the rest of the batch, and everyone else, waiting.
+BATCH_SECONDS = 0.25
 # Seconds between looks at which workers run (on PostgreSQL), to share the chats out.
 WORKERS_CHECK = 2.0
 # Another worker's chat is taken once its oldest update has waited this long.
@@ -137,7 +141,13 @@ class Dispatcher:
             self._preload(session, rows)
             done: list[int] = []
             replies: list[tuple[int | None, list[pipeline.OutgoingCall]]] = []
+            deadline = time.monotonic() + BATCH_SECONDS
+            handled = 0
             for row in rows:
+                if handled and time.monotonic() > deadline:
+                    # The rest stay new, each still its chat's head, for the next batch.
+                    break
+                handled += 1
                 try:
                     with session.begin_nested():
                         calls = self._handle(session, row.id, row.payload or {})
@@ -158,7 +168,7 @@ class Dispatcher:
             pipeline.mark_batch_done(session, done, now)
             self._members = {}
             self._states = {}
-        return len(rows)
+        return handled
 
     def _share(self, session: Session) -> pipeline.Share | None:
         """Return this worker's share of the chats, when several workers run on PostgreSQL."""

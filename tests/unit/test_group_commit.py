@@ -127,3 +127,16 @@ def test_a_failure_outside_the_savepoints_takes_the_batch_one_by_one(
         statuses = session.scalars(select(InboxUpdate.status)).all()
         assert statuses == ["done", "done"]
         assert {row.chat_id for row in session.scalars(select(OutboxMessage))} == {301, 302}
+
+
+def test_a_batch_stops_taking_updates_once_its_time_is_up(
+    session_factory, now, bot_dispatcher: Dispatcher, monkeypatch
+) -> None:
+    store(session_factory, now, message(1, 401, "hello"), message(2, 402, "hello"))
+    monkeypatch.setattr(dispatcher, "BATCH_SECONDS", -1.0)
+    # The first update always goes; the rest wait, still new, for the next batch.
+    assert bot_dispatcher.process_batch() == 1
+    with session_factory() as session:
+        statuses = session.scalars(select(InboxUpdate.status).order_by(InboxUpdate.id)).all()
+    assert statuses == ["done", "new"]
+    assert bot_dispatcher.process_batch() == 1
