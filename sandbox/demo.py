@@ -1,8 +1,14 @@
 """`buurtbot demo`: four weeks of scripted fieldwork through the real bot and the sandbox.
 
 Several simulated people join with invites, walk with live locations, note encounters, key
-persons and what is missing, each on its own day of four past weeks; then the weekly
-pictures and the exports are written to the output folder. No token, no network.
+persons and what is missing, each at its own hour of four past weeks; then the weekly pictures
+and the exports are written to the output folder. No token, no network.
+
+The weeks differ as real ones do: a first week with a new key person, a quiet second week
+(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week.
+The clock moves on through each walk, so walks last an hour or so. Photos are small JPEGs
+drawn here with Pillow, and the voice note is a short Ogg/Opus file encoded here with
+soundfile (libsndfile): nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-# The buurt of the demo organisation: around the Anneessens and Marolles quarters.
-BUURT = (1, 2, 3, 5, 6, 7, 8)
+# The buurt of the demo organisation: from the Grote Markt to Anneessens and the Marolles.
+BUURT = (1, 2, 7, 8, 9, 10)
 ROUTE = (
     (50.8467, 4.3525),
     (50.8450, 4.3500),
@@ -37,7 +43,62 @@ ROUTE = (
     (50.8372, 4.3458),
     (50.8355, 4.3489),
 )
-PHOTO = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+# A walk that went mostly outside the buurt: Saint-Gilles, from the Parvis to the Barrière.
+ROUTE_OUTSIDE = (
+    (50.8281, 4.3458),
+    (50.8275, 4.3447),
+    (50.8268, 4.3431),
+    (50.8262, 4.3415),
+    (50.8259, 4.3400),
+    (50.8262, 4.3392),
+    (50.8385, 4.3445),
+)
+NOTE_EVERY = timedelta(minutes=11)
+
+
+def demo_photo(seed: int) -> bytes:
+    """Return a small JPEG of a street scene (sky, facades, windows, pavement), drawn here."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)
+    image = Image.new("RGB", (480, 360), (150 + rnd.randint(0, 60), 190, 230))
+    draw = ImageDraw.Draw(image)
+    x = 0
+    while x < 480:
+        width = rnd.randint(60, 120)
+        top = rnd.randint(40, 150)
+        colour = (rnd.randint(120, 210), rnd.randint(90, 160), rnd.randint(70, 130))
+        draw.rectangle((x, top, x + width, 290), fill=colour, outline=(60, 50, 45))
+        for wy in range(top + 15, 270, 38):
+            for wx in range(x + 10, x + width - 18, 28):
+                draw.rectangle((wx, wy, wx + 14, wy + 22), fill=(235, 235, 205))
+        x += width
+    draw.rectangle((0, 290, 480, 360), fill=(118, 118, 122))
+    draw.line((0, 325, 480, 325), fill=(240, 240, 240), width=3)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def demo_voice(seconds: float = 4.0) -> bytes:
+    """Return a short, valid Ogg/Opus voice note (a murmur of tones), encoded with soundfile."""
+    import io
+
+    import numpy as np
+    import soundfile
+
+    rate = 48_000
+    t = np.arange(int(rate * seconds)) / rate
+    pitch = 150 + 40 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    syllables = 0.5 * (1 + np.sin(2 * np.pi * 3.1 * t)) ** 2
+    wave = 0.25 * syllables * (np.sin(phase) + 0.4 * np.sin(2 * phase) + 0.2 * np.sin(3 * phase))
+    buffer = io.BytesIO()
+    soundfile.write(buffer, wave.astype("float32"), rate, format="OGG", subtype="OPUS")
+    return buffer.getvalue()
 
 
 class DemoClock:
@@ -121,24 +182,38 @@ class Actor:
         self.expect("onboarding.welcome")
 
 
-def walk(actor: Actor, notes: list[str], reflection: str) -> None:
-    """Walk the route with a live location, dropping notes on the way."""
+def walk(
+    actor: Actor,
+    clock: DemoClock,
+    start: datetime,
+    week: dict[str, Any],
+    route: tuple[tuple[float, float], ...] = ROUTE,
+) -> None:
+    """Walk a route with a live location, a note every few minutes, then reflect."""
     user = actor.user
+    clock.set(start)
     user.send_command("/walk")
     actor.tap(actor.expect("walk.started"), "focus:meeting")
-    live = user.send_location(*ROUTE[0], live_period=7200, horizontal_accuracy=10)
+    live = user.send_location(*route[0], live_period=7200, horizontal_accuracy=10)
     actor.expect("walk.tracking")
-    for index, point in enumerate(ROUTE[1:]):
+    notes = week["notes"]
+    for index, point in enumerate(route[1:]):
+        clock.set(start + NOTE_EVERY * (index + 1))
         user.edit_location(live["message_id"], *point, horizontal_accuracy=12)
         if index < len(notes):
-            if index == 1:
-                user.send_photo(PHOTO, caption=notes[index])
+            if index == week.get("photo", 1):
+                user.send_photo(demo_photo(start.toordinal() + index), caption=notes[index])
             else:
                 user.send_text(notes[index])
-            actor.expect("observe.saved")
+            actor.expect("observe.saved", "observe.saved_theme")
+        if index == week.get("voice"):
+            user.send_voice(demo_voice(), duration=4)
+            actor.expect("observe.saved", "observe.saved_theme")
+    clock.set(start + NOTE_EVERY * len(route) + timedelta(minutes=4))
     user.send_command("/endwalk")
     actor.expect("walk.ask_reflection")
-    user.send_text(reflection)
+    clock.set(start + NOTE_EVERY * len(route) + timedelta(minutes=9))
+    user.send_text(week["reflection"])
     actor.expect("walk.reflection_saved")
 
 
@@ -235,7 +310,7 @@ DIARY_NEEDS = (
 )
 
 WEEKS: list[dict[str, Any]] = [
-    {
+    {  # A first full week, with a new key person.
         "notes": [
             "Lots of mothers with prams chatting at the corner of the square.",
             "The bakery on the corner closed; the shutter is covered in posters.",
@@ -244,73 +319,112 @@ WEEKS: list[dict[str, Any]] = [
             "Children playing football in the street; no playground nearby.",
         ],
         "reflection": "The boulevard is a real border: on the other side we know almost nobody.",
-        "encounter": {
-            "who": "resident",
-            "channel": "street",
-            "experience": "I have lived here 30 years; it got busier but lonelier.",
-            "places": "The market on Sunday and the laundrette, where you always meet someone.",
-            "needs": "A place to sit and have coffee without having to buy much.",
-            "theme": "welfare",
-        },
+        "encounters": [
+            {
+                "who": "resident",
+                "channel": "street",
+                "experience": "I have lived here 30 years; it got busier but lonelier.",
+                "places": "The market on Sunday and the laundrette, where you always meet someone.",
+                "needs": "A place to sit and have coffee without having to buy much.",
+                "theme": "welfare",
+            }
+        ],
         "missing": ("Een bank- of postkantoor", "shops", "Anderlecht", "transit"),
         "key_person": ("The baker's wife", "runs the bakery", "Moroccan mothers of the school"),
     },
-    {
-        "notes": [
-            "Quiet morning; the laundrette is full, people wait outside.",
-            "New street art on the wall behind the church.",
-            "A group of youngsters hanging out near the metro exit.",
-        ],
-        "reflection": "The laundrette is a meeting place we did not know about.",
-        "encounter": {
-            "who": "shopkeeper",
-            "channel": "visit",
-            "experience": "Customers ask me for help with letters from the administration.",
-            "places": "My shop, the mosque, the square.",
-            "needs": "Somewhere to send people for help with paperwork.",
-            "theme": "welfare",
-        },
-        "missing": ("Geen huisarts meer in de wijk", "health", "Saint-Gilles", "transit"),
-        "key_person": None,
+    {  # A quiet week: nobody walked, only the diaries went on.
+        "quiet": True,
     },
-    {
+    {  # A walk that went mostly outside the buurt, across the border into Saint-Gilles.
+        "route": ROUTE_OUTSIDE,
         "notes": [
+            "Parvis de Saint-Gilles: the market draws people from our buurt too.",
+            "A social grocery shop with a queue outside; half the people speak Arabic.",
             "Playground closed for works until spring.",
             "Older woman with a walker struggling on the broken pavement.",
-            "The community garden is busy: people from many countries.",
-            "Evening: the square is empty and dark.",
+            "Evening falls early: the square is empty and dark.",
         ],
-        "reflection": "Safety and light in the evening come up again and again.",
-        "encounter": {
-            "who": "passerby",
-            "channel": "event",
-            "experience": "Nice neighbourhood by day, I avoid the square at night.",
-            "places": "The community garden and the library.",
-            "needs": "Better lighting and something for teenagers in the evening.",
-            "theme": "safety",
-        },
+        "reflection": "Many of our residents do their shopping here, outside our buurt.",
+        "encounters": [
+            {
+                "who": "passerby",
+                "channel": "event",
+                "experience": "Nice neighbourhood by day, I avoid the square at night.",
+                "places": "The community garden and the library.",
+                "needs": "Better lighting and something for teenagers in the evening.",
+                "theme": "safety",
+            }
+        ],
         "missing": ("A cheap supermarket within walking distance", "food", "Molenbeek", "foot"),
-        "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
+        "key_person": None,
     },
-    {
+    {  # A full week: photos, a voice note, two conversations, a new key person.
         "notes": [
             "Market day: crowded and friendly.",
             "The post office has reduced its opening hours.",
             "Teenagers ask if there is a place to play table tennis.",
+            "The laundrette is full, people wait outside and chat.",
         ],
+        "photo": 1,
+        "voice": 2,
         "reflection": "People want to meet; they lack low-threshold places to do it.",
-        "encounter": {
-            "who": "user",
-            "channel": "activity",
-            "experience": "Since my husband died I come here for the company.",
-            "places": "Your centre and the church.",
-            "needs": "Someone to drive me to the card club on Thursday.",
-            "theme": "mobility",
-        },
+        "encounters": [
+            {
+                "who": "user",
+                "channel": "activity",
+                "experience": "Since my husband died I come here for the company.",
+                "places": "Your centre and the church.",
+                "needs": "Someone to drive me to the card club on Thursday.",
+                "theme": "mobility",
+            },
+            {
+                "who": "shopkeeper",
+                "channel": "visit",
+                "experience": "Customers ask me for help with letters from the administration.",
+                "places": "My shop, the mosque, the square.",
+                "needs": "Somewhere to send people for help with paperwork.",
+                "theme": "welfare",
+            },
+        ],
         "missing": ("Geen wassalon meer sinds de zomer", "shops", "Schaerbeek", "transit"),
-        "key_person": None,
+        "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
     },
 ]
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """Return a Brussels wall-clock moment."""
+    return datetime.combine(day, datetime.min.time(), BRUSSELS) + timedelta(
+        hours=hour, minutes=minute
+    )
+
+
+def play_week(
+    people: dict[str, Actor],
+    diarists: list[Actor],
+    clock: DemoClock,
+    monday: date,
+    number: int,
+    week: dict[str, Any],
+) -> None:
+    """Play one week: a walk, conversations, a missing thing, maybe a key person, diaries."""
+    tuesday, wednesday, thursday = (monday + timedelta(days=n) for n in (1, 2, 3))
+    if not week.get("quiet"):
+        route = week.get("route", ROUTE)
+        walk(people["staff"], clock, _at(tuesday, 9, 40), week, route)
+        for index, answers in enumerate(week["encounters"]):
+            clock.set(_at(wednesday, 14 + 2 * index, 25))
+            encounter(people["volunteer"], route[2 + index], answers)
+        clock.set(_at(thursday, 11, 15))
+        missing(people["resident"], *week["missing"])
+        if week["key_person"]:
+            clock.set(_at(thursday, 16, 5))
+            key_person(people["staff"], *week["key_person"])
+    days = (0, 2, 4) if week.get("quiet") else range(5)
+    for day in days:
+        clock.set(_at(monday + timedelta(days=day), 19 + day % 3, 5 + 11 * day))
+        diarist = diarists[(day + number) % len(diarists)]
+        diary_entry(diarist, *DIARY_NEEDS[(day + number) % len(DIARY_NEEDS)])
 
 
 def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = print) -> list[Path]:
@@ -373,30 +487,7 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         progress("a team of four and two more residents joined; three residents keep a diary")
         for number, week in enumerate(WEEKS):
             monday = first_monday + timedelta(weeks=number)
-            clock.set(
-                datetime.combine(monday + timedelta(days=1), datetime.min.time(), BRUSSELS)
-                + timedelta(hours=10)
-            )
-            walk(people["staff"], week["notes"], week["reflection"])
-            clock.set(
-                datetime.combine(monday + timedelta(days=2), datetime.min.time(), BRUSSELS)
-                + timedelta(hours=14)
-            )
-            encounter(people["volunteer"], ROUTE[2], week["encounter"])
-            clock.set(
-                datetime.combine(monday + timedelta(days=3), datetime.min.time(), BRUSSELS)
-                + timedelta(hours=11)
-            )
-            missing(people["resident"], *week["missing"])
-            if week["key_person"]:
-                key_person(people["staff"], *week["key_person"])
-            for day in range(5):
-                clock.set(
-                    datetime.combine(monday + timedelta(days=day), datetime.min.time(), BRUSSELS)
-                    + timedelta(hours=19, minutes=10)
-                )
-                diarist = diarists[(day + number) % len(diarists)]
-                diary_entry(diarist, *DIARY_NEEDS[(day + number) % len(DIARY_NEEDS)])
+            play_week(people, diarists, clock, monday, number, week)
             progress(f"week {monday.isocalendar().year}-W{monday.isocalendar().week:02d} played")
         time.sleep(1.0)
     finally:
@@ -409,8 +500,7 @@ def write_outputs(
     factory: Any, org_id: int, first_monday: date, out: Path, progress: Callable[[str], None]
 ) -> list[Path]:
     """Write the four weekly pictures and the exports."""
-    from functools import partial
-
+    from bot.reporting import catalog_for
     from reports import export as exports
     from reports.digest import build_digest
     from reports.render import render_digest_html
@@ -422,8 +512,7 @@ def write_outputs(
             year, week, _ = monday.isocalendar()
             digest = build_digest(session, org_id, year, week, "nl", media_dir=out / "media")
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
-            catalog = partial(load_translator().raw, "nl")
-            path.write_text(render_digest_html(digest, catalog), encoding="utf-8")
+            path.write_text(render_digest_html(digest, catalog_for("nl")), encoding="utf-8")
             written.append(path)
         data = exports.open_export(session, org_id, None, None)
         for fmt, name in (

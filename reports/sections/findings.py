@@ -23,6 +23,8 @@ CHANGING = ("encounters", "notes", "missing", "key_persons", "diary_entries", "w
 
 def _sharp_change(digest: WeeklyDigest) -> Msg | None:
     """Return the sharpest change from last week (at least doubled or halved, by 3 or more)."""
+    if not digest.previous_observations:
+        return None  # nothing to compare with (a first week, or one after a pause)
     best: tuple[float, Msg] | None = None
     for key in CHANGING:
         figure = digest.figure(key)
@@ -55,6 +57,8 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
     if digest.is_empty:
         return _empty(digest)
     found: list[Msg] = []
+    if not digest.entries and not digest.figure("walks").value:
+        found.append(Msg("digest.find.no_fieldwork"))
     coverage = digest.coverage
     if coverage is not None and coverage.mostly_outside:
         found.append(

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
+from PIL import Image
+
+from bot.dispatch.i18n import load_translator
 from bot.runtime.settings import load_settings
 from sandbox.demo import run_demo
 
@@ -23,3 +27,39 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
         page = (tmp_path / name).read_text()
         assert "<svg" in page and 'id="list"' in page
         assert page.count("<script") == 1 and "<script src" not in page
+    for feature in collection["features"]:
+        if feature["properties"]["kind"] == "diary_entry":
+            assert feature["geometry"] is None  # where a resident went stays private
+    # Walks last: the clock moves on while the walker notes things.
+    for track in (f for f in collection["features"] if f["properties"]["kind"] == "walk_track"):
+        started = datetime.fromisoformat(track["properties"]["started_at"])
+        ended = datetime.fromisoformat(track["properties"]["ended_at"])
+        assert timedelta(minutes=45) <= ended - started <= timedelta(hours=3)
+
+    # Real media made here: small JPEGs drawn with Pillow, a valid Ogg/Opus voice note.
+    [voice] = (tmp_path / "media" / "voice").rglob("*.*")
+    data = voice.read_bytes()
+    assert data.startswith(b"OggS") and b"OpusHead" in data[:200] and b"OpusTags" in data
+    import soundfile
+
+    assert soundfile.info(str(voice)).duration > 2
+    photos = list((tmp_path / "media" / "photo").rglob("*.jpg"))
+    assert len(photos) == 3
+    for photo in photos:
+        with Image.open(photo) as image:
+            assert image.format == "JPEG" and image.size == (480, 360)
+
+    # The weeks differ: a new key person, a quiet week, a walk mostly outside, a full week.
+    first, quiet, outside, full = (
+        (tmp_path / name).read_text(encoding="utf-8") for name in pictures
+    )
+    translator = load_translator()
+
+    def said(key: str) -> str:
+        return translator.raw("nl", key).split("{")[0][:30]
+
+    assert said("digest.find.key_person") in first
+    assert said("digest.find.no_fieldwork") in quiet and 'class="entry' not in quiet
+    assert "/area" in outside.split('id="questions"')[1].split("</section>")[0]
+    assert "<audio" in full and full.count("data:image/jpeg") >= 1
+    assert said("digest.find.key_person") in full
