@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 from update_readme import README, load_average, run_footer, write_section  # noqa: E402
 
-from bot.dispatch.i18n import load_translator  # noqa: E402
+from bot.reporting import catalog_for  # noqa: E402
 from reports.digest import build_digest, week_start  # noqa: E402
 from reports.render import render_digest_html  # noqa: E402
 from storage import organisations as orgs  # noqa: E402
@@ -249,7 +248,7 @@ def measure(factory: sessionmaker[Session], org_id: int, media: Path, runs: int)
         if statement.lstrip().upper().startswith("SELECT"):
             selects += 1
 
-    catalog = partial(load_translator().raw, "nl")
+    catalog = catalog_for("nl")
     builds: list[float] = []
     plain: list[float] = []
     renders: list[float] = []

@@ -88,6 +88,11 @@ class Words:
         self.language = language
         self.locale = LOCALES[language]
         self.timezone = timezone
+        self._babel = Locale.parse(self.locale)
+        self._zone = ZoneInfo(timezone)
+        # A list of 10,000 entries asks for the same few labels over and over.
+        self._texts: dict[str, Markup] = {}
+        self._plain: dict[str, str] = {}
 
     # Messages.
 
@@ -104,16 +109,24 @@ class Words:
         Catalog texts are Telegram HTML ("Shops &amp; services"); SVG text, attributes and
         labels built into other strings need the plain text, which gets escaped again there.
         """
+        if not params and key in self._plain:
+            return self._plain[key]
         try:
-            return Markup(self.t(key, **params)).striptags()
+            text = Markup(self.t(key, **params)).striptags()
         except KeyError:
-            return ""
+            text = ""
+        if not params:
+            self._plain[key] = text
+        return text
 
     def t(self, key: str, /, **params: Any) -> Markup:
         """Translate a key to HTML: catalog text trusted, every parameter escaped."""
-        template = Markup(self.form(key, params.get("count")))
         if not params:
-            return template
+            known = self._texts.get(key)
+            if known is None:
+                known = self._texts[key] = Markup(self.form(key))
+            return known
+        template = Markup(self.form(key, params.get("count")))
         return template.format(**{name: self.html_value(v) for name, v in params.items()})
 
     def msg(self, message: Msg) -> Markup:
@@ -153,7 +166,7 @@ class Words:
     def num(self, value: float, decimals: int = 1) -> str:
         """Return a number the way the language writes it (at most `decimals` decimals)."""
         pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return format_decimal(value, format=pattern, locale=self._babel)
 
     def signed(self, figure: Figure) -> str:
         """Return a figure's change with its sign: "+3", "−1,5" or "±0"."""
@@ -170,31 +183,31 @@ class Words:
 
     def pct(self, value: float) -> str:
         """Return a whole percentage: "25%", "25 %"."""
-        return format_percent(round(value) / 100, locale=self.locale)
+        return format_percent(round(value) / 100, locale=self._babel)
 
     def km(self, metres: float | None) -> str:
         """Return a distance in km with one decimal ("0,3 km")."""
         if metres is None:
             return ""
         return format_unit(
-            round(metres / 1000, 1), "length-kilometer", length="short", locale=self.locale
+            round(metres / 1000, 1), "length-kilometer", length="short", locale=self._babel
         )
 
     def metres(self, metres: int) -> str:
         """Return a round length for a scale bar ("500 m", "1 km")."""
         if metres >= 1000:
-            return format_unit(metres // 1000, "length-kilometer", "short", locale=self.locale)
-        return format_unit(metres, "length-meter", "short", locale=self.locale)
+            return format_unit(metres // 1000, "length-kilometer", "short", locale=self._babel)
+        return format_unit(metres, "length-meter", "short", locale=self._babel)
 
     def duration(self, hours: float) -> str:
         """Return a time in the field: "8 min", "1 u", "1 u 30 min"."""
         minutes = round(hours * 60)
         if minutes < 60:
-            return format_unit(minutes, "duration-minute", length="short", locale=self.locale)
+            return format_unit(minutes, "duration-minute", length="short", locale=self._babel)
         whole, rest = divmod(minutes, 60)
-        text = format_unit(whole, "duration-hour", length="short", locale=self.locale)
+        text = format_unit(whole, "duration-hour", length="short", locale=self._babel)
         if rest:
-            text += " " + format_unit(rest, "duration-minute", length="short", locale=self.locale)
+            text += " " + format_unit(rest, "duration-minute", length="short", locale=self._babel)
         return text
 
     def seconds(self, value: int | None) -> str:
@@ -219,30 +232,30 @@ class Words:
             return "–"
         if unit == "EUR":
             return format_currency(
-                round(value), "EUR", format=_currency_pattern(self.locale), locale=self.locale
+                round(value), "EUR", format=_currency_pattern(self.locale), locale=self._babel
             )
         if unit == "%":
             return format_percent(
-                round(value, 1) / 100, locale=self.locale, decimal_quantization=False
+                round(value, 1) / 100, locale=self._babel, decimal_quantization=False
             )
         return self.num(value)
 
     def day(self, value: date) -> str:
         """Return a short date: "23 nov."."""
-        return format_date(value, "d MMM", locale=self.locale)
+        return format_date(value, "d MMM", locale=self._babel)
 
     def long_day(self, value: date) -> str:
         """Return a date with the year: "29 november 2026"."""
-        return format_date(value, "d MMMM y", locale=self.locale)
+        return format_date(value, "d MMMM y", locale=self._babel)
 
     def weekday(self, value: date) -> str:
         """Return a date with its weekday: "ma 30 nov."."""
-        return format_date(value, "EEE d MMM", locale=self.locale)
+        return format_date(value, "EEE d MMM", locale=self._babel)
 
     def moment(self, value: datetime) -> str:
         """Return a local date and time: "di 24 nov. 10:05"."""
-        local = value.astimezone(ZoneInfo(self.timezone))
-        return f"{self.weekday(local.date())} {format_time(local, 'HH:mm', locale=self.locale)}"
+        local = value.astimezone(self._zone)
+        return f"{self.weekday(local.date())} {format_time(local, 'HH:mm', locale=self._babel)}"
 
     def tally(self, items: Sequence[Tally], prefix: str | None = None, unknown: str = "") -> Markup:
         """Return "a (3), b (1)" for counted labels (codes looked up under `prefix`)."""
