@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from babel.units import format_unit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -93,6 +93,8 @@ class Words:
         # A list of 10,000 entries asks for the same few labels over and over.
         self._texts: dict[str, Markup] = {}
         self._plain: dict[str, str] = {}
+        self._days: dict[date, str] = {}
+        self._lengths: dict[float, str] = {}
 
     # Messages.
 
@@ -189,9 +191,12 @@ class Words:
         """Return a distance in km with one decimal ("0,3 km")."""
         if metres is None:
             return ""
-        return format_unit(
-            round(metres / 1000, 1), "length-kilometer", length="short", locale=self._babel
-        )
+        km = round(metres / 1000, 1)
+        if km not in self._lengths:
+            self._lengths[km] = format_unit(
+                km, "length-kilometer", length="short", locale=self._babel
+            )
+        return self._lengths[km]
 
     def metres(self, metres: int) -> str:
         """Return a round length for a scale bar ("500 m", "1 km")."""
@@ -250,12 +255,15 @@ class Words:
 
     def weekday(self, value: date) -> str:
         """Return a date with its weekday: "ma 30 nov."."""
-        return format_date(value, "EEE d MMM", locale=self._babel)
+        if value not in self._days:
+            self._days[value] = format_date(value, "EEE d MMM", locale=self._babel)
+        return self._days[value]
 
     def moment(self, value: datetime) -> str:
         """Return a local date and time: "di 24 nov. 10:05"."""
         local = value.astimezone(self._zone)
-        return f"{self.weekday(local.date())} {format_time(local, 'HH:mm', locale=self._babel)}"
+        # The three locales all write the time of day as HH:mm.
+        return f"{self.weekday(local.date())} {local:%H:%M}"
 
     def tally(self, items: Sequence[Tally], prefix: str | None = None, unknown: str = "") -> Markup:
         """Return "a (3), b (1)" for counted labels (codes looked up under `prefix`)."""

@@ -96,40 +96,48 @@ def build(
 ) -> tuple[Entry, ...]:
     """Return the numbered list; `on_map` holds the ids drawn as markers."""
     entries: list[Entry] = []
+    nothing = EntryMedia()
+    names: dict[int | None, str | None] = {}
     for number, observation in enumerate(rows, start=1):
         text, facts = _facts(observation)
-        found = media.get(observation.id, EntryMedia())
-        wijk = week.wijk(observation.wijk_code)
-        day = week.day(observation.created_at)
+        found = media.get(observation.id, nothing)
+        code = observation.wijk_code
+        if code not in names:
+            names[code] = week.wijk(code)
+        wijk = names[code]
+        moment = observation.created_at.astimezone(week.tz)
         street = clip(observation.details.get("street"), 120)
         quote = observation.details.get("quote_ok")
+        photos: tuple[Photo, ...] = ()
+        if found.photos:
+            photos = tuple(
+                Photo(
+                    data_uri=thumb.data_uri,
+                    width=thumb.width,
+                    height=thumb.height,
+                    kind=observation.kind,
+                    caption=clip(text, 120),
+                    wijk=wijk,
+                    day=moment.date(),
+                    unfetched=thumb.unfetched,
+                    number=number,
+                )
+                for thumb in found.photos
+                if not thumb.skipped
+            )
         entries.append(
             Entry(
                 number=number,
                 id=observation.id,
                 kind="reflection" if is_reflection(observation) else observation.kind,
-                moment=observation.created_at.astimezone(week.tz),
+                moment=moment,
                 author=observation.author,
                 text=text,
                 facts=tuple(facts),
                 theme=observation.theme,
                 place=street or wijk,
                 on_map=observation.id in on_map,
-                photos=tuple(
-                    Photo(
-                        data_uri=thumb.data_uri,
-                        width=thumb.width,
-                        height=thumb.height,
-                        kind=observation.kind,
-                        caption=clip(text, 120),
-                        wijk=wijk,
-                        day=day,
-                        unfetched=thumb.unfetched,
-                        number=number,
-                    )
-                    for thumb in found.photos
-                    if not thumb.skipped
-                ),
+                photos=photos,
                 voices=found.voices,
                 videos=found.videos,
                 quotable=(quote is True) if observation.kind == "encounter" else None,
