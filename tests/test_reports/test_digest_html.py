@@ -548,9 +548,10 @@ GLOSSARY_LINE = re.compile(r"^#\s{2,}(\S.*?)\s{2,}.*\((?:niet|pas|not)\s?:\s*([^
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_catalog_keeps_one_term_per_concept(language) -> None:
-    """digest.po opens with a glossary; no text of the picture uses a term it rules out."""
-    path = Path(__file__).resolve().parents[2] / "bot" / "locale" / language / "digest.po"
-    source = path.read_text(encoding="utf-8")
+    """digest.po opens with a glossary; no text of the language's catalog uses a term it rules
+    out."""
+    folder = Path(__file__).resolve().parents[2] / "bot" / "locale" / language
+    source = (folder / "digest.po").read_text(encoding="utf-8")
     head = source.split('msgid ""')[0]
     ruled_out = [
         term.strip()
@@ -561,8 +562,10 @@ def test_the_catalog_keeps_one_term_per_concept(language) -> None:
     assert len(ruled_out) >= 5, head
     from babel.messages.pofile import read_po
 
-    with path.open("rb") as handle:
-        messages = read_po(handle, locale=language)
+    messages = []
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            messages.extend(read_po(handle, locale=language))
     for message in messages:
         forms = message.string if isinstance(message.string, tuple) else (message.string,)
         for form in forms:
