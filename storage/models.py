@@ -305,6 +305,8 @@ class Observation(Base):
         Index("ix_observations_follow_up", "follow_up_on", "follow_up_sent_at"),
         # A walk's notes are counted on every note: without this, a scan of all history.
         Index("ix_observations_walk", "walk_id"),
+        # The weekly picture counts each buurt wijk's observations since the start (index only).
+        Index("ix_observations_org_wijk", "organisation_id", "wijk_code", "created_at", "kind"),
     )
 
 
