@@ -347,7 +347,9 @@ def children(pid: int) -> set[int]:
 def test_the_supervisor_restarts_a_dead_worker_and_stops_them_all(sandbox, fleet: Fleet) -> None:
     supervisor = spawn_bot(fleet.env, fleet.log, "--workers", "2")
     try:
-        deadline = time.monotonic() + 30
+        # Two fresh processes import, migrate and elect: on a busy 2-core machine that can take
+        # half a minute, so the wait is generous (it ends as soon as the leaders are there).
+        deadline = time.monotonic() + 90
         while len(children(supervisor.pid)) < 2 or len(fleet.leaders()) < 3:
             assert time.monotonic() < deadline, fleet.tail()
             time.sleep(0.1)
