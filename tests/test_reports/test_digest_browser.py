@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -44,10 +45,19 @@ PROBE = """<script>window.addEventListener('load', () => {
     el => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('svg')).length;
   const small = [...document.querySelectorAll('svg.map text, svg.bars text')].filter(
     t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a < 11.9).length;
-  parent.postMessage([document.documentElement.scrollWidth, window.innerWidth,
-                      Math.round(box.width), Math.round(box.height), findings.length,
-                      Math.round(bottom), wide, small,
-                      document.documentElement.classList.contains('js') ? 1 : 0].join(','), '*');
+  const sizes = [document.documentElement.scrollWidth, window.innerWidth,
+                 Math.round(box.width), Math.round(box.height), findings.length,
+                 Math.round(bottom), wide, small,
+                 document.documentElement.classList.contains('js') ? 1 : 0];
+  // Tap the first marker: its note opens; zoom in: the map's view narrows.
+  const marker = document.querySelector('a.mk');
+  marker.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true}));
+  const pop = document.getElementById('pop');
+  const text = pop.hidden ? '' : pop.querySelector('.pop-body').textContent;
+  const before = map.getAttribute('viewBox');
+  document.querySelector('[data-zoom=in]').click();
+  const zoomed = map.getAttribute('viewBox') !== before && map.classList.contains('zoomed');
+  parent.postMessage([...sizes, zoomed ? 1 : 0].join(',') + '|' + encodeURIComponent(text), '*');
 });</script>"""
 FRAME = """<!doctype html><html><head><title>waiting</title></head><body style="margin:0">
 <iframe src="digest-{language}.html" width="{width}" height="{height}" style="border:0"></iframe>
@@ -98,8 +108,12 @@ def test_the_picture_fits_a_phone_and_opens_with_its_findings(
         tmp_path, "--window-size=500,2400", "--dump-dom", (tmp_path / "frame.html").as_uri()
     ).stdout
     assert "size:" in dom, dom[-500:]
-    values = dom.split("size:")[1].split("<")[0].split(",")
-    scroll, inner, map_width, map_height, findings, bottom, wide, small, js = map(int, values)
+    message = dom.split("size:")[1].split("<")[0]
+    numbers, popped = message.split("|", 1)
+    values = numbers.split(",")
+    scroll, inner, map_width, map_height, findings, bottom, wide, small, js, zoomed = map(
+        int, values
+    )
     assert inner == PHONE_WIDTH
     assert scroll <= inner, f"the page is {scroll} px wide on a {inner} px phone"
     assert wide == 0, f"{wide} elements reach past the right edge"
@@ -108,6 +122,10 @@ def test_the_picture_fits_a_phone_and_opens_with_its_findings(
     assert bottom <= FIRST_SCREEN, f"the findings end at {bottom} px"
     assert small == 0, f"{small} chart texts are under 12 CSS px"
     assert js == 1  # the page's own script ran
+    assert zoomed == 1
+    first = next(p for p in sorted(digest.map.points, key=lambda p: p.number))
+    entry = digest.entries[first.number - 1]
+    assert entry.text and entry.text in unquote(popped)  # a tap shows the note's text
 
     # The first screen as a reader sees it (with the page's policy in force).
     folder = Path(os.environ.get("DIGEST_SCREENSHOTS") or tmp_path)
