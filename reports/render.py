@@ -37,7 +37,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from reports import svg
-from reports.model import Entry, Figure, Msg, Quantity, Tally, WeeklyDigest
+from reports.model import Figure, Msg, Quantity, Tally, WeeklyDigest
 from storage.kinds import MAP_KINDS
 
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
@@ -328,8 +328,16 @@ def _theme_label(words: Words, theme: str | None) -> str:
     return words.label(f"theme.{theme}", theme) if theme else words.plain("digest.theme.none")
 
 
-def _kind_label(words: Words, entry: Entry) -> str:
-    return words.plain(f"digest.kind.{entry.kind}") or entry.kind
+class _Labels(dict[str, Any]):
+    """Labels looked up once per key while a page renders (a list may have 10,000 entries)."""
+
+    def __init__(self, make: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = self.make(key)
+        return value
 
 
 def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
@@ -377,7 +385,10 @@ def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
         walk_end=svg.legend_walk(True),
         share_colours=SHARE_COLOURS,
         theme_label=lambda theme: _theme_label(words, theme),
-        kind_label=lambda entry: _kind_label(words, entry),
+        kinds=_Labels(lambda kind: words.plain(f"digest.kind.{kind}")),
+        themes=_Labels(lambda theme: _theme_label(words, theme)),
+        labels=_Labels(words.t),
+        on_map=words.t("digest.list.on_map"),
         script=Markup(script),
         script_hash=_script_hash(script),
         print_header=css_string(
