@@ -57,7 +57,9 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
     if digest.is_empty:
         return _empty(digest)
     found: list[Msg] = []
-    if not digest.entries and not digest.figure("walks").value:
+    # A week with only diaries says so once, not again per wijk and per figure.
+    no_fieldwork = not digest.entries and not digest.figure("walks").value
+    if no_fieldwork:
         found.append(Msg("digest.find.no_fieldwork"))
     coverage = digest.coverage
     if coverage is not None and coverage.mostly_outside:
@@ -121,11 +123,11 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
                 {"share": Quantity(leaving, "percent"), "need": diary.top_needs[0].label},
             )
         )
-    if coverage is not None and coverage.unvisited:
+    if coverage is not None and coverage.unvisited and not no_fieldwork:
         names = [w.name for w in coverage.unvisited]
         shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
         found.append(Msg("digest.find.unvisited", {"count": len(names), "wijken": shown}))
-    change = _sharp_change(digest)
+    change = None if no_fieldwork else _sharp_change(digest)
     if change is not None:
         found.append(change)
     found = found[:MAX_FINDINGS]
