@@ -40,6 +40,8 @@ between `<!-- section:NAME -->` markers is rewritten by that benchmark (`--write
 ORDER = (
     "pipeline",
     "ingest",
+    "note_path",
+    "deployment",
     "geo_lookup",
     "digest_compile",
     "diary_reminders",
