@@ -48,7 +48,9 @@ def test_webhook_mode_end_to_end(sandbox, settings) -> None:
         assert http_status(url, body, "wrong") == 403
         assert http_status(url, body, None) == 403
         assert http_status(url, b"not json", secret) == 400
-        assert http_status(url, b"x" * (2 * 1024 * 1024), secret) == 413
+        # Refused without being read on: the 413 may reach the client, or the connection may
+        # close while it is still sending (0); it is never accepted.
+        assert http_status(url, b"x" * (2 * 1024 * 1024), secret) in (413, 0)
         assert http_status(url, body, secret) == 200
         # The 200 means committed: the row is there the moment the answer arrives.
         with reading(factory) as session:
