@@ -22,7 +22,6 @@ record left unfinished leaves the note as it was. Theme and undo are the g|obs b
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any
 
 from flows import diary, encounter, missing
@@ -44,7 +43,6 @@ from flows.engine import (
     Input,
     InputKind,
     Outcome,
-    Point,
     Reaction,
     Reply,
     State,
@@ -67,14 +65,12 @@ from flows.observe import (
     too_big,
     where,
 )
-from flows.places import author_of, place_at
+from flows.places import author_of, place_at, walk_place
 from flows.themes import THEMES, theme_buttons
 from storage import observations as obs
-from storage import walks as walks_db
 from storage.models import Observation
 from storage.observations import NOTE, Place
 
-LOCATE_WITHIN = timedelta(minutes=10)
 # What a note can become, by the command whose flow takes it on, in button order.
 BECOMES = ("missing", "encounter", "diary")
 
@@ -86,24 +82,11 @@ class NoteDraft:
     awaiting: tuple[int, ...] = ()
 
 
-def track_place(ctx: StepContext, inp: Input) -> Place | None:
-    """Return where the member's open walk's live track was near this moment."""
-    if ctx.member is None:
-        return None
-    walk = walks_db.open_walk(ctx.session, ctx.member.id)
-    if walk is None:
-        return None
-    point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
-    if point is None:
-        return None
-    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
-
-
 def place_for(ctx: StepContext, inp: Input) -> Place | None:
     """Return where something sent was: its own location, else the live track."""
     if inp.location is not None:
         return place_at(ctx, inp.location, "message")
-    return track_place(ctx, inp)
+    return walk_place(ctx, inp.date)
 
 
 def becomes_for(ctx: StepContext) -> tuple[str, ...]:

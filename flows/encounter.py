@@ -49,7 +49,6 @@ from flows.engine import (
     Input,
     InputKind,
     Outcome,
-    Point,
     Reply,
     State,
     StepContext,
@@ -60,11 +59,9 @@ from flows.engine import (
     stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
-from flows.places import author_of, place_at, place_from_text
+from flows.places import author_of, place_at, place_from_text, walk_place
 from flows.themes import theme_choice, theme_rows
-from flows.walk import LOCATE_WITHIN
 from storage import observations as obs
-from storage import walks as walks_db
 from storage.observations import NewMedia, Place
 
 WHO = Choice(
@@ -101,19 +98,6 @@ def place_question(key: str) -> Reply:
     )
 
 
-def here(ctx: StepContext, inp: Input) -> Place | None:
-    """Return the walker's live-track position near this moment, if a walk is open."""
-    if ctx.member is None:
-        return None
-    walk = walks_db.open_walk(ctx.session, ctx.member.id)
-    if walk is None:
-        return None
-    point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
-    if point is None:
-        return None
-    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
-
-
 def answer_place(
     ctx: StepContext, inp: Input, draft: A, prefix: str
 ) -> tuple[A | None, tuple[Effect, ...]]:
@@ -129,7 +113,7 @@ def answer_place(
         skipped = Reply(f"{prefix}.place_skipped", remove_keyboard=True)
         return replace(draft, place=None, place_text=None), (skipped,)
     elif inp.keyboard_key == HERE_KEY.key:
-        place = here(ctx, inp)
+        place = walk_place(ctx, inp.date)
         if place is None:
             unknown = Reply(
                 f"{prefix}.here_unknown",
@@ -251,7 +235,7 @@ def ask_quote(ctx: StepContext, draft: EncounterDraft) -> tuple[Effect, ...]:
 
 def start(ctx: StepContext, inp: Input, draft: EncounterDraft) -> Outcome[EncounterDraft]:
     """Begin: who did you talk with? During a walk the live track already says where."""
-    place = here(ctx, inp)
+    place = walk_place(ctx, inp.date)
     return onward(EncounterDraft(place=place, place_source="track") if place else draft)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from babel.numbers import format_decimal
 
 from flows.engine import Point, Reply, StepContext, Text
 from geo import distance_m, get_gazetteer, match_place
 from storage import buurt
+from storage import walks as walks_db
 from storage.observations import Place
 from storage.privacy import pseudonym
 
@@ -16,6 +19,26 @@ def buurt_wijken(ctx: StepContext) -> set[int]:
     if ctx.member is None:
         return set()
     return set(buurt.list_wijken(ctx.session, ctx.member.organisation_id))
+
+
+# A track point this close in time says where something sent during a walk was made.
+LOCATE_WITHIN = timedelta(minutes=10)
+
+
+def track_place(ctx: StepContext, walk_id: int, when: datetime) -> Place | None:
+    """Return where a walk's live track was near a moment, if it has a point close enough."""
+    point = walks_db.nearest_point(ctx.session, walk_id, when, LOCATE_WITHIN)
+    if point is None:
+        return None
+    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
+
+
+def walk_place(ctx: StepContext, when: datetime) -> Place | None:
+    """Return where the member's open walk's live track was near a moment."""
+    if ctx.member is None:
+        return None
+    walk = walks_db.open_walk(ctx.session, ctx.member.id)
+    return track_place(ctx, walk.id, when) if walk is not None else None
 
 
 def place_at(ctx: StepContext, point: Point, source: str) -> Place:

@@ -52,7 +52,6 @@ from flows.engine import (
     Go,
     Input,
     Outcome,
-    Point,
     Reaction,
     Reply,
     State,
@@ -65,7 +64,7 @@ from flows.engine import (
     stay,
 )
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
-from flows.places import author_of, format_km, place_at
+from flows.places import author_of, format_km, place_at, track_place
 from geo import get_gazetteer, track_length_m
 from storage import observations as obs
 from storage import organisations as orgs
@@ -78,7 +77,6 @@ if TYPE_CHECKING:
     from flows.router import Position
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
-LOCATE_WITHIN = timedelta(minutes=10)
 FORGOTTEN_AFTER = timedelta(hours=3)
 LIVE_QUIET = timedelta(minutes=15)
 PROMPT_EVERY = 4
@@ -140,10 +138,7 @@ def choose_focus(ctx: StepContext, inp: Input, draft: WalkDraft, focus: str) -> 
 def _position(ctx: StepContext, walk: Walk, inp: Input) -> Place | None:
     if inp.location is not None:
         return place_at(ctx, inp.location, "message")
-    point = walks_db.nearest_point(ctx.session, walk.id, inp.date, LOCATE_WITHIN)
-    if point is None:
-        return None
-    return place_at(ctx, Point(point.lat, point.lon, point.accuracy_m), "track")
+    return track_place(ctx, walk.id, inp.date)
 
 
 def note(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
