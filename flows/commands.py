@@ -40,6 +40,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("team", COORDINATORS, "team", "command.team"),
     Command("export", COORDINATORS, "export", "command.export"),
     Command("digest", COORDINATORS, "digest", "command.digest"),
+    Command("report", COORDINATORS, "report", "command.report"),
+    Command("round", COORDINATORS, "round", "command.round"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

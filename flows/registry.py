@@ -21,6 +21,7 @@ from flows.missing import MISSING
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
+from flows.rounds import REPORT, ROUND
 from flows.team import TEAM
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ FLOWS: dict[str, Flow[Any]] = {
         AREA,
         DIARY,
         DIGEST,
+        REPORT,
+        ROUND,
         NOTE_FLOW,
     )
 }

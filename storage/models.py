@@ -427,9 +427,8 @@ class RoundReport(Base):
     # Relative path of the HTML file under the media folder.
     path: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
-    __table_args__ = (
-        UniqueConstraint("organisation_id", "round_start", name="uq_round_report"),
-    )
+    __table_args__ = (UniqueConstraint("organisation_id", "round_start", name="uq_round_report"),)
+
 
 class Hypothesis(Base):
     """A hypothesis about the buurt the team tests in the field (round 2 of the method)."""

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import deployment
+from storage import hypotheses as stored
 from storage.kinds import DIARY_ENTRY, KEY_PERSON
 from storage.models import Diarist, Observation, Organisation, RoundReport, Walk
 from storage.privacy import pseudonym
@@ -43,7 +44,9 @@ __all__ = [
     "MAX_WEEKS",
     "DiaryRow",
     "RoundRows",
+    "HypothesisRows",
     "first_observation_at",
+    "load_hypotheses",
     "load_round",
     "organisation_row",
     "record_sent",
@@ -188,6 +191,39 @@ def diaries(
         )
         for r in rows
     )
+
+
+@dataclass(frozen=True)
+class HypothesisRows:
+    """The organisation's hypotheses, their marked evidence (with the observations, wherever
+    they fall in time) and each one's unlinked candidates of the period (ids, newest first)."""
+
+    hypotheses: tuple[stored.HypothesisView, ...]
+    evidence: tuple[stored.Evidence, ...]
+    observations: dict[int, ObservationRow]
+    candidates: dict[int, tuple[int, ...]]
+
+
+def load_hypotheses(
+    session: Session, organisation_id: int, start: datetime, end: datetime, limit: int = 50
+) -> HypothesisRows:
+    """Read every hypothesis of an organisation (closed ones too) and what goes with it."""
+    views = tuple(stored.list_hypotheses(session, organisation_id, include_closed=True))
+    evidence = tuple(stored.evidence_for(session, organisation_id, [h.id for h in views]))
+    ids = sorted({e.observation_id for e in evidence})
+    observations: dict[int, ObservationRow] = {}
+    for first in range(0, len(ids), 5000):
+        for row in session.execute(
+            select(*_OBSERVATION_COLUMNS).where(Observation.id.in_(ids[first : first + 5000]))
+        ):
+            observation = _observation(row)
+            observations[observation.id] = observation
+    candidates = {
+        h.id: tuple(stored.candidate_ids(session, organisation_id, h, start, end, limit))
+        for h in views
+        if h.status == stored.OPEN
+    }
+    return HypothesisRows(views, evidence, observations, candidates)
 
 
 def first_observation_at(session: Session, organisation_id: int) -> datetime | None:
