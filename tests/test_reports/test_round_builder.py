@@ -268,12 +268,6 @@ def populate_round(factory: sessionmaker[Session], now: datetime) -> RoundScene:
         return RoundScene(org.id, ids)
 
 
-@pytest.fixture
-def round_scene(session_factory: sessionmaker[Session], now: datetime) -> RoundScene:
-    """Return the populated organisation."""
-    return populate_round(session_factory, now)
-
-
 def build_report(
     factory: sessionmaker[Session], scene: RoundScene, language: str = "en", **kw: Any
 ) -> RoundReport:
