@@ -1,8 +1,9 @@
 """`buurtbot demo`: four weeks of scripted fieldwork through the real bot and the sandbox.
 
 Several simulated people join with invites, walk with live locations, note encounters, key
-persons and what is missing, each at its own hour of four past weeks; then the weekly pictures
-and the exports are written to the output folder. No token, no network.
+persons and what is missing, each at its own hour of four past weeks; the coordinator sets the
+round with /round. Then the weekly pictures, the round report and the exports are written to
+the output folder. No token, no network.
 
 The weeks differ as real ones do: a first week with a new key person, a quiet second week
 (only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week.
@@ -272,6 +273,14 @@ def key_person(actor: Actor, alias: str, role: str, network: str) -> None:
     actor.expect("keyperson.saved", "observe.saved", "observe.saved_theme")
 
 
+def set_round(actor: Actor) -> None:
+    """Set the fieldwork round with /round: from today, four weeks."""
+    actor.user.send_command("/round")
+    actor.tap(actor.expect("round.set.ask_start"), "rs:today")
+    actor.tap(actor.expect("round.set.ask_weeks"), "rw:4")
+    actor.expect("round.set.saved")
+
+
 def enrol_diary(actor: Actor, home: tuple[float, float]) -> None:
     """Start a 30-day diary with an evening reminder and home given as a location."""
     user = actor.user
@@ -477,6 +486,7 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         }
         for role, actor in people.items():
             actor.join(codes[role])
+        set_round(people["coordinator"])
         diarists = [people["resident"]]
         for user_id, language in ((105, "fr"), (106, "en")):
             neighbour = Actor(server.user(user_id=user_id, language_code=language), language)
@@ -499,11 +509,13 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
 def write_outputs(
     factory: Any, org_id: int, first_monday: date, out: Path, progress: Callable[[str], None]
 ) -> list[Path]:
-    """Write the four weekly pictures and the exports."""
+    """Write the four weekly pictures, the round report and the exports."""
     from bot.reporting import catalog_for
     from reports import export as exports
     from reports.digest import build_digest
-    from reports.render import render_digest_html
+    from reports.render import render_digest_html, render_round_html
+    from reports.round.build import build_round_report
+    from storage import round as rounds
 
     written: list[Path] = []
     with factory() as session:
@@ -514,6 +526,13 @@ def write_outputs(
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
             path.write_text(render_digest_html(digest, catalog_for("nl")), encoding="utf-8")
             written.append(path)
+        # The round the coordinator set with /round: its report, next to the weekly pictures.
+        first, weeks = rounds.round_of(session, org_id) or (first_monday, len(WEEKS))
+        last = first + timedelta(weeks=weeks, days=-1)
+        report = build_round_report(session, org_id, first, last, "nl")
+        path = out / f"rondeverslag-{first}-{last}.html"
+        path.write_text(render_round_html(report, catalog_for("nl")), encoding="utf-8")
+        written.append(path)
         data = exports.open_export(session, org_id, None, None)
         for fmt, name in (
             ("geojson", "observations.geojson"),

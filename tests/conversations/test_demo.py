@@ -19,6 +19,13 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     names = sorted(path.name for path in written)
     pictures = [name for name in names if name.startswith("buurtbeeld-")]
     assert len(pictures) == 4
+    # The round the coordinator set with /round, reported next to the weekly pictures.
+    [round_report] = [name for name in names if name.startswith("rondeverslag-")]
+    report = (tmp_path / round_report).read_text(encoding="utf-8")
+    for section in ("trends", "missing", "diaries", "register", "hypotheses", "swot"):
+        assert f'<section id="{section}"' in report
+    assert report.count('class="quadrant') == 4 and 'href="#obs-' in report
+    assert report.count("<script") == 1 and "<script src" not in report
     assert {"observations.geojson", "observations.csv", "observations.xlsx"} <= set(names)
     collection = json.loads((tmp_path / "observations.geojson").read_text())
     kinds = {feature["properties"]["kind"] for feature in collection["features"]}
