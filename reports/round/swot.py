@@ -31,13 +31,12 @@ QUESTIONS = ("picture", "reach", "involve", "reciprocity", "roles", "revive", "n
 
 def _strengths(period: Period, register: Register, kaart: Buurtkaart) -> list[SwotItem]:
     items: list[SwotItem] = []
+    naming: dict[str, list[int]] = {}
+    for o in period.observations:
+        if o.kind == ENCOUNTER and o.details.get("places"):
+            naming.setdefault(normalise(o.details["places"]), []).append(o.id)
     for place in kaart.named[:MAX_ITEMS]:
-        key = normalise(place.label)
-        refs = tuple(
-            o.id
-            for o in period.observations
-            if o.kind == ENCOUNTER and normalise(o.details.get("places")) == key
-        )
+        refs = tuple(naming.get(normalise(place.label), ())[-MAX_REFS:])
         items.append(
             SwotItem(Msg("round.swot.place", {"place": place.label, "count": place.count}), refs)
         )
