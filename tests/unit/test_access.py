@@ -41,6 +41,8 @@ EXPECTED = {
     "area": "C----",
     "export": "C----",
     "digest": "C----",
+    "report": "C----",
+    "round": "C----",
     "team": "C----",
 }
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
