@@ -80,6 +80,8 @@ WEEK_COUNTS = ("2", "3", "4", "5", "6", "8")
 WEEKS = Choice("rw", WEEK_COUNTS, label="round.set.weeks_button")
 NUMBER = re.compile(r"^\s*(\d{1,2})\s*[a-z]*\s*$", re.IGNORECASE)
 DATE_FORMAT = "%d/%m/%Y"
+# The longest period one report covers (reports/round/build.py: MAX_DAYS).
+MAX_REPORT_DAYS = 400
 
 
 def _is_coordinator(ctx: StepContext) -> bool:
@@ -184,10 +186,6 @@ def choose_period(
     if (today - first).days >= MAX_REPORT_DAYS:
         first = today - timedelta(days=MAX_REPORT_DAYS - 1)
     return make_report(ctx, inp, draft, first, today)
-
-
-# The longest period one report covers (reports/round/build.py: MAX_DAYS).
-MAX_REPORT_DAYS = 400
 
 
 def first_typed(ctx: StepContext, inp: Input, draft: ReportDraft) -> Outcome[ReportDraft]:
