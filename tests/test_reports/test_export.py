@@ -20,6 +20,7 @@ from bot.runtime.cli import main
 from flows import export as export_flow
 from flows.engine import FlowConfig, Input, InputKind, StepContext
 from reports import export as exports
+from reports import export_kinds as fields
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import walks as walks_db
@@ -941,3 +942,61 @@ def test_cli_writes_the_excel_csv(cli_env, tmp_path, capsys) -> None:
     assert main(["export", "--org", str(cli_env.org_id), "--out", str(out), "--excel"]) == 0
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id;kind;created_at;author;text;theme;lat;lon;")
+
+
+# --- a kind not stored as an observation: one registry entry ----------------------------------
+
+
+def test_a_kind_with_its_own_features_is_one_registry_entry(
+    session_factory, data_fixture, tmp_path, monkeypatch
+) -> None:
+    """How `hypothesis` joins the export: features without geometry, their own columns."""
+
+    def hypotheses(scope: exports.ExportStream):
+        assert scope.organisation_id == data_fixture.org_id  # the export's own organisation
+        yield {
+            "type": "Feature",
+            "id": "hypothesis-1",
+            "geometry": None,
+            "properties": {
+                "id": "hypothesis-1",
+                "kind": "hypothesis",
+                "created_at": "2026-11-24T09:00:00+01:00",
+                "author": data_fixture.author,
+                "text": "Older residents have nowhere to meet",
+                "theme": "welfare",
+                "observations": [3, 4],
+                "verdicts": ["supports", "contradicts"],
+            },
+        }
+
+    entry = fields.ExportKind(
+        "hypothesis",
+        (
+            fields.Column("observations", "list"),
+            fields.Column("verdicts", "code", ("supports", "contradicts")),
+        ),
+        features=hypotheses,
+    )
+    monkeypatch.setattr(fields, "EXPORT_KINDS", (*fields.EXPORT_KINDS, entry))
+    monkeypatch.setitem(fields.BY_NAME, "hypothesis", entry)
+    with session_factory() as session:
+        stream = exports.open_export(session, data_fixture.org_id)
+        assert stream.kinds()[-1] == "hypothesis"
+        assert stream.columns[-2:] == ["observations", "verdicts"]
+        [feature] = stream.observation_features("hypothesis")
+        assert feature["properties"]["name"] == "hypothesis: Older residents have nowhere to meet"
+        assert feature["properties"]["description"].startswith("Older residents")
+        everything = list(stream.observation_features())
+        assert everything[-1]["id"] == "hypothesis-1"
+        points, _, unplaced = exports.write_export(
+            stream, "geojson", tmp_path / "m.geojson", split=True
+        )
+        exports.write_xlsx(stream, tmp_path / "h.xlsx")
+        main_csv, _ = exports.write_csv(stream, tmp_path / "h.csv")
+    assert "hypothesis" not in points.read_text()
+    assert "hypothesis-1" in unplaced.read_text()
+    [row] = sheet_rows(load_workbook(tmp_path / "h.xlsx")["hypothesis"])
+    assert row["observations"].value == "3; 4" and row["verdicts"].value == "supports; contradicts"
+    assert row["created_at"].value == datetime(2026, 11, 24, 9, 0)
+    assert read_csv(main_csv)[-1][-2:] == ["3;4", "supports;contradicts"]
