@@ -12,9 +12,14 @@ Schema (see DESIGN.md, "Export schema"):
   `Feature` per observation (`geometry` a `Point`, or null without a location) and one
   `LineString` feature per walk with at least two track points (`kind: walk_track`,
   id `walk-<id>`). Feature ids are unique and equal to `properties.id`.
-* CSV and XLSX: the same columns as the GeoJSON properties, with `lat` and `lon` instead of
-  the geometry; lists are joined with ";". The walk tracks go to a second file
-  (`<name>_tracks.csv`) or sheet (`walk_tracks`) with one row per track point.
+  Every feature has a `name` and a `description` for map popups, in the export's language
+  (`Labels`). `split` writes points, tracks and features without geometry to three files.
+* CSV: the same columns as the GeoJSON properties, with `lat` and `lon` instead of the
+  geometry; lists are joined with ";"; the codes as stored. The track points go to a second
+  file (`<name>_tracks.csv`). RFC 4180 with a comma, or with `excel` ";" and a decimal comma.
+* XLSX: a sheet per kind (its columns from `reports/export_kinds.py`), a walks sheet, the
+  track points and the codes; headers and coded values in the export's language, the codes
+  in each sheet's hidden first row; real dates and booleans.
 
 Authors appear only as their pseudonym; member ids, chat ids, message ids and Telegram file
 ids are never exported.
