@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS
+from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS, STAFF
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("team", COORDINATORS, "team", "command.team"),
     Command("export", COORDINATORS, "export", "command.export"),
     Command("digest", COORDINATORS, "digest", "command.digest"),
+    # Staff too, when a coordinator allowed it: flows/hypothesis.py checks the setting.
+    Command("hypothesis", COORDINATORS | {STAFF}, "hypothesis", "command.hypothesis"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}
