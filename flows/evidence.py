@@ -21,8 +21,8 @@ from storage.models import Observation
 # Who may mark evidence: the people doing the fieldwork, not residents.
 MARKERS = FIELDWORKERS
 MAX_ON_LINE = 3
-VERDICT_CODES = {"s": hyp.SUPPORTS, "c": hyp.CONTRADICTS}
-CODE_OF = {verdict: code for code, verdict in VERDICT_CODES.items()}
+VERDICT_CODES = hyp.VERDICT_CODES
+CODE_OF = hyp.CODE_OF
 SNIPPET = 60
 
 

@@ -57,7 +57,6 @@ from flows.engine import (
     stay,
 )
 from flows.evidence import (
-    CODE_OF,
     VERDICT_CODES,
     may_mark,
     numbers,
@@ -659,14 +658,9 @@ def verdict_reply(ctx: StepContext, inp: Input) -> tuple[Effect, ...] | None:
 LINK = re.compile(r"^h_(\d{1,18})_(\d{1,18})_([sc])$")
 
 
-def link_payload(hypothesis_id: int, observation_id: int, verdict: str) -> str:
-    """Return the /start payload that marks an observation for a hypothesis (≤ 64 chars)."""
-    return f"h_{hypothesis_id}_{observation_id}_{CODE_OF[verdict]}"
-
-
 def is_link(payload: str) -> bool:
     """Say whether a /start payload is a marking link (not an invite code)."""
-    return payload.startswith("h_")
+    return payload.startswith(hyp.LINK_PREFIX)
 
 
 def mark_from_link(ctx: StepContext, payload: str) -> tuple[Effect, ...]:

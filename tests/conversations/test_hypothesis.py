@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from flows.hypothesis import link_payload
 from geo import wijk
 from storage import hypotheses as hyp
 from storage import observations as obs
+from storage.hypotheses import link_payload
 from storage.models import Hypothesis, HypothesisLink, MediaFile, Observation
 from tests.conversations.helpers import TRANSLATOR, button_texts, join, plain, says, tap
 
