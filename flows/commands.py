@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS
+from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS, STAFF
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("digest", COORDINATORS, "digest", "command.digest"),
     Command("report", COORDINATORS, "report", "command.report"),
     Command("round", COORDINATORS, "round", "command.round"),
+    # Staff too, when a coordinator allowed it: flows/hypothesis.py checks the setting.
+    Command("hypothesis", COORDINATORS | {STAFF}, "hypothesis", "command.hypothesis"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

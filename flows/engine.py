@@ -98,6 +98,11 @@ class Input:
     keyboard_key: str | None = None
     # An edit of an earlier message (a live location moving is an edit of its first message).
     edited: bool = False
+    # The data of the inline buttons on the bot message this one replies to (a saved line).
+    reply_to_buttons: tuple[str, ...] = ()
+    # Set when a reply to a bot message is a verdict word ("+1", "klopt niet"): supports or
+    # contradicts (bot/dispatch/typed.py reads the words from the catalogs).
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,14 @@ class SetCommands:
     role: str | None
 
 
-Effect = Reply | CallbackAnswer | SetCommands | Reaction
+@dataclass(frozen=True)
+class EditButtons:
+    """Replace the buttons of the message whose button was tapped, keeping its words."""
+
+    buttons: tuple[tuple[Button, ...], ...]
+
+
+Effect = Reply | CallbackAnswer | SetCommands | Reaction | EditButtons
 
 
 @dataclass(frozen=True)

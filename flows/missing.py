@@ -437,7 +437,7 @@ def save(ctx: StepContext, draft: MissingDraft) -> Outcome[Any]:
     )
     effects: list[Effect] = [
         CallbackAnswer(),
-        saved_line(observation, draft.place, language_of(ctx), key="missing.saved"),
+        saved_line(ctx, observation, draft.place, key="missing.saved"),
     ]
     if too_big(observation):
         effects.append(Reply("observe.file_too_big"))

@@ -14,6 +14,7 @@ from flows.encounter import ENCOUNTER
 from flows.engine import Effect, Flow, Input, InputKind, StepContext, Switch
 from flows.export import EXPORT
 from flows.help import HELP
+from flows.hypothesis import HYPOTHESIS, evidence_button, evidence_reply_button, verdict_reply
 from flows.invite import INVITE
 from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
@@ -49,6 +50,7 @@ FLOWS: dict[str, Flow[Any]] = {
         DIGEST,
         REPORT,
         ROUND,
+        HYPOTHESIS,
         NOTE_FLOW,
     )
 }
@@ -68,7 +70,12 @@ GLOBAL_BUTTONS: dict[
     "note": note_button,
     "consent": consent_button,
     "diary": diary_button,
+    "hyp": evidence_button,
+    "hypr": evidence_reply_button,
 }
+
+# A verdict word replying to a saved line ("+1", "klopt niet"): evidence for a hypothesis.
+VERDICT_REPLY: Callable[[StepContext, Input], tuple[Effect, ...] | None] = verdict_reply
 
 # When a flow ends, these may put the chat back into a longer-running flow.
 RESUME: list[Callable[[StepContext], Position | None]] = [walk.resume_walk]

@@ -61,6 +61,7 @@ from reports.sections import (
     entries,
     findings,
     glance,
+    hypotheses,
     missing,
     participation,
     people,
@@ -252,6 +253,9 @@ def build_from_week(
         participation=participation.build(week),
         media=media_summary,
         retention=retention,
+        hypotheses=hypotheses.build(
+            week, rows.hypotheses, rows.evidence, numbers, rows.bot_username
+        ),
     )
     digest = replace(digest, findings=findings.build(digest))
     return replace(digest, questions=questions.build(digest))

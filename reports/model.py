@@ -437,6 +437,44 @@ class RetentionNote:
 
 
 @dataclass(frozen=True)
+class HypothesisCandidate:
+    """An observation of the week that concerns an open hypothesis and is not marked for it yet.
+
+    `number` is its number in the picture's list (0 when not listed); the links open the bot
+    and mark it as supporting or contradicting in one tap (None when the bot's username is not
+    known yet).
+    """
+
+    observation_id: int
+    number: int
+    kind: str
+    text: str | None
+    supports_link: str | None
+    contradicts_link: str | None
+
+
+@dataclass(frozen=True)
+class HypothesisSummary:
+    """One open hypothesis: its words, what it concerns, its evidence and the week's candidates.
+
+    `supports` and `contradicts` count every mark so far, `*_week` those made this week;
+    `candidates` are the newest unmarked observations of the week that share a theme or wijk
+    with it (never diary entries), `more_candidates` how many more there are.
+    """
+
+    number: int
+    statement: str | None
+    themes: tuple[str, ...]
+    wijken: tuple[str, ...]
+    supports: int
+    contradicts: int
+    supports_week: int
+    contradicts_week: int
+    candidates: tuple[HypothesisCandidate, ...]
+    more_candidates: int
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
     """The picture of one organisation's buurt for one ISO week, compared with the week before.
 
@@ -477,6 +515,8 @@ class WeeklyDigest:
     media: Media | None = None
     # Set when the retention job removed old free text or media during this week.
     retention: RetentionNote | None = None
+    # The open hypotheses with their evidence and the week's candidates (round 2 onwards).
+    hypotheses: tuple[HypothesisSummary, ...] = ()
 
     @property
     def is_empty(self) -> bool:

@@ -29,6 +29,23 @@ VERDICTS = (SUPPORTS, CONTRADICTS)
 # Kinds never linked to a hypothesis: a person's own days are shown only aggregated.
 PRIVATE_KINDS = frozenset(kind.name for kind in kinds.KINDS if kind.private)
 MAX_STATEMENT = 500
+# The one-letter codes of the verdicts in buttons and links.
+VERDICT_CODES = {"s": SUPPORTS, "c": CONTRADICTS}
+CODE_OF = {verdict: code for code, verdict in VERDICT_CODES.items()}
+# A /start payload that marks evidence: h_HYP_OBS_s (Telegram allows 64 of [A-Za-z0-9_-]).
+LINK_PREFIX = "h_"
+
+
+def link_payload(hypothesis_id: int, observation_id: int, verdict: str) -> str:
+    """Return the /start payload that marks an observation as evidence for a hypothesis."""
+    return f"{LINK_PREFIX}{hypothesis_id}_{observation_id}_{CODE_OF[verdict]}"
+
+
+def mark_link(bot_username: str, hypothesis_id: int, observation_id: int, verdict: str) -> str:
+    """Return the t.me link that opens the bot and marks an observation (weekly picture)."""
+    return (
+        f"https://t.me/{bot_username}?start={link_payload(hypothesis_id, observation_id, verdict)}"
+    )
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ EXPECTED = {
     "report": "C----",
     "round": "C----",
     "team": "C----",
+    # Staff too once a coordinator allows it (tests/conversations/test_hypothesis.py).
+    "hypothesis": "C----",
 }
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -62,6 +64,7 @@ def refusal_keys(effects) -> set[str]:
     return {e.key for e in effects if isinstance(e, Reply)} & {
         "error.not_allowed",
         "stranger.how_to_join",
+        "hypothesis.staff_not_allowed",
     }
 
 
