@@ -203,6 +203,7 @@ def measure(factory: sessionmaker[Session], org_id: int, runs: int) -> dict[str,
     baseline: list[float] = []
     builds: list[float] = []
     renders: list[float] = []
+    cpu: list[float] = []
     size = observations = 0
     for run in range(runs + 1):
         with factory() as session:
@@ -218,11 +219,11 @@ def measure(factory: sessionmaker[Session], org_id: int, runs: int) -> dict[str,
         if run == 1:
             event.listen(engine, "before_cursor_execute", count)
         with factory() as session:
-            began = time.perf_counter()
+            began, processor = time.perf_counter(), time.process_time()
             report = build_round_report(session, org_id, FIRST, LAST, "nl")
             built = time.perf_counter()
         page = render_round_html(report, catalog)
-        rendered = time.perf_counter()
+        rendered, processed = time.perf_counter(), time.process_time()
         if run == 1:
             event.remove(engine, "before_cursor_execute", count)
         if run == 0:
@@ -231,6 +232,7 @@ def measure(factory: sessionmaker[Session], org_id: int, runs: int) -> dict[str,
         baseline.append((read - started) * 1000)
         builds.append((built - began) * 1000)
         renders.append((rendered - built) * 1000)
+        cpu.append((processed - processor) * 1000)
     totals = [b + r for b, r in zip(builds, renders, strict=True)]
     return {
         "baseline": statistics.median(baseline),
@@ -238,6 +240,7 @@ def measure(factory: sessionmaker[Session], org_id: int, runs: int) -> dict[str,
         "render": statistics.median(renders),
         "best": min(totals),
         "median": statistics.median(totals),
+        "cpu": statistics.median(cpu),
         "selects": selects,
         "kb": size / 1024,
         "observations": observations,
@@ -280,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| Round report compiled | {result['median'] / 1000:.2f} s | median of {args.runs} "
             f"(best {result['best'] / 1000:.2f} s): build {result['build']:.0f} ms + render "
             f"{result['render']:.0f} ms; target < 5 s: {verdict} |",
+            f"| CPU time of the compile | {result['cpu'] / 1000:.2f} s | median; the rest of the "
+            "wall time is waiting (for a CPU on the shared machine, or the disk) |",
             f"| Baseline: the round's rows read | {result['baseline']:.0f} ms | one SELECT of "
             f"{result['observations']:,} observations, the report's columns |",
             f"| Report / baseline | {ratio:.1f}x | compile time over the bare read |",
@@ -307,7 +312,8 @@ hypotheses have 40 marked observations each, 20 diaries run). It times `build_ro
 same run, a baseline: one SELECT of the round's rows with the same columns. The period is read
 through the (organisation, created_at) index, the key-person register through the
 (organisation, kind, created_at) index (migration 0010), so the rest of the history is never
-read. Target: under 5 s.
+read. Target: under 5 s. The machine is shared with other engineers' test runs: the load
+average is recorded with each run, and the CPU time shows the report's own cost.
 """
 
 
