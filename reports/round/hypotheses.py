@@ -8,12 +8,11 @@ from typing import Any
 from reports.round.model import EvidenceLine, Hypotheses, HypothesisResult, Period
 from reports.sections.common import clip
 from storage.hypotheses import CONTRADICTS, SUPPORTS
-from storage.round import HypothesisRows
 
 
 def build(period: Period, built: Mapping[str, Any]) -> Hypotheses:
     """List every hypothesis (open first, then closed) with its evidence and its candidates."""
-    rows: HypothesisRows | None = period.hypotheses
+    rows = period.hypotheses
     if rows is None:
         return Hypotheses(items=(), available=False)
     lines: dict[int, list[EvidenceLine]] = {}

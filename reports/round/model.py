@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from reports.model import MapData, MissingGroup, Msg, Tally
 from reports.sections.common import wijk_name
-from storage.round import DiaryRow
+from storage.round import DiaryRow, HypothesisRows
 from storage.weekly import ObservationRow, WalkRow
 
 # -- what every section builder reads -------------------------------------------------------
@@ -53,7 +53,7 @@ class Period:
     `observations` and `walks` are the period's ([start, end)), oldest first; `key_persons`
     every key person recorded before `end`; `diaries` the diaries running during the period;
     `hypotheses` what the hypotheses store holds for the organisation (see
-    reports/round/hypotheses.py), empty when it holds nothing.
+    storage/round.py:load_hypotheses); None when it was not read.
     """
 
     language: str
@@ -68,7 +68,7 @@ class Period:
     walks: tuple[WalkRow, ...]
     key_persons: tuple[ObservationRow, ...]
     diaries: tuple[DiaryRow, ...]
-    hypotheses: Any = None
+    hypotheses: HypothesisRows | None = None
 
     def day(self, moment: datetime) -> date:
         """Return the local day of a moment."""
