@@ -63,6 +63,7 @@ from flows.engine import (
     reply,
     stay,
 )
+from flows.menu import menu_for
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
 from flows.places import author_of, format_km, place_at, track_place
 from geo import get_gazetteer, track_length_m
@@ -423,8 +424,12 @@ def sweep(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
         if walk.member_id is not None:
             results.append((walk.chat_id, walk.member_id, (reply("walk.sharing_stopped"),)))
     for walk in walks_db.walks_to_close(ctx.session, ctx.now, FORGOTTEN_AFTER):
-        member_ctx = replace(ctx, member=walk_member(ctx, walk))
+        walker = walk_member(ctx, walk)
+        member_ctx = replace(ctx, member=walker)
         report = close_walk(member_ctx, walk, "forgotten")
+        if walker is not None:
+            # The walk's buttons (end walk ...) make way for the walker's usual menu.
+            report = replace(report, menu=menu_for(walker.role))
         state = pipeline.get_chat_state(ctx.session, walk.chat_id)
         if state is not None and state.flow == "walk":
             pipeline.delete_chat_state(ctx.session, walk.chat_id)
