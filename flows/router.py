@@ -120,6 +120,13 @@ ABANDON_BUTTONS = (
 )
 
 
+def _confirm_abandon(ctx: StepContext, inp: Input, name: str) -> Reply:
+    """Ask whether to leave the draft for a command, named in the member's own words."""
+    command = COMMANDS_BY_NAME.get(name)
+    word = command.word(speaks(ctx, inp)) if command else name
+    return Reply("flow.confirm_abandon", {"command": word}, buttons=(ABANDON_BUTTONS,))
+
+
 def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
     """Return the inline buttons of the question the chat is at: what a typed label may mean.
 
@@ -223,13 +230,7 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if flow is not None and flow.keeps_draft and position.flow != command.flow:
         draft = {**position.draft, PENDING: {"command": name, "args": inp.args}}
         return Transition(
-            effects=(
-                Reply(
-                    "flow.confirm_abandon",
-                    {"command": name},
-                    buttons=(ABANDON_BUTTONS,),
-                ),
-            ),
+            effects=(_confirm_abandon(ctx, inp, name),),
             flow=position.flow,
             state=position.state,
             draft=draft,
@@ -419,8 +420,7 @@ def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if PENDING in position.draft and inp.kind == InputKind.TEXT and flow is not None:
         # Words that are neither yes nor no (bot/dispatch/typed.py) answer no earlier question.
         command = (position.draft.get(PENDING) or {}).get("command", "")
-        ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
-        return unmoved(reply("flow.use_buttons"), ask)
+        return unmoved(reply("flow.use_buttons"), _confirm_abandon(ctx, inp, command))
     if flow is None or position.state is None or position.state not in flow.states:
         return _idle(ctx, inp, position)
     draft = flow.read(position.draft)

@@ -737,14 +737,14 @@ def inbox_backlog(session: Session) -> int:
     )
 
 
-def outbox_backlog(session: Session) -> int:
-    """Return how many calls wait to be sent."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-        )
-        or 0
+def outbox_backlog(session: Session, due_by: datetime | None = None) -> int:
+    """Return how many calls wait to be sent (only those due by a moment, when given)."""
+    statement = (
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     )
+    if due_by is not None:
+        statement = statement.where(OutboxMessage.not_before <= due_by)
+    return session.scalar(statement) or 0
 
 
 RETRY_CAP = timedelta(minutes=5)
