@@ -15,7 +15,7 @@ walk:
 | reflection | tap refl:skip                      | skip_reflection | end             |
 | (any)      | /endwalk                           | end_walk        | reflection, end |
 | (any)      | /walk                              | already_walking | walking         |
-| (any)      | /cancel                            | cancel_walking  | walking         |
+| (any)      | /cancel                            | cancel_walking  | walking, end    |
 
 endwalk:
 
@@ -295,13 +295,20 @@ def ask_reflection(ctx: StepContext, draft: WalkDraft) -> tuple[Reply, ...]:
 
 
 def cancel_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
-    """/cancel during a walk drops a pending question, but the walk goes on."""
+    """/cancel during a walk drops a pending question, but the walk goes on.
+
+    After /endwalk (at the reflection) there is no walk to go on with: the chat is free.
+    """
+    if _walk(ctx) is None:
+        return done(Reply("cancel.done", remove_keyboard=True))
     cancelled = Reply("walk.cancel_hint", remove_keyboard=True)
     return goto("walking", replace(draft, awaiting=()), cancelled, ask=False)
 
 
 def already_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
-    """Answer /walk during a walk."""
+    """Answer /walk during a walk; at the reflection of an ended one, start a new walk."""
+    if _walk(ctx) is None:
+        return start(ctx, inp, WalkDraft())
     return goto("walking", draft, reply("walk.already"), ask=False)
 
 
@@ -341,7 +348,7 @@ WALK = Flow(
         "endwalk": Go(end_walk, "reflection", END),
         "walk": Go(already_walking, "walking"),
     },
-    cancel=Go(cancel_walking, "walking"),
+    cancel=Go(cancel_walking, "walking", END),
 )
 ENDWALK = Flow(
     name="endwalk",

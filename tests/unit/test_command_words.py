@@ -27,6 +27,22 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 CONFIG = FlowConfig(secret_key="k", reports=ReportFiles(load_translator().raw))
 
 
+def command_update(text: str, chat_id: int = 5) -> dict:
+    """Return the update Telegram sends for a typed command."""
+    word = text.split()[0]
+    return {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "A"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(word)}],
+        },
+    }
+
+
 def every_word() -> list[str]:
     return [word for command in COMMANDS for word in command.words()]
 
@@ -69,19 +85,7 @@ def test_a_command_declared_without_words_takes_the_planned_ones() -> None:
 def test_every_word_reads_as_its_command_in_a_telegram_update() -> None:
     for command in COMMANDS:
         for word in command.words():
-            text = f"/{word} abc"
-            update = {
-                "update_id": 1,
-                "message": {
-                    "message_id": 1,
-                    "date": 0,
-                    "chat": {"id": 5, "type": "private"},
-                    "from": {"id": 5, "is_bot": False, "first_name": "A"},
-                    "text": text,
-                    "entities": [{"type": "bot_command", "offset": 0, "length": len(word) + 1}],
-                },
-            }
-            inp = parse_update(update)
+            inp = parse_update(command_update(f"/{word} abc"))
             assert (inp.command, inp.args) == (command.name, "abc"), word
     assert command_named("wandeling") == "walk" and command_named("nope") == "nope"
 
@@ -113,20 +117,8 @@ def test_every_word_of_a_command_routes_like_the_command_in_every_language(
             results = {}
             for word in command.words():
                 with session.begin_nested() as savepoint:
-                    update = {
-                        "update_id": 1,
-                        "message": {
-                            "message_id": 1,
-                            "date": 0,
-                            "chat": {"id": 77, "type": "private"},
-                            "from": {"id": 77, "is_bot": False, "first_name": "A"},
-                            "text": f"/{word}",
-                            "entities": [
-                                {"type": "bot_command", "offset": 0, "length": len(word) + 1}
-                            ],
-                        },
-                    }
-                    results[word] = outcome(route(ctx, parse_update(update), Position()))
+                    inp = parse_update(command_update(f"/{word}", 77))
+                    results[word] = outcome(route(ctx, inp, Position()))
                     savepoint.rollback()
             english = results[command.name]
             assert all(result == english for result in results.values()), (language, results)
