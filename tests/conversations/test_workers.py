@@ -38,9 +38,9 @@ from tests.conversations.helpers import (
 pytestmark = pytest.mark.pipeline
 
 NOTES = 12
-# Per user: the walk's start, one saved line per note, the one "where was this?" question and
-# an observation prompt every fourth note.
-REPLIES_PER_USER = 1 + NOTES + 1 + NOTES // 4
+# Per user: the walk's start and the line bringing its buttons, one saved line per note, the
+# one "where was this?" question and an observation prompt every fourth note.
+REPLIES_PER_USER = 2 + NOTES + 1 + NOTES // 4
 SAVED_BUTTON = re.compile(r"g\|obs\|(\d+)\|undo")
 
 
