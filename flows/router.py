@@ -19,6 +19,9 @@
 | anything                  | idle (strangers)           | how to join                      |
 
 When a flow ends, resume hooks may put the chat back in a longer-running flow (a walk).
+Commands arrive by their English name whatever word was typed (/wandeling, /balade: see
+bot/intake/updates.py), and a main-menu label arrives as its command (bot/dispatch). After
+every step, with_menu puts the member's main menu where it is needed (flows/menu.py).
 """
 
 from __future__ import annotations
