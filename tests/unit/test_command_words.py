@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.dispatch.i18n import load_translator
+from bot.dispatch.render import Renderer
 from bot.intake.updates import parse_update
 from bot.reporting import ReportFiles
 from flows.commands import (
@@ -19,8 +20,9 @@ from flows.commands import (
 )
 from flows.consent import consent_for
 from flows.engine import FlowConfig, Reply, SetCommands, StepContext
-from flows.roles import COORDINATORS
+from flows.roles import COORDINATORS, MEMBER_ROLES, STRANGER
 from flows.router import Position, route
+from sandbox.spec import SpecError, load_spec
 from storage import organisations as orgs
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -123,3 +125,24 @@ def test_every_word_of_a_command_routes_like_the_command_in_every_language(
             english = results[command.name]
             assert all(result == english for result in results.values()), (language, results)
             assert "error.unknown_command" not in str(english)
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_every_role_s_menu_in_every_language_passes_the_bot_api_spec(language: str) -> None:
+    renderer = Renderer(load_translator())
+    spec = load_spec()
+    for role in (*MEMBER_ROLES, STRANGER):
+        commands = renderer.command_list(role, language)
+        for scope in ({"type": "default"}, {"type": "chat", "chat_id": 5}):
+            spec.validate(
+                "setMyCommands", {"commands": commands, "scope": scope, "language_code": language}
+            )
+    # The same check refuses what Telegram refuses: accents, capitals, dashes, regional codes.
+    for word in ("éxporter", "Balade", "fin-balade", "a" * 33):
+        with pytest.raises(SpecError):
+            spec.validate("setMyCommands", {"commands": [{"command": word, "description": "x"}]})
+    with pytest.raises(SpecError):
+        spec.validate(
+            "setMyCommands",
+            {"commands": [{"command": "balade", "description": "x"}], "language_code": "fr-BE"},
+        )
