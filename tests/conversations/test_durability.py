@@ -149,9 +149,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             assert member is not None and member.language == languages[i % 3]
             # Every loose note and every walk note exactly once, each of its own kind.
             stored = session.execute(
-                select(Observation.kind, Observation.text).where(
-                    Observation.member_id == member.id
-                )
+                select(Observation.kind, Observation.text).where(Observation.member_id == member.id)
             ).all()
             assert sorted(stored) == sorted(
                 [("note", loose_text(n, chat)) for n in range(LOOSE_NOTES)]

@@ -14,6 +14,7 @@ from reports import export as exports
 from storage import hypotheses as hyp
 from storage import observations as obs
 from storage import organisations as orgs
+from storage.models import Observation
 from tests.test_reports.test_export import read_csv, sheet_rows
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ def scene(session_factory: sessionmaker[Session]) -> dict[str, int]:
         invite = orgs.create_invite(session, org, "staff", T0, timedelta(days=30))
         staff = orgs.join_with_invite(session, invite, 1, "nl", "v1", T0)
 
-        def note(when: datetime, theme: str) -> int:
+        def note(when: datetime, theme: str) -> Observation:
             return obs.add_observation(
                 session,
                 organisation_id=org,
@@ -37,7 +38,7 @@ def scene(session_factory: sessionmaker[Session]) -> dict[str, int]:
                 now=when,
                 text=f"{theme} note",
                 theme=theme,
-            ).id
+            )
 
         first = hyp.create_hypothesis(
             session,
@@ -54,39 +55,22 @@ def scene(session_factory: sessionmaker[Session]) -> dict[str, int]:
         early = note(T0 + timedelta(days=1), "welfare")
         late = note(T0 + timedelta(days=20), "welfare")
         against = note(T0 + timedelta(days=2), "shops")
-        hyp.set_verdict(
-            session,
-            first,
-            obs.get_observation(session, early),
-            hyp.SUPPORTS,
-            staff.id,
-            T0 + timedelta(days=3),
-        )  # type: ignore[arg-type]
-        hyp.set_verdict(
-            session,
-            first,
-            obs.get_observation(session, against),
-            hyp.CONTRADICTS,
-            staff.id,
-            T0 + timedelta(days=4),
-        )  # type: ignore[arg-type]
-        hyp.set_verdict(
-            session,
-            first,
-            obs.get_observation(session, late),
-            hyp.SUPPORTS,
-            staff.id,
-            T0 + timedelta(days=21),
-        )  # type: ignore[arg-type]
+        for observation, verdict, day in (
+            (early, hyp.SUPPORTS, 3),
+            (against, hyp.CONTRADICTS, 4),
+            (late, hyp.SUPPORTS, 21),
+        ):
+            moment = T0 + timedelta(days=day)
+            hyp.set_verdict(session, first, observation, verdict, staff.id, moment)
         hyp.close_hypothesis(second, T0 + timedelta(days=5))
         hyp.create_hypothesis(session, other, None, T0, "Not ours", themes=["food"])
         return {
             "org": org,
             "first": first.id,
             "second": second.id,
-            "early": early,
-            "late": late,
-            "against": against,
+            "early": early.id,
+            "late": late.id,
+            "against": against.id,
         }
 
 
