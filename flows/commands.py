@@ -145,7 +145,7 @@ COMMANDS: tuple[Command, ...] = (
         COORDINATORS | {STAFF},
         "hypothesis",
         "command.hypothesis",
-        {"nl": ("hypothese",), "fr": ("hypothese",)},
+        {"nl": ("hypotheses",), "fr": ("hypothese",)},
     ),
 )
 

@@ -14,7 +14,15 @@ from storage import hypotheses as hyp
 from storage import observations as obs
 from storage.hypotheses import link_payload
 from storage.models import Hypothesis, HypothesisLink, MediaFile, Observation
-from tests.conversations.helpers import TRANSLATOR, button_texts, join, plain, says, tap
+from tests.conversations.helpers import (
+    TRANSLATOR,
+    button_texts,
+    join,
+    plain,
+    says,
+    tap,
+    wait_drained,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -84,6 +92,20 @@ def located_note(user) -> tuple[dict[str, Any], int]:
     sent = user.send_location(*in_wijk_one())
     [line] = user.wait_for_messages(1)
     return line, sent["message_id"]
+
+
+def open_link(sandbox, world, user, payload: str) -> dict[str, Any]:
+    """Open the bot with /start PAYLOAD (a picture's link); return the answer, not the menu."""
+    user.send_command("/start", payload)
+    first = user.wait_for_messages(1)
+    wait_drained(world.factory, sandbox)
+    sent = [*first, *user.new_messages()]
+    [answer] = [m for m in sent if not says(m, "menu.here", user_language(user))]
+    return answer
+
+
+def user_language(user) -> str:
+    return user.user.get("language_code") or "en"
 
 
 def note_id(world, chat_id: int, message_id: int) -> int:
@@ -429,36 +451,29 @@ def test_marking_by_the_pictures_link(sandbox, world) -> None:
     coordinator = joined(sandbox, world, org, 5051, "coordinator")
     payload = link_payload(first, observation, "supports")
     assert len(payload) <= 64
-    coordinator.send_command("/start", payload)
-    [marked] = coordinator.wait_for_messages(1)
+    marked = open_link(sandbox, world, coordinator, payload)
     assert says(marked, "hypothesis.marked_supports", "en", number=1, statement="No place to meet")
     assert links(world) == [(first, observation, "supports", world.member(5051).id)]
     # Opening the link twice keeps the mark (a link sets, it never toggles).
-    coordinator.send_command("/start", payload)
-    coordinator.wait_for_messages(1)
+    open_link(sandbox, world, coordinator, payload)
     assert [link[2] for link in links(world)] == ["supports"]
     # A link made up, or for a resident, or for a stranger, marks nothing.
-    coordinator.send_command("/start", "h_1_x_s")
-    [unknown] = coordinator.wait_for_messages(1)
+    unknown = open_link(sandbox, world, coordinator, "h_1_x_s")
     assert says(unknown, "hypothesis.link_unknown", "en")
     resident = joined(sandbox, world, org, 5052, "resident")
-    resident.send_command("/start", link_payload(first, observation, "contradicts"))
-    [refused] = resident.wait_for_messages(1)
+    refused = open_link(sandbox, world, resident, link_payload(first, observation, "contradicts"))
     assert says(refused, "hypothesis.link_unknown", "en")
     stranger = sandbox.user(user_id=5053, language_code="en")
-    stranger.send_command("/start", link_payload(first, observation, "contradicts"))
-    [how] = stranger.wait_for_messages(1)
+    how = open_link(sandbox, world, stranger, link_payload(first, observation, "contradicts"))
     assert says(how, "stranger.how_to_join", "en")
     other_org = world.organisation("Elders")
     outsider = joined(sandbox, world, other_org, 5054, "coordinator")
-    outsider.send_command("/start", link_payload(first, observation, "contradicts"))
-    [refused] = outsider.wait_for_messages(1)
+    refused = open_link(sandbox, world, outsider, link_payload(first, observation, "contradicts"))
     assert says(refused, "hypothesis.link_unknown", "en")
     assert [link[2] for link in links(world)] == ["supports"]
     with world.factory.begin() as session:
         hyp.close_hypothesis(session.get(Hypothesis, first), datetime.now(UTC))
-    coordinator.send_command("/start", link_payload(first, observation, "contradicts"))
-    [closed] = coordinator.wait_for_messages(1)
+    closed = open_link(sandbox, world, coordinator, link_payload(first, observation, "contradicts"))
     assert says(closed, "hypothesis.link_closed", "en")
 
 
