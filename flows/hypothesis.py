@@ -322,7 +322,10 @@ def new_from_menu(ctx: StepContext, inp: Input, draft: HypothesisDraft) -> Outco
     """Take words or a voice note sent at the menu as a new hypothesis's statement."""
     if not may_record(ctx):
         return refused(ctx)
-    return goto("themes", HypothesisDraft(statement=text_of(inp) or "", voice=_voice_of(inp)))
+    words, voice = text_of(inp) or "", _voice_of(inp)
+    if not words and voice is None:
+        return stay(draft, reply("hypothesis.words_needed"))
+    return goto("themes", HypothesisDraft(statement=words, voice=voice))
 
 
 def menu_action(
@@ -370,7 +373,10 @@ def take_statement(
             return stay(draft, reply("hypothesis.words_needed"))
         hyp.update_hypothesis(row, statement=words)
         return goto("item", draft, reply("hypothesis.changed"))
-    return goto("themes", replace(draft, statement=words, voice=_voice_of(inp)))
+    voice = _voice_of(inp)
+    if not words and voice is None:
+        return stay(draft, reply("hypothesis.words_needed"))
+    return goto("themes", replace(draft, statement=words, voice=voice))
 
 
 def toggle_theme(
