@@ -95,8 +95,10 @@ class ReportFiles:
 
         return tuple(exports.FORMATS)
 
-    def __init__(self, catalog: Callable[[str, str], str]) -> None:
+    def __init__(self, catalog: Callable[[str, str], str], bot_username: str | None = None) -> None:
         self.catalog = catalog
+        # A configured username for the picture's links; else the one the bot learnt (stored).
+        self.bot_username = bot_username
         # The plural forms come from the translator the catalog belongs to (its `raw`).
         owner = getattr(catalog, "__self__", None)
         self.translator = owner if isinstance(owner, Translator) else load_translator()
@@ -165,6 +167,7 @@ class ReportFiles:
             timezone,
             media_dir=media_dir,
             as_of=as_of,
+            bot_username=self.bot_username,
         )
         return WeeklyPicture(
             week_label=digest.week_label,

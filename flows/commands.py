@@ -142,7 +142,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", COORDINATORS, "report", "command.report"),
     Command("round", COORDINATORS, "round", "command.round"),
     # Staff too, when a coordinator allowed it: flows/hypothesis.py checks the setting.
-    Command("hypothesis", COORDINATORS | {STAFF}, "hypothesis", "command.hypothesis"),
+    Command(
+        "hypothesis",
+        COORDINATORS | {STAFF},
+        "hypothesis",
+        "command.hypothesis",
+        {"nl": ("hypotheses",), "fr": ("hypothese",)},
+    ),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

@@ -9,7 +9,7 @@ entries are private and never get these buttons.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from flows.engine import Button, StepContext, Text
 from flows.help import role_of
@@ -70,11 +70,22 @@ def evidence_rows(ctx: StepContext, observation: Observation) -> tuple[tuple[But
         if view.status == hyp.OPEN
         and (view.concerns(observation.theme, observation.wijk_code) or view.id in marked)
     ]
+    return verdict_rows("g|hyp", observation.id, concerned[:MAX_ON_LINE], numbered, marked)
+
+
+def verdict_rows(
+    prefix: str,
+    observation_id: int,
+    views: Sequence[HypothesisView],
+    numbered: Mapping[int, int],
+    marked: Mapping[int, str],
+) -> tuple[tuple[Button, ...], ...]:
+    """Return a 👍 and a 👎 button per hypothesis, the verdict marked ticked."""
     return tuple(
         tuple(
             verdict_button(
-                "g|hyp",
-                observation.id,
+                prefix,
+                observation_id,
                 numbered[view.id],
                 view.id,
                 verdict,
@@ -82,5 +93,5 @@ def evidence_rows(ctx: StepContext, observation: Observation) -> tuple[tuple[But
             )
             for verdict in hyp.VERDICTS
         )
-        for view in concerned[:MAX_ON_LINE]
+        for view in views
     )

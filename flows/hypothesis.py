@@ -61,7 +61,7 @@ from flows.evidence import (
     may_mark,
     numbers,
     snippet,
-    verdict_button,
+    verdict_rows,
 )
 from flows.help import role_of
 from flows.observe import language_of, text_of
@@ -322,7 +322,10 @@ def new_from_menu(ctx: StepContext, inp: Input, draft: HypothesisDraft) -> Outco
     """Take words or a voice note sent at the menu as a new hypothesis's statement."""
     if not may_record(ctx):
         return refused(ctx)
-    return goto("themes", HypothesisDraft(statement=text_of(inp) or "", voice=_voice_of(inp)))
+    words, voice = text_of(inp) or "", _voice_of(inp)
+    if not words and voice is None:
+        return stay(draft, reply("hypothesis.words_needed"))
+    return goto("themes", HypothesisDraft(statement=words, voice=voice))
 
 
 def menu_action(
@@ -370,7 +373,10 @@ def take_statement(
             return stay(draft, reply("hypothesis.words_needed"))
         hyp.update_hypothesis(row, statement=words)
         return goto("item", draft, reply("hypothesis.changed"))
-    return goto("themes", replace(draft, statement=words, voice=_voice_of(inp)))
+    voice = _voice_of(inp)
+    if not words and voice is None:
+        return stay(draft, reply("hypothesis.words_needed"))
+    return goto("themes", replace(draft, statement=words, voice=voice))
 
 
 def toggle_theme(
@@ -564,15 +570,23 @@ def _what(ctx: StepContext, row: Hypothesis, verdict: str | None) -> Text:
     return Text(key, {"number": numbers(views)[row.id], "statement": snippet(view)})
 
 
-def evidence_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
-    """Handle g|hyp|OBS|HYP|s or c under a saved line: mark, change or remove a verdict."""
+def _tap(ctx: StepContext, args: list[str]) -> tuple[Observation, Text] | tuple[CallbackAnswer]:
+    """Toggle the verdict a g|hyp or g|hypr button names; return what happened, or the answer."""
     if len(args) != 3 or ctx.member is None:
         return (CallbackAnswer("error.stale_button"),)
     found = _marked(ctx, *args)
     if not isinstance(found, tuple):
         return (found,)
     observation, row, verdict = found
-    what = _toggle(ctx, observation, row, verdict)
+    return observation, _toggle(ctx, observation, row, verdict)
+
+
+def evidence_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
+    """Handle g|hyp|OBS|HYP|s or c under a saved line: mark, change or remove a verdict."""
+    tapped = _tap(ctx, args)
+    if len(tapped) == 1:
+        return tapped
+    observation, what = tapped
     return (CallbackAnswer(what.key, what.params), EditButtons(line_buttons(ctx, observation)))
 
 
@@ -581,21 +595,7 @@ def _choice_rows(
 ) -> tuple[tuple[Button, ...], ...]:
     """Return 👍 / 👎 rows for some hypotheses, for a message of its own (g|hypr)."""
     marked = hyp.verdicts_on(ctx.session, observation.id)
-    numbered = numbers(_views(ctx))
-    return tuple(
-        tuple(
-            verdict_button(
-                "g|hypr",
-                observation.id,
-                numbered[view.id],
-                view.id,
-                verdict,
-                marked.get(view.id) == verdict,
-            )
-            for verdict in hyp.VERDICTS
-        )
-        for view in views
-    )
+    return verdict_rows("g|hypr", observation.id, views, numbers(_views(ctx)), marked)
 
 
 def _concerned(ctx: StepContext, observation: Observation) -> list[HypothesisView]:
@@ -604,13 +604,10 @@ def _concerned(ctx: StepContext, observation: Observation) -> list[HypothesisVie
 
 def evidence_reply_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, ...]:
     """Handle g|hypr|OBS|HYP|s or c under a message of its own: mark and say so there."""
-    if len(args) != 3 or ctx.member is None:
-        return (CallbackAnswer("error.stale_button"),)
-    found = _marked(ctx, *args)
-    if not isinstance(found, tuple):
-        return (found,)
-    observation, row, verdict = found
-    what = _toggle(ctx, observation, row, verdict)
+    tapped = _tap(ctx, args)
+    if len(tapped) == 1:
+        return tapped
+    observation, what = tapped
     rows = _choice_rows(ctx, observation, _concerned(ctx, observation))
     return (CallbackAnswer(what.key, what.params), Reply(what.key, what.params, rows, edit=True))
 

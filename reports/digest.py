@@ -123,13 +123,15 @@ def build_digest(
     media_dir: str | Path | None = None,
     *,
     as_of: datetime | None = None,
+    bot_username: str | None = None,
 ) -> WeeklyDigest:
     """Build the picture of one organisation's ISO week (reads only; changes nothing).
 
     With `as_of` inside the week, the week is "so far": data up to that moment, compared with
     the week before up to the same weekday and hour. `media_dir` is where stored photos and
-    voice notes are (without it none are shown). Raises LookupError for an unknown
-    organisation and ValueError for a week that does not exist.
+    voice notes are (without it none are shown). `bot_username`, when configured, names the
+    bot in the links that mark evidence (else the one the bot learnt and stored). Raises
+    LookupError for an unknown organisation and ValueError for a week that does not exist.
     """
     language = geo.normalize_language(language)
     organisation = weekly.organisation_row(session, organisation_id)
@@ -174,6 +176,8 @@ def build_digest(
         (first_day, min(last_day, shell.day(end - timedelta(microseconds=1)))),
         people.follow_up_days(shell),
     )
+    if bot_username:
+        rows = replace(rows, bot_username=bot_username)
     week = replace(
         shell,
         current=tuple(o for o in rows.observations if o.created_at >= start),

@@ -41,7 +41,7 @@ class Column:
     @property
     def labels(self) -> str:
         """Return the catalog key prefix of this column's code labels."""
-        if self.name == "theme":
+        if self.name == "theme" or self.vocabulary == "theme":
             return "theme"  # the life domains keep the words the bot uses everywhere
         if self.name == "kind":
             return "export.kind"
@@ -58,6 +58,8 @@ class ExportKind:
     title: tuple[str, ...] = ("text",)
     # Features of a kind not stored as an observation, given the export's scope.
     features: Callable[[Any], Iterator[dict[str, Any]]] | None = None
+    # More lines for a map popup's description, given the properties and the export's words.
+    describe: Callable[[dict[str, Any], Any], list[str]] | None = None
 
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
@@ -177,6 +179,42 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
             Column("home_wijk", "integer"),
         ),
         title=("need", "text"),
+    ),
+)
+
+
+def _hypothesis_features(scope: Any) -> Iterator[dict[str, Any]]:
+    """Yield the hypotheses of an export (reports/export_hypotheses.py reads them)."""
+    from reports.export_hypotheses import hypothesis_features
+
+    return hypothesis_features(scope)
+
+
+def _describe_hypothesis(properties: dict[str, Any], labels: Any) -> list[str]:
+    """Return a hypothesis's popup lines (reports/export_hypotheses.py words them)."""
+    from reports.export_hypotheses import describe
+
+    return describe(properties, labels)
+
+
+# Not an observation: the team's hypotheses, without geometry, with the evidence marked.
+EXPORT_KINDS = (
+    *EXPORT_KINDS,
+    ExportKind(
+        "hypothesis",
+        (
+            Column("number", "integer"),
+            Column("themes", "code", THEMES, vocabulary="theme"),
+            Column("wijken", "list"),
+            Column("hypothesis_status", "code", ("open", "closed")),
+            Column("closed_at", "datetime"),
+            Column("observations", "list"),
+            Column("verdicts", "code", ("supports", "contradicts"), vocabulary="verdict"),
+            Column("supports", "integer"),
+            Column("contradicts", "integer"),
+        ),
+        features=_hypothesis_features,
+        describe=_describe_hypothesis,
     ),
 )
 

@@ -79,6 +79,30 @@ def typed_key(translator: Translator, text: str) -> str | None:
     return keys.pop() if len(keys) == 1 else None
 
 
+# The main-menu labels' words, worked out once per translator and label: every text a member
+# sends is checked against their menus.
+_MENU_WORDS: dict[tuple[int, str], tuple[Translator, set[str]]] = {}
+
+
+def _menu_words(translator: Translator, label: str) -> set[str]:
+    cached = _MENU_WORDS.get((id(translator), label))
+    if cached is None or cached[0] is not translator:
+        words = label_words(translator, Button(label, label))
+        cached = _MENU_WORDS[(id(translator), label)] = (translator, words)
+    return cached[1]
+
+
+def typed_menu(translator: Translator, text: str, keys: Iterable[MenuKey]) -> str | None:
+    """Return the command of the main-menu button a text names (tapped or typed), if one."""
+    if len(text) > MAX_TYPED:
+        return None
+    typed = normalise(text)
+    if not typed:
+        return None
+    commands = {key.command for key in keys if typed in _menu_words(translator, key.label)}
+    return commands.pop() if len(commands) == 1 else None
+
+
 # The words that, sent as a reply to a saved line, mark it as evidence: a catalog entry per
 # verdict, "|"-separated, read in every language.
 VERDICT_WORDS = {
@@ -130,27 +154,3 @@ def typed_verdict(translator: Translator, text: str) -> str | None:
         if typed and typed in (words if letters else signs)
     }
     return verdicts.pop() if len(verdicts) == 1 else None
-
-
-# The main-menu labels' words, worked out once per translator and label: every text a member
-# sends is checked against their menus.
-_MENU_WORDS: dict[tuple[int, str], tuple[Translator, set[str]]] = {}
-
-
-def _menu_words(translator: Translator, label: str) -> set[str]:
-    cached = _MENU_WORDS.get((id(translator), label))
-    if cached is None or cached[0] is not translator:
-        words = label_words(translator, Button(label, label))
-        cached = _MENU_WORDS[(id(translator), label)] = (translator, words)
-    return cached[1]
-
-
-def typed_menu(translator: Translator, text: str, keys: Iterable[MenuKey]) -> str | None:
-    """Return the command of the main-menu button a text names (tapped or typed), if one."""
-    if len(text) > MAX_TYPED:
-        return None
-    typed = normalise(text)
-    if not typed:
-        return None
-    commands = {key.command for key in keys if typed in _menu_words(translator, key.label)}
-    return commands.pop() if len(commands) == 1 else None

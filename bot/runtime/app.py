@@ -145,7 +145,7 @@ def build_app(
         secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
         timezone=settings.timezone,
         media_dir=str(media_dir),
-        reports=ReportFiles(renderer.translator.raw),
+        reports=ReportFiles(renderer.translator.raw, settings.bot_username),
     )
     root = settings.telegram_api_url.rstrip("/")
     application = (

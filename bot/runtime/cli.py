@@ -539,7 +539,14 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
             raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
         language = args.language or organisation.language
         digest = build_digest(
-            session, args.org, year, week, language, settings.timezone, settings.media_path
+            session,
+            args.org,
+            year,
+            week,
+            language,
+            settings.timezone,
+            settings.media_path,
+            bot_username=settings.bot_username,
         )
     page = render_digest_html(digest, catalog_for(language))
     try:

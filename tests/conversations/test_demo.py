@@ -82,3 +82,25 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     assert "/area" in outside.split('id="questions"')[1].split("</section>")[0]
     assert "<audio" in full and full.count("data:image/jpeg") >= 1
     assert said("digest.find.key_person") in full
+
+    # Two hypotheses recorded in week 1; the team marked evidence as the weeks went: a tap, a
+    # link from the first week's picture, a tap, and a reply "-1".
+    from storage import hypotheses as hyp
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with make_session_factory(engine)() as session:
+        first_h, second_h = hyp.list_hypotheses(session, 1)
+        evidence = hyp.evidence_for(session, 1, [first_h.id, second_h.id])
+    engine.dispose()
+    assert first_h.themes == ("welfare", "shops") and first_h.wijken == (1,)
+    verdicts = sorted((e.hypothesis_id, e.verdict) for e in evidence)
+    assert verdicts == [
+        (first_h.id, "contradicts"),
+        (first_h.id, "supports"),
+        (first_h.id, "supports"),
+        (second_h.id, "supports"),
+    ]
+    for page in (first, full):
+        section = page.split('id="hypotheses"')[1].split("</section>")[0]
+        assert "H1" in section and "H2" in section and "https://t.me/" in section

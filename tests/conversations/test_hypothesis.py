@@ -14,7 +14,15 @@ from storage import hypotheses as hyp
 from storage import observations as obs
 from storage.hypotheses import link_payload
 from storage.models import Hypothesis, HypothesisLink, MediaFile, Observation
-from tests.conversations.helpers import TRANSLATOR, button_texts, join, plain, says, tap
+from tests.conversations.helpers import (
+    TRANSLATOR,
+    button_texts,
+    join,
+    plain,
+    says,
+    tap,
+    wait_drained,
+)
 
 pytestmark = pytest.mark.pipeline
 
@@ -86,11 +94,40 @@ def located_note(user) -> tuple[dict[str, Any], int]:
     return line, sent["message_id"]
 
 
+def open_link(sandbox, world, user, payload: str) -> dict[str, Any]:
+    """Open the bot with /start PAYLOAD (a picture's link); return the answer, not the menu."""
+    user.send_command("/start", payload)
+    first = user.wait_for_messages(1)
+    wait_drained(world.factory, sandbox)
+    sent = [*first, *user.new_messages()]
+    [answer] = [m for m in sent if not says(m, "menu.here", user_language(user))]
+    return answer
+
+
+def user_language(user) -> str:
+    return user.user.get("language_code") or "en"
+
+
 def note_id(world, chat_id: int, message_id: int) -> int:
     with world.factory() as session:
         found = obs.find_by_message(session, chat_id, message_id)
         assert found is not None
         return found.id
+
+
+def new_statement(coordinator, statement: str) -> dict[str, Any]:
+    """Open /hypothesis and send a statement at the menu; return the theme question."""
+    coordinator.send_command("/hypothesis")
+    coordinator.wait_for_messages(1)
+    coordinator.send_text(statement)
+    [themes] = coordinator.wait_for_messages(1)
+    return themes
+
+
+def tick(user, message: dict[str, Any], label: str) -> None:
+    """Tap a button that ticks itself, and wait for the tick."""
+    tap(user, current(user, message), label)
+    wait_for(lambda: "✓ " + label in button_texts(current(user, message)))
 
 
 # -- the /hypothesis flow -----------------------------------------------------------------------
@@ -110,10 +147,8 @@ def test_a_coordinator_records_a_hypothesis_with_themes_and_wijken(sandbox, worl
     coordinator.send_text("Older residents have no place to meet since the bank closed")
     [themes] = coordinator.wait_for_messages(1)
     assert says(themes, "hypothesis.ask_themes", "en")
-    tap(coordinator, themes, raw("theme.welfare"))
-    wait_for(lambda: "✓ " + raw("theme.welfare") in button_texts(current(coordinator, themes)))
-    tap(coordinator, current(coordinator, themes), raw("theme.housing"))
-    wait_for(lambda: "✓ " + raw("theme.housing") in button_texts(current(coordinator, themes)))
+    tick(coordinator, themes, raw("theme.welfare"))
+    tick(coordinator, themes, raw("theme.housing"))
     # Tapping again unticks.
     tap(coordinator, current(coordinator, themes), raw("theme.housing"))
     wait_for(lambda: raw("theme.housing") in button_texts(current(coordinator, themes)))
@@ -121,8 +156,7 @@ def test_a_coordinator_records_a_hypothesis_with_themes_and_wijken(sandbox, worl
     [wijken] = coordinator.wait_for_messages(1)
     assert says(wijken, "hypothesis.ask_wijken", "en")
     name = wijk(1).name("en")  # type: ignore[union-attr]
-    tap(coordinator, wijken, name)
-    wait_for(lambda: "✓ " + name in button_texts(current(coordinator, wijken)))
+    tick(coordinator, wijken, name)
     tap(coordinator, current(coordinator, wijken), raw("hypothesis.button_save"))
     [saved] = coordinator.wait_for_messages(1)
     assert says(saved, "hypothesis.saved", "en")
@@ -140,11 +174,10 @@ def test_a_coordinator_records_a_hypothesis_with_themes_and_wijken(sandbox, worl
 def test_typing_and_sending_things_at_the_wrong_moment(sandbox, world) -> None:
     org = world.organisation()
     coordinator = joined(sandbox, world, org, 5001, "coordinator")
-    coordinator.send_command("/hypothesis")
-    coordinator.wait_for_messages(1)
     # Words sent at the menu are the statement of a new hypothesis: one step less.
-    coordinator.send_text("Young people hang around the station because nothing else is open")
-    [themes] = coordinator.wait_for_messages(1)
+    themes = new_statement(
+        coordinator, "Young people hang around the station because nothing else is open"
+    )
     assert says(themes, "hypothesis.ask_themes", "en")
     # Next without a theme: a short answer, nothing moves.
     tap(coordinator, themes, raw("hypothesis.button_next"))
@@ -176,10 +209,7 @@ def test_typing_and_sending_things_at_the_wrong_moment(sandbox, world) -> None:
 def test_cancel_midway_stores_nothing(sandbox, world) -> None:
     org = world.organisation()
     coordinator = joined(sandbox, world, org, 5002, "coordinator")
-    coordinator.send_command("/hypothesis")
-    coordinator.wait_for_messages(1)
-    coordinator.send_text("Something half thought")
-    coordinator.wait_for_messages(1)
+    new_statement(coordinator, "Something half thought")
     coordinator.send_command("/cancel")
     [cancelled] = coordinator.wait_for_messages(1)
     assert says(cancelled, "cancel.done", "en")
@@ -194,8 +224,7 @@ def test_a_voice_hypothesis_is_edited_closed_and_reopened(sandbox, world) -> Non
     coordinator.wait_for_messages(1)
     coordinator.send_voice(VOICE, duration=5)
     [themes] = coordinator.wait_for_messages(1)
-    tap(coordinator, themes, raw("theme.food"))
-    wait_for(lambda: "✓ " + raw("theme.food") in button_texts(current(coordinator, themes)))
+    tick(coordinator, themes, raw("theme.food"))
     tap(coordinator, current(coordinator, themes), raw("hypothesis.button_next"))
     [wijken] = coordinator.wait_for_messages(1)
     tap(coordinator, wijken, raw("hypothesis.button_save"))
@@ -232,15 +261,13 @@ def test_a_voice_hypothesis_is_edited_closed_and_reopened(sandbox, world) -> Non
     tap(coordinator, card, raw("hypothesis.button_themes"))
     [themes] = coordinator.wait_for_messages(1)
     assert "✓ " + raw("theme.food") in button_texts(themes)
-    tap(coordinator, themes, raw("theme.shops"))
-    wait_for(lambda: "✓ " + raw("theme.shops") in button_texts(current(coordinator, themes)))
+    tick(coordinator, themes, raw("theme.shops"))
     tap(coordinator, current(coordinator, themes), raw("hypothesis.button_next"))
     [card] = coordinator.wait_for_messages(1)
     tap(coordinator, card, raw("hypothesis.button_wijken"))
     [wijken] = coordinator.wait_for_messages(1)
     name = wijk(2).name("en")  # type: ignore[union-attr]
-    tap(coordinator, wijken, name)
-    wait_for(lambda: "✓ " + name in button_texts(current(coordinator, wijken)))
+    tick(coordinator, wijken, name)
     tap(coordinator, current(coordinator, wijken), raw("hypothesis.button_save"))
     [card] = coordinator.wait_for_messages(1)
     tap(coordinator, card, raw("hypothesis.button_close"))
@@ -307,8 +334,7 @@ def test_who_may_record_hypotheses(sandbox, world) -> None:
     # The coordinator switches it off meanwhile: the next step is refused and nothing stored.
     tap(coordinator, menu, text("hypothesis.button_staff", state=raw("hypothesis.staff_on")))
     wait_toast(sandbox, raw("hypothesis.staff_now_off"))
-    tap(staff, themes, raw("theme.mobility"))
-    wait_for(lambda: "✓ " + raw("theme.mobility") in button_texts(current(staff, themes)))
+    tick(staff, themes, raw("theme.mobility"))
     tap(staff, current(staff, themes), raw("hypothesis.button_next"))
     [refused] = staff.wait_for_messages(1)
     assert says(refused, "hypothesis.staff_not_allowed", "en")
@@ -425,36 +451,29 @@ def test_marking_by_the_pictures_link(sandbox, world) -> None:
     coordinator = joined(sandbox, world, org, 5051, "coordinator")
     payload = link_payload(first, observation, "supports")
     assert len(payload) <= 64
-    coordinator.send_command("/start", payload)
-    [marked] = coordinator.wait_for_messages(1)
+    marked = open_link(sandbox, world, coordinator, payload)
     assert says(marked, "hypothesis.marked_supports", "en", number=1, statement="No place to meet")
     assert links(world) == [(first, observation, "supports", world.member(5051).id)]
     # Opening the link twice keeps the mark (a link sets, it never toggles).
-    coordinator.send_command("/start", payload)
-    coordinator.wait_for_messages(1)
+    open_link(sandbox, world, coordinator, payload)
     assert [link[2] for link in links(world)] == ["supports"]
     # A link made up, or for a resident, or for a stranger, marks nothing.
-    coordinator.send_command("/start", "h_1_x_s")
-    [unknown] = coordinator.wait_for_messages(1)
+    unknown = open_link(sandbox, world, coordinator, "h_1_x_s")
     assert says(unknown, "hypothesis.link_unknown", "en")
     resident = joined(sandbox, world, org, 5052, "resident")
-    resident.send_command("/start", link_payload(first, observation, "contradicts"))
-    [refused] = resident.wait_for_messages(1)
+    refused = open_link(sandbox, world, resident, link_payload(first, observation, "contradicts"))
     assert says(refused, "hypothesis.link_unknown", "en")
     stranger = sandbox.user(user_id=5053, language_code="en")
-    stranger.send_command("/start", link_payload(first, observation, "contradicts"))
-    [how] = stranger.wait_for_messages(1)
+    how = open_link(sandbox, world, stranger, link_payload(first, observation, "contradicts"))
     assert says(how, "stranger.how_to_join", "en")
     other_org = world.organisation("Elders")
     outsider = joined(sandbox, world, other_org, 5054, "coordinator")
-    outsider.send_command("/start", link_payload(first, observation, "contradicts"))
-    [refused] = outsider.wait_for_messages(1)
+    refused = open_link(sandbox, world, outsider, link_payload(first, observation, "contradicts"))
     assert says(refused, "hypothesis.link_unknown", "en")
     assert [link[2] for link in links(world)] == ["supports"]
     with world.factory.begin() as session:
         hyp.close_hypothesis(session.get(Hypothesis, first), datetime.now(UTC))
-    coordinator.send_command("/start", link_payload(first, observation, "contradicts"))
-    [closed] = coordinator.wait_for_messages(1)
+    closed = open_link(sandbox, world, coordinator, link_payload(first, observation, "contradicts"))
     assert says(closed, "hypothesis.link_closed", "en")
 
 
@@ -528,12 +547,8 @@ def test_forged_verdict_buttons_are_answered_and_change_nothing(sandbox, world) 
 def test_forget_leaves_the_teams_hypotheses_and_evidence_without_the_member(sandbox, world) -> None:
     org = world.organisation()
     coordinator = joined(sandbox, world, org, 5070, "coordinator")
-    coordinator.send_command("/hypothesis")
-    coordinator.wait_for_messages(1)
-    coordinator.send_text("No place to meet")
-    [themes] = coordinator.wait_for_messages(1)
-    tap(coordinator, themes, raw("theme.welfare"))
-    wait_for(lambda: "✓ " + raw("theme.welfare") in button_texts(current(coordinator, themes)))
+    themes = new_statement(coordinator, "No place to meet")
+    tick(coordinator, themes, raw("theme.welfare"))
     tap(coordinator, current(coordinator, themes), raw("hypothesis.button_next"))
     [wijken] = coordinator.wait_for_messages(1)
     tap(coordinator, wijken, wijk(1).name("en"))  # type: ignore[union-attr]
