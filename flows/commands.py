@@ -34,12 +34,15 @@ COMMANDS: tuple[Command, ...] = (
     Command("diary", MEMBERS, "diary", "command.diary"),
     Command("undo", MEMBERS, "undo", "command.undo"),
     Command("mydata", MEMBERS, "mydata", "command.mydata"),
+    Command("name", MEMBERS, "name", "command.name"),
     Command("forget", MEMBERS, "forget", "command.forget"),
     Command("invite", COORDINATORS, "invite", "command.invite"),
     Command("area", COORDINATORS, "area", "command.area"),
     Command("team", COORDINATORS, "team", "command.team"),
     Command("export", COORDINATORS, "export", "command.export"),
     Command("digest", COORDINATORS, "digest", "command.digest"),
+    Command("linkteam", COORDINATORS, "linkteam", "command.linkteam"),
+    Command("unlinkteam", COORDINATORS, "unlinkteam", "command.unlinkteam"),
 )
 
 COMMANDS_BY_NAME = {command.name: command for command in COMMANDS}

@@ -2,7 +2,8 @@
 
 | input                     | when                       | goes to                          |
 |---------------------------|----------------------------|----------------------------------|
-| group or channel message  | always                     | one short 'private only' reply   |
+| group or channel message  | always                     | flows/teamfeed.py: link, unlink, |
+|                           |                            | a comment, or one short line     |
 | blocked / unblocked       | always                     | member marked (in)active         |
 | /cancel                   | in a flow / idle           | flow left / 'nothing to cancel'  |
 | other command             | idle, or flow without draft| the command's flow               |
@@ -55,6 +56,7 @@ from flows.help import role_of
 from flows.privacy import needs_consent, reconsent_prompt
 from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME
 from flows.roles import STRANGER
+from flows.teamfeed import in_group
 from storage import organisations as orgs
 
 log = logging.getLogger("buurtbot.flows")
@@ -311,8 +313,8 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
 
 
 def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
-    if inp.kind == InputKind.GROUP:
-        return unmoved(reply("group.private_only"))
+    if inp.kind in (InputKind.GROUP, InputKind.GROUP_LEFT):
+        return unmoved(*in_group(ctx, inp))
     if inp.kind == InputKind.IGNORED:
         return unmoved()
     if inp.kind == InputKind.BLOCKED:
