@@ -201,11 +201,8 @@ def cards_replied_to(session: Session, chat_id: int, message_id: int) -> list[Fe
     post_id = session.scalar(
         select(FeedPost.id)
         .join(OutboxMessage, OutboxMessage.id == FeedPost.outbox_id)
-        .where(
-            FeedPost.chat_id == chat_id,
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.telegram_message_id == message_id,
-        )
+        # A delivered outbox row keeps its message id (its chat and content are dropped).
+        .where(FeedPost.chat_id == chat_id, OutboxMessage.telegram_message_id == message_id)
     )
     if post_id is None:
         return []
