@@ -268,3 +268,22 @@ def forged_answers(sandbox) -> list[dict]:
 def _unlinked(world, org: int) -> bool:
     with world.factory() as session:
         return feed.linked_group(session, org) is None
+
+
+def test_a_walk_that_ends_shows_its_route_in_the_group(sandbox, world) -> None:
+    _, _, staff, _, group = linked_team(sandbox, world)
+    staff.send_command("/walk")
+    [started] = staff.wait_for_messages(1)
+    tap(staff, started, TRANSLATOR.raw("en", "walk.focus.borders"))
+    live = staff.send_location(50.8467, 4.3525, live_period=3600, horizontal_accuracy=8)
+    staff.wait_for_messages(1)
+    for lat, lon in ((50.8450, 4.3500), (50.8400, 4.3560), (50.8330, 4.3650), FLAGEY):
+        staff.edit_location(live["message_id"], lat, lon, horizontal_accuracy=12)
+    staff.send_command("/endwalk")
+    staff.wait_for_messages(3)
+    # The route comes as a picture, with the walk's card as its caption.
+    [route] = group.wait_for_messages(1, timeout=30)
+    assert "Wandeling afgelopen" in route["caption"]  # the organisation's language
+    assert "Sam from the centre" in route["caption"]
+    picture = sandbox.file_bytes(route["photo"][-1]["file_id"])
+    assert picture.startswith(b"\x89PNG")
