@@ -164,6 +164,9 @@ def test_the_feed_posts_cards_batches_them_takes_comments_and_stops(
         page = render_digest_html(picture, catalog_for("en"))
         assert "Let&#39;s go there on Friday" in page or "Let's go there on Friday" in page
         assert "ask the owner" in page and "Sam from the centre" in page
+        # Participation names the team members by the name they chose; the resident is not.
+        assert TRANSLATOR.plain("en", "digest.participation.people") in page
+        assert "Rosa" not in page
 
         # A staff member cannot unlink; the coordinator can, and nothing is posted after.
         group.send_command("/unlinkteam", user=staff)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.i18n import load_translator
 from bot.runtime.feed import FeedComposer, compose_post
+from reports.export import open_export, write_export
 from storage import feed, pipeline
 from storage import observations as obs
 from storage import organisations as orgs
@@ -196,3 +197,19 @@ def test_open_invites_are_listed_and_revoked(session_factory, now) -> None:
         assert orgs.revoke_invite(session, org.id, single.id) is not None
         assert [i.id for i in orgs.open_invites(session, org.id, later)] == [open_group.id]
         assert orgs.check_invite(session, single.code, later).problem == orgs.InviteProblem.REVOKED
+
+
+def test_exports_keep_pseudonyms_only(session_factory, now, tmp_path: Path) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", now)
+        staff = member(session, org.id, "staff", 2, now)
+        orgs.set_display_name(session, staff, "Zouhair Vandenbroucke")
+        note(session, staff, now, text="the square is empty at noon")
+        org_id = org.id
+    with session_factory() as session:
+        for fmt in ("geojson", "csv"):
+            data = open_export(session, org_id)
+            paths = write_export(data, fmt, tmp_path / f"export.{fmt}")
+            written = "".join(path.read_text(encoding="utf-8") for path in paths)
+            assert "the square is empty" in written and "P-TEST" in written
+            assert "Zouhair" not in written and "Vandenbroucke" not in written
