@@ -140,7 +140,9 @@ def _comment(ctx: StepContext, inp: Input, chat_id: int) -> tuple[Effect, ...]:
         if not numbered or match is None:
             return (reply("feed.which_card", count=len(cards)),)
         card, text = numbered[0], match.group(2).strip()
-    if not text:
+    if not text or card.removed_at is not None:
+        return ()
+    if card.observation_id is None and card.walk_id is None:
         return ()
     feed.add_comment(ctx.session, card, member, text, chat_id, inp.message_id, ctx.now)
     return (Reaction(),)

@@ -196,6 +196,69 @@ def record_post(
     return post
 
 
+# Cards are checked for taking back (their observation gone or no longer shareable) this long.
+RETRACT_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A post some of whose cards must be taken back from the group."""
+
+    post: FeedPost
+    cards: tuple[FeedItem, ...]
+    taken_back: tuple[FeedItem, ...]
+
+
+def to_take_back(session: Session, chat_id: int, now: datetime) -> list[Retraction]:
+    """Return the group's recent posts with cards whose content may no longer be shown.
+
+    A card goes when its observation or walk is gone (/undo, /forget erased it), when its
+    author left (/forget, removed from the team), or when it is no longer shareable (a note
+    turned into a diary entry, or an encounter whose person did not agree to be quoted).
+    """
+    rows = session.execute(
+        select(FeedItem, FeedPost, Observation, Walk)
+        .join(FeedPost, FeedPost.id == FeedItem.post_id)
+        .outerjoin(Observation, Observation.id == FeedItem.observation_id)
+        .outerjoin(Walk, Walk.id == FeedItem.walk_id)
+        .where(
+            FeedPost.chat_id == chat_id,
+            FeedPost.created_at >= now - RETRACT_WINDOW,
+            FeedItem.removed_at.is_(None),
+        )
+    ).all()
+    authors = {o.member_id for _, _, o, _ in rows if o is not None and o.member_id} | {
+        w.member_id for _, _, _, w in rows if w is not None and w.member_id
+    }
+    roles: dict[int, str] = {}
+    if authors:
+        found_roles = session.execute(
+            select(Member.id, Member.role).where(Member.id.in_(sorted(authors)))
+        )
+        roles = {member_id: role for member_id, role in found_roles}
+    gone: dict[int, list[FeedItem]] = {}
+    posts: dict[int, FeedPost] = {}
+    for item, post, observation, walk in rows:
+        if observation is not None:
+            keep = observation.member_id is not None and shareable(
+                observation, roles.get(observation.member_id)
+            )
+        elif walk is not None:
+            keep = walk.member_id is not None and roles.get(walk.member_id) in TEAM_ROLES
+        else:
+            keep = False
+        if not keep:
+            gone.setdefault(post.id, []).append(item)
+            posts[post.id] = post
+    found = []
+    for post_id, taken in gone.items():
+        cards = session.scalars(
+            select(FeedItem).where(FeedItem.post_id == post_id).order_by(FeedItem.position)
+        ).all()
+        found.append(Retraction(posts[post_id], tuple(cards), tuple(taken)))
+    return found
+
+
 def cards_replied_to(session: Session, chat_id: int, message_id: int) -> list[FeedItem]:
     """Return the cards of the post a group message is, in order (none if it is no post)."""
     post_id = session.scalar(
@@ -284,7 +347,7 @@ def forget_member_feed(session: Session, member: Member) -> None:
         .where(TeamGroup.requested_by_member_id == member.id)
         .values(requested_by_member_id=None)
     )
-    own_items = select(FeedItem.post_id).where(
+    own_items = select(FeedItem.post_id).where(  # their cards are taken back by the feed round
         FeedItem.observation_id.in_(
             select(Observation.id).where(Observation.member_id == member.id)
         )

@@ -438,12 +438,15 @@ class FeedItem(Base):
     post_id: Mapped[int] = mapped_column(ForeignKey("feed_posts.id", ondelete="CASCADE"))
     # The card's number in its post (1 when the post holds one card).
     position: Mapped[int] = mapped_column(Integer)
+    # Both None once what the card showed is gone (/undo, /forget): the card is then taken back.
     observation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("observations.id", ondelete="CASCADE"), nullable=True, unique=True
+        ForeignKey("observations.id", ondelete="SET NULL"), nullable=True, unique=True
     )
     walk_id: Mapped[int | None] = mapped_column(
-        ForeignKey("walks.id", ondelete="CASCADE"), nullable=True, unique=True
+        ForeignKey("walks.id", ondelete="SET NULL"), nullable=True, unique=True
     )
+    # When the card was taken back from the group (its observation gone or no longer shareable).
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     __table_args__ = (Index("ix_feed_items_post", "post_id"),)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +124,26 @@ class FeedComposer:
         )
 
 
+def compose_text(
+    session: Session, composer: FeedComposer, items: Sequence[Observation | Walk | None]
+) -> str:
+    """Return the text of a post: its cards (None: a card taken back) and how to comment."""
+    batched = len(items) > 1
+    cards = []
+    for position, item in enumerate(items, start=1):
+        number = f"{position}. " if batched else ""
+        if item is None:
+            cards.append(composer.t("feed.card_removed", number=number))
+        elif isinstance(item, Walk):
+            cards.append(composer.walk_card(session, item, number))
+        else:
+            cards.append(composer.observation_card(session, item, number, batched))
+    if all(item is None for item in items):
+        return "\n\n".join(cards)
+    hint = composer.t("feed.reply_hint_batch" if batched else "feed.reply_hint")
+    return "\n\n".join([*cards, hint])
+
+
 def compose_post(
     session: Session,
     composer: FeedComposer,
@@ -132,15 +153,7 @@ def compose_post(
 ) -> tuple[str, dict[str, Any]]:
     """Return the Bot API method and parameters of one post."""
     batched = len(items) > 1
-    cards = []
-    for position, item in enumerate(items, start=1):
-        number = f"{position}. " if batched else ""
-        if isinstance(item, Walk):
-            cards.append(composer.walk_card(session, item, number))
-        else:
-            cards.append(composer.observation_card(session, item, number, batched))
-    hint = composer.t("feed.reply_hint_batch" if batched else "feed.reply_hint")
-    text = "\n\n".join([*cards, hint])
+    text = compose_text(session, composer, items)
     if not batched:
         item = items[0]
         photo: Any = None
@@ -171,9 +184,7 @@ def post_to_group(session: Session, app: Buurtbot, group: TeamGroup, waiting: fe
     now = app.clock()
     items: list[Observation | Walk] = [*waiting.observations, *waiting.walks]
     post = feed.record_post(session, group, items, now)
-    organisation = get_organisation(session, group.organisation_id)
-    language = organisation.language if organisation is not None else "nl"
-    composer = FeedComposer(app.renderer.translator, language)
+    composer = FeedComposer(app.renderer.translator, _language(session, group))
     method, payload = compose_post(
         session, composer, group.chat_id, items, app.dispatcher.media_dir
     )
@@ -185,16 +196,81 @@ def post_to_group(session: Session, app: Buurtbot, group: TeamGroup, waiting: fe
     return 1
 
 
+def take_back(
+    session: Session, composer: FeedComposer, retraction: feed.Retraction, now: datetime
+) -> list[pipeline.OutgoingCall]:
+    """Take cards back from a post: its message is rewritten without them, or deleted.
+
+    A post not yet sent is rewritten (or dropped) in the outbox. A sent one is edited; a photo
+    post, or one with no card left, is first blanked and then deleted (a bot cannot delete a
+    message older than 48 hours, so the blanking is what stays then).
+    """
+    for card in retraction.taken_back:
+        card.removed_at = now
+    post = retraction.post
+    outbox = session.get(OutboxMessage, post.outbox_id) if post.outbox_id else None
+    if outbox is None:
+        return []
+    kept: list[Observation | Walk | None] = [
+        None
+        if card.removed_at is not None
+        else session.get(Observation, card.observation_id)
+        if card.observation_id is not None
+        else session.get(Walk, card.walk_id)
+        if card.walk_id is not None
+        else None
+        for card in retraction.cards
+    ]
+    text = compose_text(session, composer, kept)
+    left = any(item is not None for item in kept)
+    if outbox.status == "pending":
+        if not left or outbox.method == "sendPhoto":
+            session.delete(outbox)
+        else:
+            outbox.payload = {**outbox.payload, "text": text[:MAX_TEXT]}
+        return []
+    message_id = outbox.telegram_message_id
+    if outbox.status != "sent" or message_id is None:
+        return []
+    chat_id = post.chat_id
+    target = {"chat_id": chat_id, "message_id": message_id}
+    if outbox.method == "sendPhoto":
+        blank = composer.t("feed.card_removed", number="")
+        return [
+            pipeline.OutgoingCall(chat_id, "editMessageCaption", {**target, "caption": blank}),
+            pipeline.OutgoingCall(chat_id, "deleteMessage", target),
+        ]
+    edit = {**target, "text": text[:MAX_TEXT], "parse_mode": "HTML"}
+    calls = [pipeline.OutgoingCall(chat_id, "editMessageText", edit)]
+    if not left:
+        calls.append(pipeline.OutgoingCall(chat_id, "deleteMessage", target))
+    return calls
+
+
 def feed_round(app: Buurtbot) -> int:
-    """Post what is due to every linked group, in one transaction; return how many posts."""
+    """Post what is due to every linked group and take back what may no longer be shown.
+
+    One transaction; returns how many calls were queued.
+    """
     with app.session_factory.begin() as session:
         now = app.clock()
-        posted = 0
+        queued = 0
         for group in feed.linked_groups(session):
+            retractions = feed.to_take_back(session, group.chat_id, now)
+            if retractions:
+                composer = FeedComposer(app.renderer.translator, _language(session, group))
+                calls = [call for r in retractions for call in take_back(session, composer, r, now)]
+                queued += pipeline.enqueue(session, calls, now)
             waiting = feed.due(session, group, now)
             if waiting:
-                posted += post_to_group(session, app, group, waiting)
-        return posted
+                queued += post_to_group(session, app, group, waiting)
+        return queued
+
+
+def _language(session: Session, group: TeamGroup) -> str:
+    """Return the language of the group's organisation: the team reads its cards in it."""
+    organisation = get_organisation(session, group.organisation_id)
+    return organisation.language if organisation is not None else "nl"
 
 
 async def feed_job(context: ContextTypes.DEFAULT_TYPE) -> None:

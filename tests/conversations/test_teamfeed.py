@@ -291,3 +291,24 @@ def test_a_walk_that_ends_shows_its_route_in_the_group(sandbox, world) -> None:
     assert "Sam from the centre" in route["caption"]
     picture = sandbox.file_bytes(route["photo"][-1]["file_id"])
     assert picture.startswith(b"\x89PNG")
+
+
+def test_a_card_is_taken_back_when_its_note_is_undone(sandbox, world, bot, settings) -> None:
+    clock = SetClock(datetime.now(UTC))
+    running = restart_on(bot, settings, clock, world, sandbox)
+    try:
+        _, _, staff, _, group = linked_team(sandbox, world)
+        keep_note(staff, "Wrong street, sorry")
+        later(clock, SETTLED)
+        [card] = group.wait_for_messages(1, timeout=30)
+        assert "Wrong street" in card["text"]
+        staff.send_command("/undo")
+        staff.wait_for_messages(1)
+        with world.factory() as session:
+            assert session.scalar(select(func.count()).select_from(Observation)) == 0
+        # The feed's next round takes the card back: blanked, then deleted from the group.
+        wait_until(lambda: all(m["message_id"] != card["message_id"] for m in group.messages()))
+        deleted = [c["params"] for c in sandbox.calls("deleteMessage")]
+        assert deleted == [{"chat_id": str(GROUP_ID), "message_id": card["message_id"]}]
+    finally:
+        stop_bot(running)

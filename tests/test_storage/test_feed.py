@@ -15,7 +15,7 @@ from reports.export import open_export, write_export
 from storage import feed, pipeline
 from storage import observations as obs
 from storage import organisations as orgs
-from storage.models import FeedComment, Member, OutboxMessage
+from storage.models import FeedComment, Member, Observation, OutboxMessage
 from storage.privacy import forget_member
 
 GROUP = -100555
@@ -213,3 +213,35 @@ def test_exports_keep_pseudonyms_only(session_factory, now, tmp_path: Path) -> N
             written = "".join(path.read_text(encoding="utf-8") for path in paths)
             assert "the square is empty" in written and "P-TEST" in written
             assert "Zouhair" not in written and "Vandenbroucke" not in written
+
+
+def test_cards_whose_content_may_no_longer_be_shown_are_taken_back(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", now)
+        coordinator = member(session, org.id, "coordinator", 1, now)
+        staff = member(session, org.id, "staff", 2, now)
+        leaving = member(session, org.id, "volunteer", 3, now)
+        group = linked(session, coordinator, now)
+        kept = note(session, coordinator, now, text="stays")
+        undone = note(session, staff, now, text="undone later")
+        turned = note(session, staff, now, text="becomes a diary entry")
+        forgotten = note(session, leaving, now, text="their author leaves")
+        at = now + feed.SETTLE
+        feed.record_post(session, group, feed.due(session, group, at, limit=10).observations, at)
+        assert feed.to_take_back(session, GROUP, at) == []
+        # /undo deletes one; another becomes a diary entry; an author is forgotten.
+        session.delete(session.get(Observation, undone))
+        session.get(Observation, turned).kind = "diary_entry"
+        session.flush()
+        forget_member(session, leaving)
+        [retraction] = feed.to_take_back(session, GROUP, at)
+        assert [c.position for c in retraction.cards] == [1, 2, 3, 4]
+        assert sorted(c.position for c in retraction.taken_back) == [2, 3, 4]
+        assert retraction.cards[0].observation_id == kept
+        assert retraction.cards[1].observation_id is None  # the deleted one, kept as a slot
+        assert forgotten in [c.observation_id for c in retraction.taken_back]
+        for card in retraction.taken_back:
+            card.removed_at = at
+        assert feed.to_take_back(session, GROUP, at) == []
+        # Posts older than the window are no longer looked at.
+        assert feed.to_take_back(session, GROUP, at + feed.RETRACT_WINDOW * 2) == []
