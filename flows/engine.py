@@ -38,6 +38,8 @@ class InputKind(StrEnum):
     GROUP = "group"
     # The bot was removed from a group (or the group was deleted).
     GROUP_LEFT = "group_left"
+    # A group became a supergroup with a new chat id (in `args`).
+    GROUP_MOVED = "group_moved"
     IGNORED = "ignored"
 
 

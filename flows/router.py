@@ -313,7 +313,7 @@ def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
 
 
 def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
-    if inp.kind in (InputKind.GROUP, InputKind.GROUP_LEFT):
+    if inp.kind in (InputKind.GROUP, InputKind.GROUP_LEFT, InputKind.GROUP_MOVED):
         return unmoved(*in_group(ctx, inp))
     if inp.kind == InputKind.IGNORED:
         return unmoved()

@@ -16,6 +16,7 @@ In a group the router hands every input to `in_group` (groups keep no chat state
 
 - the bot is added: how a coordinator links the group; another command: 'private only';
 - the bot is removed: the feed stops, without an answer;
+- the group becomes a supergroup (a new chat id): the feed follows it, without an answer;
 - /linkteam from a coordinator: they are asked in their private chat to confirm (buttons);
 - /linkteam or /unlinkteam from anyone else: 'only a coordinator can';
 - /unlinkteam from the team's coordinator: the feed stops;
@@ -73,6 +74,11 @@ def in_group(ctx: StepContext, inp: Input) -> tuple[Effect, ...]:
         return ()
     if inp.kind == InputKind.GROUP_LEFT:
         feed.unlink(ctx.session, chat_id)
+        return ()
+    if inp.kind == InputKind.GROUP_MOVED:
+        moved_to = _group_id(inp.args)
+        if moved_to is not None:
+            feed.move_group(ctx.session, chat_id, moved_to)
         return ()
     if inp.command == "linkteam":
         return _ask_to_link(ctx, inp, chat_id)

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from storage.kinds import BY_NAME, ENCOUNTER, kind_of
+from storage.kinds import BY_NAME, ENCOUNTER, KINDS, kind_of
 from storage.models import (
     FeedComment,
     FeedItem,
@@ -37,6 +37,10 @@ SETTLE = timedelta(minutes=2)
 POST_GAP = timedelta(minutes=1)
 # Cards in one post at most (the rest wait for the next minute).
 MAX_CARDS = 8
+# What is due is looked for from this long before the oldest card of the last post on.
+LOOK_BACK = timedelta(hours=1)
+# The kinds a card may show (private kinds such as diary entries never).
+SHAREABLE_KINDS = tuple(kind.name for kind in KINDS if not kind.private)
 MAX_COMMENT = 1000
 
 
@@ -109,6 +113,28 @@ def unlink(session: Session, chat_id: int) -> bool:
     return linked
 
 
+def move_group(session: Session, old_chat_id: int, new_chat_id: int) -> bool:
+    """Follow a group that became a supergroup: its link and its posts take the new chat id."""
+    group = session.get(TeamGroup, old_chat_id)
+    if group is None or session.get(TeamGroup, new_chat_id) is not None:
+        return False
+    session.add(
+        TeamGroup(
+            chat_id=new_chat_id,
+            organisation_id=group.organisation_id,
+            requested_by_member_id=group.requested_by_member_id,
+            requested_at=group.requested_at,
+            linked_at=group.linked_at,
+        )
+    )
+    session.delete(group)
+    session.execute(
+        update(FeedPost).where(FeedPost.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+    session.flush()
+    return True
+
+
 def linked_groups(session: Session) -> list[TeamGroup]:
     """Return every linked group."""
     return list(session.scalars(select(TeamGroup).where(TeamGroup.linked_at.is_not(None))))
@@ -134,25 +160,36 @@ class Due:
         return bool(self.observations or self.walks)
 
 
-def last_post_at(session: Session, chat_id: int) -> datetime | None:
-    """Return when the group's latest post was made."""
-    return session.scalar(select(func.max(FeedPost.created_at)).where(FeedPost.chat_id == chat_id))
+def last_post(session: Session, chat_id: int) -> FeedPost | None:
+    """Return the group's latest post."""
+    return session.scalar(
+        select(FeedPost)
+        .where(FeedPost.chat_id == chat_id)
+        .order_by(FeedPost.created_at.desc(), FeedPost.id.desc())
+        .limit(1)
+    )
 
 
 def due(session: Session, group: TeamGroup, now: datetime, limit: int = MAX_CARDS) -> Due:
     """Return what may be posted to a group now (nothing while its last post is too recent)."""
     if group.linked_at is None:
         return Due((), ())
-    last = last_post_at(session, group.chat_id)
-    if last is not None and now - last < POST_GAP:
+    last = last_post(session, group.chat_id)
+    if last is not None and now - last.created_at < POST_GAP:
         return Due((), ())
+    # The last post took the oldest of what was waiting: anything older was posted or left
+    # out then (what is noted commits a moment after its time, never an hour).
+    since = group.linked_at
+    if last is not None:
+        since = max(since, last.oldest_at - LOOK_BACK)
     posted_obs = select(FeedItem.observation_id).where(FeedItem.observation_id.is_not(None))
     rows = session.execute(
         select(Observation, Member.role)
         .join(Member, Member.id == Observation.member_id)
         .where(
             Observation.organisation_id == group.organisation_id,
-            Observation.created_at >= group.linked_at,
+            Observation.created_at >= since,
+            Observation.kind.in_(SHAREABLE_KINDS),
             Observation.created_at <= now - SETTLE,
             Member.role.in_(TEAM_ROLES),
             Observation.id.not_in(posted_obs),
@@ -169,7 +206,7 @@ def due(session: Session, group: TeamGroup, now: datetime, limit: int = MAX_CARD
             .where(
                 Walk.organisation_id == group.organisation_id,
                 Walk.ended_at.is_not(None),
-                Walk.ended_at >= group.linked_at,
+                Walk.ended_at >= since,
                 Member.role.in_(TEAM_ROLES),
                 Walk.id.not_in(posted_walks),
             )
@@ -184,7 +221,15 @@ def record_post(
     session: Session, group: TeamGroup, items: Sequence[Observation | Walk], now: datetime
 ) -> FeedPost:
     """Store a post and its cards, numbered in order; the caller queues its message."""
-    post = FeedPost(chat_id=group.chat_id, organisation_id=group.organisation_id, created_at=now)
+    moments = [
+        (item.ended_at or now) if isinstance(item, Walk) else item.created_at for item in items
+    ]
+    post = FeedPost(
+        chat_id=group.chat_id,
+        organisation_id=group.organisation_id,
+        created_at=now,
+        oldest_at=min(moments, default=now),
+    )
     session.add(post)
     session.flush()
     for position, item in enumerate(items, start=1):

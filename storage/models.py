@@ -423,6 +423,8 @@ class FeedPost(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     created_at: Mapped[datetime]
+    # When the oldest thing it shows was noted: what is due is looked for from about then on.
+    oldest_at: Mapped[datetime]
     # The outbox call that carries it: its Telegram message id tells which post a reply is to.
     outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 

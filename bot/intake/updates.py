@@ -215,6 +215,8 @@ def _from_group(message: Message, base: dict[str, Any], edited: bool) -> Input:
     """
     if edited:
         return Input(kind=InputKind.IGNORED, **base)
+    if message.migrate_to_chat_id:
+        return Input(kind=InputKind.GROUP_MOVED, args=str(message.migrate_to_chat_id), **base)
     command = _command(message)
     if command is not None:
         return Input(kind=InputKind.GROUP, command=command[0], args=command[1], **base)

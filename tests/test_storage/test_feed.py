@@ -245,3 +245,40 @@ def test_cards_whose_content_may_no_longer_be_shown_are_taken_back(session_facto
         assert feed.to_take_back(session, GROUP, at) == []
         # Posts older than the window are no longer looked at.
         assert feed.to_take_back(session, GROUP, at + feed.RETRACT_WINDOW * 2) == []
+
+
+def test_a_burst_is_posted_eight_cards_a_minute_until_nothing_waits(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", now)
+        coordinator = member(session, org.id, "coordinator", 1, now)
+        staff = member(session, org.id, "staff", 2, now)
+        group = linked(session, coordinator, now)
+        burst = [note(session, staff, now + timedelta(seconds=i), text=str(i)) for i in range(20)]
+        posted: list[list[int]] = []
+        moment = now + feed.SETTLE + timedelta(seconds=20)
+        while waiting := feed.due(session, group, moment).observations:
+            feed.record_post(session, group, waiting, moment)
+            posted.append([o.id for o in waiting])
+            moment += feed.POST_GAP
+        assert [len(ids) for ids in posted] == [feed.MAX_CARDS, feed.MAX_CARDS, 4]
+        assert [i for ids in posted for i in ids] == burst
+
+
+def test_a_group_that_becomes_a_supergroup_keeps_its_feed(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "A", now)
+        coordinator = member(session, org.id, "coordinator", 1, now)
+        staff = member(session, org.id, "staff", 2, now)
+        group = linked(session, coordinator, now)
+        note(session, staff, now)
+        at = now + feed.SETTLE
+        feed.record_post(session, group, feed.due(session, group, at).observations, at)
+        assert feed.move_group(session, GROUP, GROUP * 10)
+        moved = feed.linked_group(session, org.id)
+        assert moved is not None and moved.chat_id == GROUP * 10
+        assert feed.group_of(session, GROUP) is None
+        # The minute between posts still holds in the new chat.
+        second = note(session, staff, now + timedelta(seconds=30))
+        assert feed.due(session, moved, at + timedelta(seconds=30)).observations == ()
+        assert [o.id for o in feed.due(session, moved, at + feed.POST_GAP).observations] == [second]
+        assert not feed.move_group(session, GROUP, GROUP * 10)

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column('chat_id', sa.BigInteger(), nullable=False),
         sa.Column('organisation_id', sa.Integer(), nullable=False),
         sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('oldest_at', storage.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column('outbox_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['organisation_id'], ['organisations.id']),
         sa.PrimaryKeyConstraint('id'),
