@@ -126,7 +126,7 @@ def start(ctx: StepContext, inp: Input, draft: JoinDraft) -> Outcome[JoinDraft]:
         key = "start.already_member" if code else "start.welcome_back"
         return done(
             reply(key, organisation=ctx.member.organisation.name),
-            help_reply(ctx.member.role),
+            help_reply(ctx.member.role, ctx.member.language),
         )
     if not code:
         return done(reply("stranger.how_to_join"))
@@ -201,7 +201,7 @@ def welcome(role: str, draft: JoinDraft) -> Outcome[JoinDraft]:
     """End joining: welcome, what the member can do, and their command menu."""
     return done(
         reply("onboarding.welcome", organisation=draft.organisation, role=Text(f"role.{role}")),
-        help_reply(role),
+        help_reply(role, draft.language),
         SetCommands(role),
     )
 
