@@ -197,7 +197,8 @@ def test_the_coordinator_can_say_no_and_strangers_cannot_link(sandbox, world) ->
     group.send_command("/linkteam", user=stranger)
     [refused] = group.wait_for_messages(1)
     assert says(refused, "feed.coordinators_only", "nl")
-    group.send_command("/linkteam", user=coordinator)
+    # The Dutch word of the command does the same.
+    group.send_command("/teamkoppelen", user=coordinator)
     group.wait_for_messages(1)
     [question] = coordinator.wait_for_messages(1)
     tap(coordinator, question, TRANSLATOR.raw("nl", "feed.button_dont_link"))
@@ -230,7 +231,7 @@ def test_removing_the_bot_from_the_group_stops_the_feed(sandbox, world) -> None:
     group = sandbox.group(chat_id=-1009003, title="Équipe", user=coordinator)
     group.add_bot()
     group.wait_for_messages(1)
-    group.send_command("/linkteam", user=coordinator)
+    group.send_command("/relierequipe", user=coordinator)  # /linkteam in French words
     group.wait_for_messages(1)
     [question] = coordinator.wait_for_messages(1)
     tap(coordinator, question, TRANSLATOR.raw("fr", "feed.button_link"))
