@@ -45,6 +45,7 @@ from flows.engine import (
     Reaction,
     Reply,
     StepContext,
+    ascii_id,
     done,
     reply,
 )
@@ -56,11 +57,9 @@ CARD_NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[:.)\-]?\s*(.*)$", re.DOTALL)
 
 
 def _group_id(text: str) -> int | None:
-    """Return a group's chat id from a button's data (negative, ASCII digits only)."""
-    digits = text[1:] if text.startswith("-") else ""
-    if not digits or len(digits) > 18 or not (digits.isascii() and digits.isdigit()):
-        return None
-    return -int(digits)
+    """Return a group's chat id from a button's data or an update (negative, ASCII digits)."""
+    number = ascii_id(text[1:]) if text.startswith("-") else None
+    return -number if number else None
 
 
 def _is_coordinator(ctx: StepContext) -> bool:
