@@ -339,10 +339,12 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
 
 
 def test_no_member_or_telegram_ids_anywhere(session_factory, data_fixture, tmp_path) -> None:
-    data = build(session_factory, data_fixture)
+    data = build(session_factory, data_fixture, language="nl")
     written = [
         exports.write_geojson(data, tmp_path / "out.geojson"),
         *exports.write_csv(data, tmp_path / "out.csv"),
+        *exports.write_export(data, "geojson", tmp_path / "split.geojson", split=True),
+        *exports.write_export(data, "csv", tmp_path / "excel.csv", excel=True),
     ]
     for path in written:
         text = path.read_text(encoding="utf-8-sig")
