@@ -1002,3 +1002,12 @@ def test_a_kind_with_its_own_features_is_one_registry_entry(
     assert row["observations"].value == "3; 4" and row["verdicts"].value == "supports; contradicts"
     assert row["created_at"].value == datetime(2026, 11, 24, 9, 0)
     assert read_csv(main_csv)[-1][-2:] == ["3;4", "supports;contradicts"]
+
+
+def test_cli_help_explains_the_formats(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    for words in ("--split", "FILE-points.geojson", "FILE-tracks.geojson", "--excel", "decimal"):
+        assert words in shown
