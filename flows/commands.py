@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS
+from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS, STAFF_ROLES
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("encounter", FIELDWORKERS, "encounter", "command.encounter"),
     Command("keyperson", FIELDWORKERS, "keyperson", "command.keyperson"),
     Command("missing", MEMBERS, "missing", "command.missing"),
+    Command("focusgroup", STAFF_ROLES, "focusgroup", "command.focusgroup"),
     Command("diary", MEMBERS, "diary", "command.diary"),
     Command("undo", MEMBERS, "undo", "command.undo"),
     Command("mydata", MEMBERS, "mydata", "command.mydata"),

@@ -31,6 +31,7 @@ GLANCE = (
     "encounters",
     "key_persons",
     "missing",
+    "focus_groups",
     "diary_entries",
     "diarists",
 )

@@ -256,6 +256,17 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
             text="The library opens late",
             place=DANSAERT,
         )
+        obs.add_observation(
+            session,
+            organisation_id=fx.org_id,
+            member_id=fx.member_id,
+            author=fx.author,
+            kind="focus_group",
+            now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC),
+            text="What would make the square safer?",
+            place=DANSAERT,
+            details={"attendance": {"residents": 6, "users": 2, "partners": 1, "other": 0}},
+        )
     data = build(session_factory, fx)
     path = exports.write_geojson(data, tmp_path / "out.geojson")
     collection = json.loads(path.read_text(encoding="utf-8"))
@@ -263,7 +274,7 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
     assert "crs" not in collection
     features = collection["features"]
     ids = [feature["id"] for feature in features]
-    assert len(ids) == len(set(ids)) == 8  # 7 observations + 1 track (a 1-point walk is none)
+    assert len(ids) == len(set(ids)) == 9  # 8 observations + 1 track (a 1-point walk is none)
     points = [f for f in features if f["properties"]["kind"] != "walk_track"]
     assert {f["properties"]["kind"] for f in points} == set(obs.KINDS)
     for feature in points:
