@@ -71,11 +71,9 @@ from flows.observe import language_of, saved_line, text_of, too_big
 from flows.places import author_of
 from flows.themes import theme_choice, theme_rows
 from storage import observations as obs
+from storage.focusgroups import ATTENDANCE, CHANNELS, OTHER_CHANNEL
 from storage.kinds import FOCUS_GROUP
 
-# Who came, counted per kind of person, asked in this order.
-GROUPS = ("residents", "users", "partners", "other")
-CHANNELS = ("own", "partner", "event")
 # More people than this in one focus group is a typing slip.
 MAX_PEOPLE = 500
 DATE_FORMAT = "%d/%m/%Y"
@@ -114,7 +112,7 @@ class GroupQuestion:
 
 @dataclass(frozen=True)
 class FocusGroupDraft(PlaceAnswer):
-    """The focus group so far; `counts` follow GROUPS, the last question is the one running."""
+    """The focus group so far; `counts` follow ATTENDANCE, the last question is the one running."""
 
     held_on: date | None = None
     counts: tuple[int, ...] = ()
@@ -158,7 +156,7 @@ def ask_where(ctx: StepContext, draft: FocusGroupDraft) -> tuple[Effect, ...]:
 
 def ask_count(ctx: StepContext, draft: FocusGroupDraft) -> tuple[Effect, ...]:
     """Ask how many people of the next kind were there."""
-    group = GROUPS[len(draft.counts)]
+    group = ATTENDANCE[len(draft.counts)]
     assert isinstance(COUNT.values, tuple)
     buttons = [COUNT.button(value, "focusgroup.number", number=value) for value in COUNT.values]
     rows = (tuple(buttons[:6]), tuple(buttons[6:]))
@@ -237,14 +235,14 @@ def where_answer(ctx: StepContext, inp: Input, draft: FocusGroupDraft) -> Outcom
 
 def _counted(draft: FocusGroupDraft, count: int, *effects: Effect) -> Outcome[FocusGroupDraft]:
     """Keep one count; ask the next, or the channel once every kind is counted."""
-    group = GROUPS[len(draft.counts)]
+    group = ATTENDANCE[len(draft.counts)]
     counted = replace(draft, counts=(*draft.counts, count))
     answer = Reply(
         "focusgroup.count_answer",
         {"group": Text(f"focusgroup.group.{group}"), "count": count},
         edit=bool(effects),
     )
-    where_next = "count" if len(counted.counts) < len(GROUPS) else "channel"
+    where_next = "count" if len(counted.counts) < len(ATTENDANCE) else "channel"
     return goto(where_next, counted, *effects, answer)
 
 
@@ -285,7 +283,7 @@ def channel_tapped(
 
 def channel_typed(ctx: StepContext, inp: Input, draft: FocusGroupDraft) -> Outcome[FocusGroupDraft]:
     """Keep a typed channel as "other"."""
-    return onward(replace(draft, channel="other", channel_text=text_of(inp)))
+    return onward(replace(draft, channel=OTHER_CHANNEL, channel_text=text_of(inp)))
 
 
 def question(ctx: StepContext, inp: Input, draft: FocusGroupDraft) -> Outcome[FocusGroupDraft]:
@@ -360,7 +358,7 @@ def no_reflection(ctx: StepContext, inp: Input, draft: FocusGroupDraft, value: s
 
 def details_of(draft: FocusGroupDraft) -> dict[str, Any]:
     """Return what the observation keeps of a draft besides its text, theme, place and files."""
-    counts = dict(zip(GROUPS, (*draft.counts, *(0,) * len(GROUPS)), strict=False))
+    counts = dict(zip(ATTENDANCE, (*draft.counts, *(0,) * len(ATTENDANCE)), strict=False))
     details: dict[str, Any] = {
         "held_on": draft.held_on.isoformat() if draft.held_on else None,
         "attendance": counts,

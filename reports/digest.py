@@ -32,6 +32,7 @@ from reports.model import (
     Entry,
     Fact,
     Figure,
+    FocusGroupLine,
     FollowUp,
     IndicatorRow,
     KeyPerson,
@@ -60,6 +61,7 @@ from reports.sections import (
     diary,
     entries,
     findings,
+    focusgroups,
     glance,
     missing,
     participation,
@@ -252,6 +254,7 @@ def build_from_week(
         participation=participation.build(week),
         media=media_summary,
         retention=retention,
+        focus_groups=focusgroups.build(week, numbers),
     )
     digest = replace(digest, findings=findings.build(digest))
     return replace(digest, questions=questions.build(digest))
@@ -271,6 +274,7 @@ __all__ = [
     "Entry",
     "Fact",
     "Figure",
+    "FocusGroupLine",
     "FollowUp",
     "IndicatorRow",
     "KeyPerson",
