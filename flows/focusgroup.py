@@ -23,8 +23,8 @@
 
 Nothing is stored before the last answer: the draft holds the answers (voice notes and photos
 as Telegram file references) and /cancel drops it. The observation (kind "focus_group") has the
-questions as its text and the rest in its details: held_on (ISO date), attendance (residents,
-users, partners, other: numbers, never names), people (their sum), channel (own / partner /
+questions as its text and the rest in its details: held_on (ISO date), residents, users,
+partners and others (numbers of people, never names), people (their sum), channel (own / partner /
 event / other, with channel_text when typed), place_text when the place was typed, questions
 (each with what was said and the quotes participants agreed to share, each quote kept apart and
 marked agreed), missing_voices (the closing reflection) and media_roles (per file, in order:
@@ -361,7 +361,7 @@ def details_of(draft: FocusGroupDraft) -> dict[str, Any]:
     counts = dict(zip(ATTENDANCE, (*draft.counts, *(0,) * len(ATTENDANCE)), strict=False))
     details: dict[str, Any] = {
         "held_on": draft.held_on.isoformat() if draft.held_on else None,
-        "attendance": counts,
+        **counts,
         "people": sum(counts.values()),
         "channel": draft.channel,
         "questions": [

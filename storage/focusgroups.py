@@ -6,8 +6,9 @@ source, so a new kind of person or channel is added here once.
 
 from __future__ import annotations
 
-# Who came, counted per kind of person (details["attendance"]), in the order they are asked.
-ATTENDANCE = ("residents", "users", "partners", "other")
+# Who came, counted per kind of person, in the order they are asked: each is a details key of
+# its own holding a number (details["residents"] == 8), so an export has a column per kind.
+ATTENDANCE = ("residents", "users", "partners", "others")
 # How the group came together (details["channel"]); a typed answer is "other" (channel_text).
 CHANNELS = ("own", "partner", "event")
 OTHER_CHANNEL = "other"

@@ -36,9 +36,8 @@ def held_on_of(observation: ObservationRow) -> date | None:
 
 def attendance_of(observation: ObservationRow) -> tuple[Tally, ...]:
     """Return who came: a count per kind of person, in ATTENDANCE order (0 when not stored)."""
-    stored = observation.details.get("attendance")
-    counts = stored if isinstance(stored, Mapping) else {}
-    return tuple(Tally(group, _count(counts.get(group))) for group in ATTENDANCE)
+    details = observation.details
+    return tuple(Tally(group, _count(details.get(group))) for group in ATTENDANCE)
 
 
 def channel_of(observation: ObservationRow) -> str:

@@ -91,7 +91,7 @@ def test_a_whole_focus_group_by_tapping_with_voice_and_quotes(sandbox, world) ->
     [partners] = user.wait_for_messages(1)
     user.click("2", message=partners)
     [other] = user.wait_for_messages(1)
-    assert says(other, "focusgroup.ask_count.other", "en")
+    assert says(other, "focusgroup.ask_count.others", "en")
     user.click("0", message=other)
     [channel] = user.wait_for_messages(1)
     assert says(channel, "focusgroup.ask_channel", "en")
@@ -143,7 +143,10 @@ def test_a_whole_focus_group_by_tapping_with_voice_and_quotes(sandbox, world) ->
     assert observation.text == "What would make the square feel safer in the evening?"
     assert observation.details == {
         "held_on": yesterday.isoformat(),
-        "attendance": {"residents": 8, "users": 3, "partners": 2, "other": 0},
+        "residents": 8,
+        "users": 3,
+        "partners": 2,
+        "others": 0,
         "people": 13,
         "channel": "partner",
         "questions": [
@@ -242,7 +245,8 @@ def test_typed_answers_a_wrong_number_and_a_photo_at_the_wrong_moment(sandbox, w
     [observation] = observations(world, 1801)
     details = observation.details
     assert details["held_on"] == (brussels_today() - timedelta(days=2)).isoformat()
-    assert details["attendance"] == {"residents": 25, "users": 4, "partners": 0, "other": 1}
+    counts = {group: details[group] for group in ("residents", "users", "partners", "others")}
+    assert counts == {"residents": 25, "users": 4, "partners": 0, "others": 1}
     assert (details["channel"], details["channel_text"]) == (
         "other",
         "tijdens de soepbar in de kerk",
@@ -302,12 +306,8 @@ def test_cancel_halfway_keeps_nothing_and_undo_removes_a_saved_one(sandbox, worl
     [saved] = user.wait_for_messages(1)
     assert says(saved, "focusgroup.saved", "fr")
     [observation] = observations(world, 1802)
-    assert observation.details["attendance"] == {
-        "residents": 6,
-        "users": 0,
-        "partners": 1,
-        "other": 0,
-    }
+    stored = observation.details
+    assert [stored[group] for group in ("residents", "users", "partners", "others")] == [6, 0, 1, 0]
     assert observation.details["held_on"] == brussels_today().isoformat()
     user.send_command("/undo")
     [confirm] = user.wait_for_messages(1)

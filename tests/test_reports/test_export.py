@@ -265,7 +265,7 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
             now=datetime(2026, 11, 24, 11, 0, tzinfo=UTC),
             text="What would make the square safer?",
             place=DANSAERT,
-            details={"attendance": {"residents": 6, "users": 2, "partners": 1, "other": 0}},
+            details={"residents": 6, "users": 2, "partners": 1, "others": 0, "people": 9},
         )
     data = build(session_factory, fx)
     path = exports.write_geojson(data, tmp_path / "out.geojson")

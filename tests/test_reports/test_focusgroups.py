@@ -35,7 +35,10 @@ def details(**changes: Any) -> dict[str, Any]:
     """Return a focus group's details as the flow stores them, with some answers changed."""
     stored: dict[str, Any] = {
         "held_on": "2026-11-23",
-        "attendance": {"residents": 8, "users": 3, "partners": 2, "other": 0},
+        "residents": 8,
+        "users": 3,
+        "partners": 2,
+        "others": 0,
         "people": 13,
         "channel": "partner",
         "questions": [
@@ -106,7 +109,10 @@ def organisation(session_factory: sessionmaker[Session], now) -> tuple[int, int]
             theme=None,
             details=details(
                 held_on="2026-11-25",
-                attendance={"residents": 1, "users": "many", "partners": -2},
+                residents=1,
+                users="many",
+                partners=-2,
+                others=None,
                 channel="other",
                 channel_text="at the soup bar in the church",
                 questions=[],
@@ -133,7 +139,7 @@ def test_a_line_per_focus_group_with_counts_channel_and_the_missing_voice(
         Tally("residents", 8),
         Tally("users", 3),
         Tally("partners", 2),
-        Tally("other", 0),
+        Tally("others", 0),
     )
     assert (first.people, first.channel, first.channel_text) == (13, "partner", None)
     assert (first.questions, first.quotes, first.theme) == (2, 3, "safety")
@@ -216,7 +222,7 @@ def test_the_list_entry_holds_the_focus_groups_answers(session_factory, organisa
     facts = {fact.label: fact.value for fact in entry.facts}
     assert facts["digest.entry.held_on"] == date(2026, 11, 23)
     assert facts["digest.entry.attendance"] == Msg(
-        "digest.entry.attendance_value", {"residents": 8, "users": 3, "partners": 2, "other": 0}
+        "digest.entry.attendance_value", {"residents": 8, "users": 3, "partners": 2, "others": 0}
     )
     assert facts["digest.entry.channel"] == Msg("focusgroup.channel.partner", {"code": "partner"})
     assert facts["digest.entry.said"] == (

@@ -92,7 +92,8 @@ def test_the_stored_details_keep_each_quote_apart_and_marked_agreed() -> None:
     )
     details = details_of(draft)
     # Counts not given (a draft cut short) are 0, never missing.
-    assert details["attendance"] == {"residents": 8, "users": 3, "partners": 0, "other": 0}
+    counts = {group: details[group] for group in ("residents", "users", "partners", "others")}
+    assert counts == {"residents": 8, "users": 3, "partners": 0, "others": 0}
     assert details["people"] == 11
     assert details["questions"] == [
         {
