@@ -10,14 +10,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Protocol
 
 from reports.model import FocusGroupLine, Tally
 from reports.sections.common import Week, clip
 from storage.focusgroups import ATTENDANCE, CHANNELS, OTHER_CHANNEL
 from storage.kinds import FOCUS_GROUP
 from storage.weekly import ObservationRow
+
+
+class Calendar(Protocol):
+    """What a line needs of the period it is in: local days and wijk names (a Week, a Period)."""
+
+    def day(self, moment: datetime) -> date:
+        """Return the local day of a moment."""
+        ...
+
+    def wijk(self, code: int | None) -> str | None:
+        """Return a wijk's name in the period's language."""
+        ...
 
 
 def _count(value: Any) -> int:
@@ -75,14 +87,15 @@ def quotes_of(observation: ObservationRow) -> list[str]:
     return found
 
 
-def _line(week: Week, observation: ObservationRow, number: int) -> FocusGroupLine:
+def line(calendar: Calendar, observation: ObservationRow, number: int) -> FocusGroupLine:
+    """Return a focus group's line; `number` is how the page links to its entry."""
     details = observation.details
     attendance = attendance_of(observation)
     asked = questions_of(observation)
     return FocusGroupLine(
         number=number,
-        held_on=held_on_of(observation) or week.day(observation.created_at),
-        wijk=week.wijk(observation.wijk_code) or clip(details.get("place_text"), 80),
+        held_on=held_on_of(observation) or calendar.day(observation.created_at),
+        wijk=calendar.wijk(observation.wijk_code) or clip(details.get("place_text"), 80),
         attendance=attendance,
         people=sum(item.count for item in attendance),
         channel=channel_of(observation),
@@ -97,7 +110,7 @@ def _line(week: Week, observation: ObservationRow, number: int) -> FocusGroupLin
 def build(week: Week, numbers: Mapping[int, int]) -> tuple[FocusGroupLine, ...]:
     """Return a line per focus group recorded this week, in the order they were recorded."""
     return tuple(
-        _line(week, observation, numbers.get(observation.id, 0))
+        line(week, observation, numbers.get(observation.id, 0))
         for observation in week.current
         if observation.kind == FOCUS_GROUP
     )
