@@ -38,7 +38,7 @@ from markupsafe import Markup
 
 from reports import svg
 from reports.model import GLANCE, Figure, Msg, Quantity, Tally, WeeklyDigest
-from storage.kinds import MAP_KINDS
+from storage.kinds import KINDS, MAP_KINDS
 
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
@@ -54,6 +54,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Each listed kind's number badge takes its map colour (storage/kinds.py is the one source).
+ENV.globals["entry_colours"] = {kind.name: kind.colour for kind in KINDS if not kind.private}
 
 
 class Catalog(Protocol):
