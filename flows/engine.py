@@ -238,8 +238,10 @@ class ReportMaker(Protocol):
         fmt: str,
         path: Path,
         limit: int,
+        *,
+        language: str = "nl",
     ) -> ExportWritten | None:
-        """Write an export of a period to path; None when it holds nothing.
+        """Write an export of a period to path, its words in `language`; None when empty.
 
         Raises ExportTooBigError, leaving no file, when it would pass `limit` bytes.
         """

@@ -10,7 +10,7 @@
 | count      | tap n:0, 1, 2, 3, 4, 5, 6, 8, 10,  | count_tapped   | count, channel  |
 |            | 12, 15, 20                         |                |                 |
 | count      | text                               | count_typed    | count, channel  |
-| channel    | tap ch:own, partner, event         | channel_tapped | question        |
+| channel    | tap ch:activity, partner, event    | channel_tapped | question        |
 | channel    | text                               | channel_typed  | question        |
 | question   | text, voice                        | question       | said            |
 | said       | tap said:done                      | said_done      | quotes          |

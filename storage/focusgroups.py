@@ -10,5 +10,5 @@ from __future__ import annotations
 # its own holding a number (details["residents"] == 8), so an export has a column per kind.
 ATTENDANCE = ("residents", "users", "partners", "others")
 # How the group came together (details["channel"]); a typed answer is "other" (channel_text).
-CHANNELS = ("own", "partner", "event")
+CHANNELS = ("activity", "partner", "event")
 OTHER_CHANNEL = "other"

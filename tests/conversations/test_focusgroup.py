@@ -292,7 +292,7 @@ def test_cancel_halfway_keeps_nothing_and_undo_removes_a_saved_one(sandbox, worl
     user.press(label("fr", "button.skip"))
     user.wait_for_messages(2)
     channel = count_all(user, "fr", ("6", "0", "1", "0"))
-    tap(user, channel, label("fr", "focusgroup.channel.own"))
+    tap(user, channel, label("fr", "focusgroup.channel.activity"))
     user.wait_for_messages(1)
     user.send_text("Qu'est-ce qui vous manque ?")
     [said] = user.wait_for_messages(1)

@@ -195,7 +195,7 @@ def test_themes_and_the_channel_view_count_focus_groups(session_factory, organis
     assert digest.unthemed == 2
     assert digest.participation is not None
     assert digest.participation.focus_channels == (
-        Tally("own", 0),
+        Tally("activity", 0),
         Tally("partner", 1),
         Tally("event", 0),
         Tally("other", 1),

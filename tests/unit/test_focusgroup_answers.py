@@ -84,7 +84,7 @@ def test_the_stored_details_keep_each_quote_apart_and_marked_agreed() -> None:
     draft = FocusGroupDraft(
         held_on=date(2026, 12, 2),
         counts=(8, 3),
-        channel="own",
+        channel="activity",
         questions=(
             GroupQuestion("What do you miss?", ("a bench",), 1, (GroupQuote("Words"),)),
             GroupQuestion(None, (), 0, (GroupQuote(None, voice=True),)),
