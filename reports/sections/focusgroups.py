@@ -9,7 +9,7 @@ themes chart.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -116,9 +116,10 @@ def build(week: Week, numbers: Mapping[int, int]) -> tuple[FocusGroupLine, ...]:
     )
 
 
-def channels(week: Week) -> tuple[Tally, ...]:
-    """Return the week's focus groups per channel (every channel, also at 0; "other" if any)."""
-    counted = Counter(channel_of(o) for o in week.current if o.kind == FOCUS_GROUP)
+def channels(observations: Iterable[ObservationRow]) -> tuple[Tally, ...]:
+    """Return focus groups per channel (every channel, also at 0; "other" if any); none
+    when there was no focus group."""
+    counted = Counter(channel_of(o) for o in observations if o.kind == FOCUS_GROUP)
     if not counted:
         return ()
     shown = CHANNELS + ((OTHER_CHANNEL,) if counted[OTHER_CHANNEL] else ())

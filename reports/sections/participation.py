@@ -47,5 +47,5 @@ def build(week: Week) -> Participation:
         channels=tuple(Tally(code, channels[code]) for code in CHANNELS),
         who=tuple(Tally(code, count) for code, count in who.most_common()),
         encounters=len(encounters),
-        focus_channels=focusgroups.channels(week),
+        focus_channels=focusgroups.channels(week.current),
     )
