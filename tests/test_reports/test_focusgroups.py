@@ -250,3 +250,9 @@ def test_the_page_shows_the_focus_groups_in_every_language(
     assert words.plain("digest.voices.focus_group") in voices
     participation = page[page.index('<section id="participation">') :]
     assert words.plain("digest.participation.focus_channels") in participation
+
+
+def test_whose_voice_was_missing_is_a_question_for_the_team(session_factory, organisation) -> None:
+    questions = build(session_factory, organisation[0]).questions
+    voices = "Young men, and people who speak neither Dutch nor French"
+    assert Msg("digest.q.missing_voices", {"voices": voices}) in questions
