@@ -19,10 +19,12 @@ from flows.invite import INVITE
 from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
 from flows.missing import MISSING
+from flows.name import NAME
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
 from flows.team import TEAM
+from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
 
 if TYPE_CHECKING:
     from flows.router import Position
@@ -49,6 +51,9 @@ FLOWS: dict[str, Flow[Any]] = {
         DIARY,
         DIGEST,
         NOTE_FLOW,
+        NAME,
+        LINKTEAM,
+        UNLINKTEAM,
     )
 }
 
@@ -67,6 +72,7 @@ GLOBAL_BUTTONS: dict[
     "note": note_button,
     "consent": consent_button,
     "diary": diary_button,
+    "team": team_button,
 }
 
 # When a flow ends, these may put the chat back into a longer-running flow.
