@@ -13,6 +13,7 @@ from flows.digest import DIGEST
 from flows.encounter import ENCOUNTER
 from flows.engine import Effect, Flow, Input, InputKind, StepContext, Switch
 from flows.export import EXPORT
+from flows.focusgroup import FOCUSGROUP
 from flows.help import HELP
 from flows.hypothesis import HYPOTHESIS, evidence_button, evidence_reply_button, verdict_reply
 from flows.invite import INVITE
@@ -47,6 +48,7 @@ FLOWS: dict[str, Flow[Any]] = {
         ENCOUNTER,
         KEYPERSON,
         MISSING,
+        FOCUSGROUP,
         AREA,
         DIARY,
         DIGEST,

@@ -37,16 +37,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from reports import svg
-from reports.model import Figure, Msg, Quantity, Tally, WeeklyDigest
+from reports.model import GLANCE, Figure, Msg, Quantity, Tally, WeeklyDigest
 from reports.round.model import RoundReport
-from storage.kinds import MAP_KINDS
+from storage.kinds import KINDS, MAP_KINDS
 
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
 SHARE_COLOURS = ("#1a7f37", "#9a6700", "#cf222e")
 # Figures of the compact count line, in order (km and time go with the walks).
-COUNT_LINE = ("walks", "notes", "encounters", "key_persons", "missing", "diary_entries")
+COUNT_LINE = tuple(key for key in GLANCE if key not in ("km", "hours", "diarists"))
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),
@@ -55,6 +55,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Each listed kind's number badge takes its map colour (storage/kinds.py is the one source).
+ENV.globals["entry_colours"] = {kind.name: kind.colour for kind in KINDS if not kind.private}
 
 
 class Catalog(Protocol):

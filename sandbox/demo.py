@@ -6,7 +6,9 @@ round with /round. Then the weekly pictures, the round report and the exports ar
 the output folder. No token, no network.
 
 The weeks differ as real ones do: a first week with a new key person, a quiet second week
-(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week.
+(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week
+that ends with a focus group at the tenants' committee (counts, two questions, a voice note,
+agreed quotes and whose voice was missing).
 In week 1 the coordinator records two hypotheses (round 2 of the method); as the weeks go the
 team marks observations as evidence: a tap under a saved line, a reply "-1" to one, and a link
 from the weekly picture.
@@ -34,6 +36,7 @@ from bot.runtime.settings import Settings
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
+from storage.focusgroups import ATTENDANCE
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # The buurt of the demo organisation: from the Grote Markt to Anneessens and the Marolles.
@@ -241,6 +244,42 @@ def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str])
     actor.tap(actor.expect("encounter.ask_theme"), f"theme:{answers['theme']}")
     actor.tap(actor.expect("encounter.ask_quote"), "quote:yes")
     return actor.expect("encounter.saved", "observe.saved", "observe.saved_theme")
+
+
+COUNT_QUESTIONS = tuple(f"focusgroup.ask_count.{group}" for group in ATTENDANCE)
+
+
+def focus_group(actor: Actor, point: tuple[float, float], group: dict[str, Any]) -> None:
+    """Record yesterday's focus group: counts, channel, questions with voice and quotes."""
+    user = actor.user
+    user.send_command("/focusgroup")
+    actor.tap(actor.expect("focusgroup.ask_when"), "when:yesterday")
+    actor.expect("focusgroup.ask_where")
+    user.send_location(*point)
+    for count in group["counts"]:
+        actor.tap(actor.expect(*COUNT_QUESTIONS), f"n:{count}")
+    actor.tap(actor.expect("focusgroup.ask_channel"), f"ch:{group['channel']}")
+    for number, question in enumerate(group["questions"], start=1):
+        actor.expect("focusgroup.ask_question", "focusgroup.ask_next_question")
+        user.send_text(question["question"])
+        actor.expect("focusgroup.ask_said")
+        for said in question["said"]:
+            if said is None:
+                user.send_voice(demo_voice(6.0), duration=6)
+            else:
+                user.send_text(said)
+            kept = actor.expect("focusgroup.said_kept")
+        actor.tap(kept, "said:done")
+        asked = actor.expect("focusgroup.ask_quotes")
+        for quote in question["quotes"]:
+            user.send_text(quote)
+            asked = actor.expect("focusgroup.quote_kept")
+        last = number == len(group["questions"])
+        actor.tap(asked, "next:end" if last else "next:question")
+    actor.tap(actor.expect("focusgroup.ask_theme"), f"theme:{group['theme']}")
+    actor.expect("focusgroup.ask_reflection")
+    user.send_text(group["missing_voices"])
+    actor.expect("focusgroup.saved", "observe.saved_theme")
 
 
 def missing(actor: Actor, what: str, theme: str, alternative: str, transport: str) -> None:
@@ -500,6 +539,32 @@ WEEKS: list[dict[str, Any]] = [
         ],
         "missing": ("Geen wassalon meer sinds de zomer", "shops", "Schaerbeek", "transit"),
         "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
+        # Thursday evening's focus group at the tenants' committee, recorded on Friday.
+        "focus_group": {
+            "counts": ("8", "3", "2", "0"),
+            "channel": "partner",
+            "questions": [
+                {
+                    "question": "Où est-ce que vous vous retrouvez dans le quartier ?",
+                    "said": [
+                        "La laverie et le marché du dimanche, faute d'autre endroit.",
+                        None,  # a voice note: what the group said, summed up aloud
+                    ],
+                    "quotes": ["Ici, on se croise tous les jours mais on ne se parle pas."],
+                },
+                {
+                    "question": "Qu'est-ce qui manque pour les jeunes le soir ?",
+                    "said": ["Un local ouvert après 18 h, avec un éducateur."],
+                    "quotes": [
+                        "Mon fils traîne sur la place parce qu'il n'y a rien d'autre.",
+                        "Un ping-pong, ça suffirait pour commencer.",
+                    ],
+                },
+            ],
+            "theme": "youth",
+            "missing_voices": "Les jeunes eux-mêmes, et les habitants des tours qui ne parlent "
+            "ni français ni néerlandais.",
+        },
     },
 ]
 
@@ -539,6 +604,9 @@ def play_week(
         if week["key_person"]:
             clock.set(_at(thursday, 16, 5))
             key_person(people["staff"], *week["key_person"])
+        if week.get("focus_group"):
+            clock.set(_at(monday + timedelta(days=4), 9, 30))
+            focus_group(people["staff"], route[-1], week["focus_group"])
     days = (0, 2, 4) if week.get("quiet") else range(5)
     for day in days:
         clock.set(_at(monday + timedelta(days=day), 19 + day % 3, 5 + 11 * day))
