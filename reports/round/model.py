@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.model import MapData, MissingGroup, Msg, Tally
+from reports.model import FocusGroupLine, MapData, MissingGroup, Msg, Tally
 from reports.sections.common import wijk_name
 from storage.round import DiaryRow, HypothesisRows
 from storage.weekly import ObservationRow, WalkRow
@@ -340,6 +340,38 @@ class Hypotheses:
                 *h.candidates[:MAX_REFS],
             )
         )
+
+
+# -- focus groups ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundFocusGroup:
+    """One focus group of the period: its line as in the weekly picture (`line.number` is the
+    record's id), the questions it asked, and the typed quotes participants agreed to share
+    (at most a few; `more_quotes` the rest)."""
+
+    line: FocusGroupLine
+    questions: tuple[str, ...]
+    quotes: tuple[str, ...]
+    more_quotes: int
+
+
+@dataclass(frozen=True)
+class RoundFocusGroups:
+    """The period's focus groups, and over all of them: how many people of each kind came
+    (storage.focusgroups.ATTENDANCE order, never names), the groups per channel, and whose
+    voice was missing (distinct, as noted), a question for the end-of-round meeting."""
+
+    groups: tuple[RoundFocusGroup, ...]
+    attendance: tuple[Tally, ...]
+    people: int
+    channels: tuple[Tally, ...]
+    missing_voices: tuple[str, ...]
+
+    def cited(self) -> tuple[int, ...]:
+        """Return the ids of the focus groups, listed at the end of the page."""
+        return tuple(group.line.number for group in self.groups)
 
 
 # -- the closing page -----------------------------------------------------------------------

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports.round import buurtkaart, diaries, hypotheses, missing, register, swot, trends
+from reports.round import (
+    buurtkaart,
+    diaries,
+    focus_groups,
+    hypotheses,
+    missing,
+    register,
+    swot,
+    trends,
+)
 from reports.round.model import SectionBuilder
 
 
@@ -28,6 +37,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("missing", missing.build),
     Section("diaries", diaries.build),
     Section("register", register.build),
+    Section("focus_groups", focus_groups.build),
     Section("hypotheses", hypotheses.build),
     Section("buurtkaart", buurtkaart.build),
     # The closing page reads the sections above: keep it last.

@@ -449,3 +449,168 @@ def test_unknown_organisation_is_a_lookup_error(session_factory, round_scene) ->
 
 def test_wijk_of_the_diary_count_is_a_real_wijk() -> None:
     assert geo.wijk(3) is not None
+
+
+# -- focus groups ---------------------------------------------------------------------------
+
+
+def quote(text: str | None, agreed: bool = True) -> dict[str, Any]:
+    """Return a quote as /focusgroup stores it (a voice note has no text)."""
+    return {"text": text, "voice": text is None, "agreed": agreed}
+
+
+def populate_focus_groups(factory: sessionmaker[Session], now: datetime) -> RoundScene:
+    """Three focus groups in the four weeks (one with user text to escape), one before them
+    and one of another organisation, none of which may count."""
+    ids: dict[str, int] = {}
+    with factory.begin() as s:
+        org = orgs.create_organisation(s, "Buurthuis Zuid", now - timedelta(days=200), "nl", [1])
+        other = orgs.create_organisation(s, "Ailleurs", now - timedelta(days=200), "fr", [50])
+        since = now - timedelta(days=200)
+        m = make_member(s, org.id, 3001, "staff", "nl", since).id
+        outsider = make_member(s, other.id, 3002, "staff", "fr", since).id
+        ids["square"] = add(
+            s,
+            org.id,
+            m,
+            "focus_group",
+            at(W44, 19),
+            text="What would make the square safer?\nWhere do you meet?",
+            theme="safety",
+            place=place(*DANSAERT),
+            details={
+                "held_on": (W44 - timedelta(days=1)).isoformat(),
+                "residents": 8,
+                "users": 3,
+                "partners": 2,
+                "others": 0,
+                "channel": "partner",
+                "questions": [
+                    {
+                        "question": "What would make the square safer?",
+                        "said": ["More light"],
+                        "quotes": [
+                            quote("After eight I walk around it."),
+                            quote(None),
+                            quote("Do not write this down.", agreed=False),
+                        ],
+                    },
+                    {"question": "Where do you meet?", "said": [], "quotes": []},
+                ],
+                "missing_voices": "Young men",
+            },
+        ).id
+        ids["church"] = add(
+            s,
+            org.id,
+            m,
+            "focus_group",
+            at(W46, 18),
+            text="What do you miss?",
+            theme=None,
+            details={
+                "held_on": W46.isoformat(),
+                "residents": 4,
+                "users": "many",
+                "others": 1,
+                "channel": "other",
+                "channel_text": "at the soup bar in the church",
+                "place_text": "the church hall",
+                "questions": [
+                    {
+                        "question": "What do you miss?",
+                        "quotes": [quote(f"Quote {n}") for n in range(1, 8)],
+                    }
+                ],
+                "missing_voices": "young  men",
+            },
+        ).id
+        ids["school"] = add(
+            s,
+            org.id,
+            m,
+            "focus_group",
+            at(W47, 16),
+            text="Is the <b>school</b> gate safe?",
+            details={
+                "held_on": W47.isoformat(),
+                "residents": 5,
+                "channel": "activity",
+                "questions": [{"question": "Is the <b>school</b> gate safe?", "quotes": []}],
+                "missing_voices": "Parents who <i>work</i> nights",
+            },
+        ).id
+        add(
+            s,
+            org.id,
+            m,
+            "focus_group",
+            at(FIRST - timedelta(days=2), 18),
+            details={"residents": 50, "channel": "event", "missing_voices": "Before"},
+        )
+        add(
+            s,
+            other.id,
+            outsider,
+            "focus_group",
+            at(W45, 18),
+            details={"residents": 70, "channel": "event", "missing_voices": "Elsewhere"},
+        )
+    return RoundScene(org.id, ids)
+
+
+def test_focus_groups_have_a_line_each_totals_and_missing_voices(
+    session_factory, focus_scene
+) -> None:
+    report = build_report(session_factory, focus_scene)
+    fg = report.section("focus_groups")
+    square, church, school = fg.groups
+    ids = focus_scene.ids
+    assert [g.line.number for g in fg.groups] == [ids["square"], ids["church"], ids["school"]]
+    # When and where: the day it met as stored, the wijk of its place or the typed place.
+    assert (square.line.held_on, square.line.wijk) == (W44 - timedelta(days=1), "Dansaert")
+    assert (church.line.held_on, church.line.wijk) == (W46, "the church hall")
+    # Who came, as counts; a count that is not a number of people is 0.
+    assert [(a.label, a.count) for a in square.line.attendance] == [
+        ("residents", 8),
+        ("users", 3),
+        ("partners", 2),
+        ("others", 0),
+    ]
+    assert (square.line.people, church.line.people, school.line.people) == (13, 5, 5)
+    assert (church.line.channel, church.line.channel_text) == (
+        "other",
+        "at the soup bar in the church",
+    )
+    # The questions asked, and only the typed quotes participants agreed to.
+    assert square.questions == ("What would make the square safer?", "Where do you meet?")
+    assert square.quotes == ("After eight I walk around it.",)
+    assert (church.quotes, church.more_quotes) == (tuple(f"Quote {n}" for n in range(1, 6)), 2)
+    # Over the round: people by kind, groups per channel, every group cited.
+    assert [(a.label, a.count) for a in fg.attendance] == [
+        ("residents", 17),
+        ("users", 3),
+        ("partners", 2),
+        ("others", 1),
+    ]
+    assert fg.people == 23
+    assert {c.label: c.count for c in fg.channels} == {
+        "activity": 1,
+        "partner": 1,
+        "event": 0,
+        "other": 1,
+    }
+    assert set(fg.cited()) == {ids["square"], ids["church"], ids["school"]}
+    assert set(fg.cited()) <= {c.id for c in report.cited}
+    # Whose voice was missing: each once, in the order noted, nothing from elsewhere.
+    assert fg.missing_voices == ("Young men", "Parents who <i>work</i> nights")
+
+
+def test_a_period_without_focus_groups_has_an_empty_section(session_factory, focus_scene) -> None:
+    with session_factory() as session:
+        report = build_round_report(
+            session, focus_scene.org_id, date(2025, 1, 1), date(2025, 1, 31), "nl"
+        )
+    fg = report.section("focus_groups")
+    assert (fg.groups, fg.people, fg.channels, fg.missing_voices) == ((), 0, (), ())
+    assert fg.cited() == ()

@@ -141,3 +141,45 @@ def test_the_telegram_summary(session_factory, round_scene, language) -> None:
     assert "Bank office" in text or "Laundrette" in text
     assert "{" not in text
     assert re.sub(r"<[^>]+>", "", TRANSLATOR.raw(language, "round.summary.closing")) in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_focus_groups_show_a_line_each_and_the_missing_voices_as_a_question(
+    session_factory, focus_scene, language
+) -> None:
+    source = page_of(session_factory, focus_scene, language)
+    assert plain("round.section.focus_groups", language) in Page(source).headings
+    groups = section(source, "focus_groups")
+    text = groups.plain
+    assert plain("round.focus_groups.total", language, count=3, people=23) in text
+    # A line per focus group, each linking to its record in the list at the end.
+    lines = groups.all("li")
+    refs = [a["href"] for a in groups.all("a")]
+    ids = focus_scene.ids
+    assert refs == [f"#obs-{ids[key]}" for key in ("square", "church", "school")]
+    assert {href[1:] for href in refs} <= section(source, "cited").ids()
+    assert lines
+    assert "Dansaert" in text and "at the soup bar in the church" in text
+    assert plain("focusgroup.channel.partner", language) in text
+    assert plain("digest.focus_groups.people", language, count=13) in text
+    assert "What would make the square safer?" in text
+    # Only agreed typed quotes, at most five a group, the rest counted.
+    assert "After eight I walk around it." in text
+    assert "Do not write this down." not in text
+    assert "Quote 5" in text and "Quote 6" not in text
+    assert plain("round.focus_groups.more_quotes", language, count=2) in text
+    # Whose voice was missing: one question for the meeting, each voice once.
+    assert plain("round.focus_groups.meeting_question", language, count=2) in text
+    asked = source[source.index('<ul class="questions">') :]
+    voices = re.findall(r"<li>([^<]*)</li>", asked[: asked.index("</ul>")])
+    assert voices == ["Young men", "Parents who &lt;i&gt;work&lt;/i&gt; nights"]
+    # What people typed is escaped.
+    assert "Parents who &lt;i&gt;work&lt;/i&gt; nights" in source
+    assert "<i>work</i>" not in source and "<b>school</b>" not in source
+    assert not re.search(r"\b(round|digest|focusgroup)\.[a-z_]+\.[a-z_]", text)
+
+
+def test_a_round_without_focus_groups_says_so(session_factory, round_scene) -> None:
+    groups = section(page_of(session_factory, round_scene, "fr"), "focus_groups")
+    assert plain("round.focus_groups.none", "fr") in groups.plain
+    assert groups.all("a") == []
