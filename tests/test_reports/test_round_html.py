@@ -164,6 +164,7 @@ def test_focus_groups_show_a_line_each_and_the_missing_voices_as_a_question(
     assert plain("digest.focus_groups.people", language, count=13) in text
     assert "What would make the square safer?" in text
     # Only agreed typed quotes, at most five a group, the rest counted.
+    assert plain("digest.entry.quotes", language) in text
     assert "After eight I walk around it." in text
     assert "Do not write this down." not in text
     assert "Quote 5" in text and "Quote 6" not in text
