@@ -21,9 +21,6 @@ ALIAS_LANGUAGES = ("nl", "fr")
 # Words for commands other branches of the work add (DESIGN.md's contract): a command declared
 # without aliases takes its words from here, so the menus stay in the member's language.
 PLANNED_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
-    "name": {"nl": ("naam",), "fr": ("nom",)},
-    "linkteam": {"nl": ("teamkoppelen",), "fr": ("lierequipe",)},
-    "unlinkteam": {"nl": ("teamontkoppelen",), "fr": ("delierequipe",)},
     "hypothesis": {"nl": ("vermoeden",), "fr": ("hypothese",)},
     "report": {"nl": ("verslag",), "fr": ("rapport",)},
     "round": {"nl": ("ronde",), "fr": ("etape",)},
@@ -113,6 +110,7 @@ COMMANDS: tuple[Command, ...] = (
         "command.mydata",
         {"nl": ("mijngegevens",), "fr": ("mesdonnees",)},
     ),
+    Command("name", MEMBERS, "name", "command.name", {"nl": ("naam",), "fr": ("nom",)}),
     Command(
         "forget", MEMBERS, "forget", "command.forget", {"nl": ("vergeten",), "fr": ("oublier",)}
     ),
@@ -146,6 +144,20 @@ COMMANDS: tuple[Command, ...] = (
         "hypothesis",
         "command.hypothesis",
         {"nl": ("hypotheses",), "fr": ("hypothese",)},
+    ),
+    Command(
+        "linkteam",
+        COORDINATORS,
+        "linkteam",
+        "command.linkteam",
+        {"nl": ("teamkoppelen",), "fr": ("relierequipe",)},
+    ),
+    Command(
+        "unlinkteam",
+        COORDINATORS,
+        "unlinkteam",
+        "command.unlinkteam",
+        {"nl": ("teamloskoppelen",), "fr": ("detacherequipe",)},
     ),
 )
 

@@ -19,10 +19,12 @@ from flows.invite import INVITE
 from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
 from flows.missing import MISSING
+from flows.name import NAME
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
 from flows.team import TEAM
+from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
 
 if TYPE_CHECKING:
     from flows.router import Position
@@ -49,6 +51,9 @@ FLOWS: dict[str, Flow[Any]] = {
         DIGEST,
         HYPOTHESIS,
         NOTE_FLOW,
+        NAME,
+        LINKTEAM,
+        UNLINKTEAM,
     )
 }
 
@@ -69,6 +74,7 @@ GLOBAL_BUTTONS: dict[
     "diary": diary_button,
     "hyp": evidence_button,
     "hypr": evidence_reply_button,
+    "team": team_button,
 }
 
 # A verdict word replying to a saved line ("+1", "klopt niet"): evidence for a hypothesis.

@@ -44,6 +44,9 @@ EXPECTED = {
     "team": "C----",
     # Staff too once a coordinator allows it (tests/conversations/test_hypothesis.py).
     "hypothesis": "C----",
+    "name": "CSVR-",
+    "linkteam": "C----",
+    "unlinkteam": "C----",
 }
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

@@ -1,7 +1,7 @@
 """hypotheses and the observations marked as evidence for them
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0011
 Create Date: 2026-12-03 13:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0009"
-down_revision: str | None = "0008"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
