@@ -228,6 +228,17 @@ class WeeklyPicture:
 
 
 @dataclass(frozen=True)
+class RoundPicture:
+    """A round report in one language: the period, the summary message and the HTML."""
+
+    first_day: date
+    last_day: date
+    language: str
+    summary: Text
+    html: str
+
+
+@dataclass(frozen=True)
 class ExportWritten:
     """What an export file holds (and the track points' CSV beside a CSV export)."""
 
@@ -301,6 +312,22 @@ class ReportMaker(Protocol):
 
     def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:
         """Write a picture's HTML into a folder under the media folder; return its path."""
+        ...
+
+    def round_report(
+        self,
+        session: Session,
+        organisation_id: int,
+        first_day: date,
+        last_day: date,
+        language: str,
+        timezone: str,
+    ) -> RoundPicture:
+        """Build and render the round report of a period (both days included)."""
+        ...
+
+    def write_round_report(self, report: RoundPicture, media_dir: str, folder: str) -> str:
+        """Write a round report's HTML into a folder under the media folder; return its path."""
         ...
 
     def write_member_data(

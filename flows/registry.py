@@ -13,6 +13,7 @@ from flows.digest import DIGEST
 from flows.encounter import ENCOUNTER
 from flows.engine import Effect, Flow, Input, InputKind, StepContext, Switch
 from flows.export import EXPORT
+from flows.focusgroup import FOCUSGROUP
 from flows.help import HELP
 from flows.hypothesis import HYPOTHESIS, evidence_button, evidence_reply_button, verdict_reply
 from flows.invite import INVITE
@@ -23,6 +24,7 @@ from flows.name import NAME
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
+from flows.rounds import REPORT, ROUND
 from flows.team import TEAM
 from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
 
@@ -46,9 +48,12 @@ FLOWS: dict[str, Flow[Any]] = {
         ENCOUNTER,
         KEYPERSON,
         MISSING,
+        FOCUSGROUP,
         AREA,
         DIARY,
         DIGEST,
+        REPORT,
+        ROUND,
         HYPOTHESIS,
         NOTE_FLOW,
         NAME,

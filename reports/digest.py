@@ -32,6 +32,7 @@ from reports.model import (
     Entry,
     Fact,
     Figure,
+    FocusGroupLine,
     FollowUp,
     IndicatorRow,
     KeyPerson,
@@ -60,6 +61,7 @@ from reports.sections import (
     diary,
     entries,
     findings,
+    focusgroups,
     glance,
     hypotheses,
     missing,
@@ -262,6 +264,7 @@ def build_from_week(
         hypotheses=hypotheses.build(
             week, rows.hypotheses, rows.evidence, numbers, rows.bot_username
         ),
+        focus_groups=focusgroups.build(week, numbers),
     )
     digest = replace(digest, findings=findings.build(digest))
     return replace(digest, questions=questions.build(digest))
@@ -281,6 +284,7 @@ __all__ = [
     "Entry",
     "Fact",
     "Figure",
+    "FocusGroupLine",
     "FollowUp",
     "IndicatorRow",
     "KeyPerson",

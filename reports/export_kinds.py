@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from storage.focusgroups import ATTENDANCE, OTHER_CHANNEL
+from storage.focusgroups import CHANNELS as FOCUS_GROUP_CHANNELS
 from storage.themes import THEMES
 
 ColumnType = Literal["text", "integer", "number", "boolean", "date", "datetime", "code", "list"]
@@ -163,6 +165,22 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
             Column("impact"),
             Column("media_roles", "list"),
         ),
+    ),
+    ExportKind(
+        "focus_group",
+        (
+            Column("held_on", "date"),
+            *(Column(group, "integer") for group in ATTENDANCE),
+            Column("people", "integer"),
+            Column("channel", "code", (*FOCUS_GROUP_CHANNELS, OTHER_CHANNEL)),
+            Column("channel_text"),
+            Column("place_text"),
+            # Each question with what was said and the agreed quotes, as JSON for tools.
+            Column("questions"),
+            Column("missing_voices"),
+            Column("media_roles", "list"),
+        ),
+        title=("text", "missing_voices"),
     ),
     ExportKind(
         "diary_entry",

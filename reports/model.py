@@ -31,6 +31,7 @@ GLANCE = (
     "encounters",
     "key_persons",
     "missing",
+    "focus_groups",
     "diary_entries",
     "diarists",
 )
@@ -297,7 +298,8 @@ class DiarySummary:
 
 @dataclass(frozen=True)
 class Voice:
-    """An anonymous quote: an encounter that agreed to be quoted, or a walk reflection."""
+    """An anonymous quote: an encounter that agreed to be quoted, a quote a focus group's
+    participant agreed to share, or a walk reflection (`kind` says which)."""
 
     kind: str
     text: str
@@ -307,6 +309,26 @@ class Voice:
     wijk: str | None
     day: date
     number: int = 0
+
+
+@dataclass(frozen=True)
+class FocusGroupLine:
+    """A focus group of the week: when and where it met, who came (numbers per kind of person
+    in storage.focusgroups.ATTENDANCE order, never names), how it came together (a channel
+    code, or typed words), how many questions and agreed quotes, and whose voice was missing.
+    """
+
+    number: int
+    held_on: date
+    wijk: str | None
+    attendance: tuple[Tally, ...]
+    people: int
+    channel: str
+    channel_text: str | None
+    questions: int
+    quotes: int
+    missing_voices: str | None
+    theme: str | None
 
 
 @dataclass(frozen=True)
@@ -400,7 +422,7 @@ class Participation:
     `roles`: observations per member role (label `role.<code>`; None: a member who left).
     `diarists`: each running diary's progress. `channels`: encounters per channel (every
     channel listed, also at 0, so the team sees whose voice it is not hearing); `who`:
-    encounters per kind of person.
+    encounters per kind of person; `focus_channels`: focus groups per channel.
     """
 
     roles: tuple[Tally, ...]
@@ -410,6 +432,9 @@ class Participation:
     encounters: int
     # Observations per team member, by the name they chose (members without one are not named).
     people: tuple[Tally, ...] = ()
+    # Focus groups per channel (storage.focusgroups.CHANNELS, label `focusgroup.channel.<code>`),
+    # only in a week that had one.
+    focus_channels: tuple[Tally, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -531,6 +556,8 @@ class WeeklyDigest:
     retention: RetentionNote | None = None
     # The open hypotheses with their evidence and the week's candidates (round 2 onwards).
     hypotheses: tuple[HypothesisSummary, ...] = ()
+    # The week's focus groups, one line each.
+    focus_groups: tuple[FocusGroupLine, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -561,6 +588,7 @@ __all__ = [
     "Entry",
     "Fact",
     "Figure",
+    "FocusGroupLine",
     "FollowUp",
     "IndicatorRow",
     "KeyPerson",

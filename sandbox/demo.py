@@ -1,11 +1,14 @@
 """`buurtbot demo`: four weeks of scripted fieldwork through the real bot and the sandbox.
 
 Several simulated people join with invites, walk with live locations, note encounters, key
-persons and what is missing, each at its own hour of four past weeks; then the weekly pictures
-and the exports are written to the output folder. No token, no network.
+persons and what is missing, each at its own hour of four past weeks; the coordinator sets the
+round with /round. Then the weekly pictures, the round report and the exports are written to
+the output folder. No token, no network.
 
 The weeks differ as real ones do: a first week with a new key person, a quiet second week
-(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week.
+(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week
+that ends with a focus group at the tenants' committee (counts, two questions, a voice note,
+agreed quotes and whose voice was missing).
 In week 1 the coordinator records two hypotheses (round 2 of the method); as the weeks go the
 team marks observations as evidence: a tap under a saved line, a reply "-1" to one, and a link
 from the weekly picture.
@@ -33,6 +36,7 @@ from bot.runtime.settings import Settings
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
+from storage.focusgroups import ATTENDANCE
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # The buurt of the demo organisation: from the Grote Markt to Anneessens and the Marolles.
@@ -242,6 +246,42 @@ def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str])
     return actor.expect("encounter.saved", "observe.saved", "observe.saved_theme")
 
 
+COUNT_QUESTIONS = tuple(f"focusgroup.ask_count.{group}" for group in ATTENDANCE)
+
+
+def focus_group(actor: Actor, point: tuple[float, float], group: dict[str, Any]) -> None:
+    """Record yesterday's focus group: counts, channel, questions with voice and quotes."""
+    user = actor.user
+    user.send_command("/focusgroup")
+    actor.tap(actor.expect("focusgroup.ask_when"), "when:yesterday")
+    actor.expect("focusgroup.ask_where")
+    user.send_location(*point)
+    for count in group["counts"]:
+        actor.tap(actor.expect(*COUNT_QUESTIONS), f"n:{count}")
+    actor.tap(actor.expect("focusgroup.ask_channel"), f"ch:{group['channel']}")
+    for number, question in enumerate(group["questions"], start=1):
+        actor.expect("focusgroup.ask_question", "focusgroup.ask_next_question")
+        user.send_text(question["question"])
+        actor.expect("focusgroup.ask_said")
+        for said in question["said"]:
+            if said is None:
+                user.send_voice(demo_voice(6.0), duration=6)
+            else:
+                user.send_text(said)
+            kept = actor.expect("focusgroup.said_kept")
+        actor.tap(kept, "said:done")
+        asked = actor.expect("focusgroup.ask_quotes")
+        for quote in question["quotes"]:
+            user.send_text(quote)
+            asked = actor.expect("focusgroup.quote_kept")
+        last = number == len(group["questions"])
+        actor.tap(asked, "next:end" if last else "next:question")
+    actor.tap(actor.expect("focusgroup.ask_theme"), f"theme:{group['theme']}")
+    actor.expect("focusgroup.ask_reflection")
+    user.send_text(group["missing_voices"])
+    actor.expect("focusgroup.saved", "observe.saved_theme")
+
+
 def missing(actor: Actor, what: str, theme: str, alternative: str, transport: str) -> None:
     """Report something the neighbourhood lacks and where people go instead."""
     user = actor.user
@@ -277,6 +317,14 @@ def key_person(actor: Actor, alias: str, role: str, network: str) -> None:
     actor.tap(actor.expect("keyperson.ask_when"), "when:2weeks")
     actor.tap(actor.expect("keyperson.ask_consent"), "consent:no")
     actor.expect("keyperson.saved", "observe.saved", "observe.saved_theme")
+
+
+def set_round(actor: Actor) -> None:
+    """Set the fieldwork round with /round: from today, four weeks."""
+    actor.user.send_command("/round")
+    actor.tap(actor.expect("round.set.ask_start"), "rs:today")
+    actor.tap(actor.expect("round.set.ask_weeks"), "rw:4")
+    actor.expect("round.set.saved")
 
 
 def current(actor: Actor, message: dict[str, Any]) -> dict[str, Any]:
@@ -491,6 +539,32 @@ WEEKS: list[dict[str, Any]] = [
         ],
         "missing": ("Geen wassalon meer sinds de zomer", "shops", "Schaerbeek", "transit"),
         "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
+        # Thursday evening's focus group at the tenants' committee, recorded on Friday.
+        "focus_group": {
+            "counts": ("8", "3", "2", "0"),
+            "channel": "partner",
+            "questions": [
+                {
+                    "question": "Où est-ce que vous vous retrouvez dans le quartier ?",
+                    "said": [
+                        "La laverie et le marché du dimanche, faute d'autre endroit.",
+                        None,  # a voice note: what the group said, summed up aloud
+                    ],
+                    "quotes": ["Ici, on se croise tous les jours mais on ne se parle pas."],
+                },
+                {
+                    "question": "Qu'est-ce qui manque pour les jeunes le soir ?",
+                    "said": ["Un local ouvert après 18 h, avec un éducateur."],
+                    "quotes": [
+                        "Mon fils traîne sur la place parce qu'il n'y a rien d'autre.",
+                        "Un ping-pong, ça suffirait pour commencer.",
+                    ],
+                },
+            ],
+            "theme": "youth",
+            "missing_voices": "Les jeunes eux-mêmes, et les habitants des tours qui ne parlent "
+            "ni français ni néerlandais.",
+        },
     },
 ]
 
@@ -530,6 +604,9 @@ def play_week(
         if week["key_person"]:
             clock.set(_at(thursday, 16, 5))
             key_person(people["staff"], *week["key_person"])
+        if week.get("focus_group"):
+            clock.set(_at(monday + timedelta(days=4), 9, 30))
+            focus_group(people["staff"], route[-1], week["focus_group"])
     days = (0, 2, 4) if week.get("quiet") else range(5)
     for day in days:
         clock.set(_at(monday + timedelta(days=day), 19 + day % 3, 5 + 11 * day))
@@ -587,6 +664,7 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         }
         for role, actor in people.items():
             actor.join(codes[role])
+        set_round(people["coordinator"])
         diarists = [people["resident"]]
         for user_id, language in ((105, "fr"), (106, "en")):
             neighbour = Actor(server.user(user_id=user_id, language_code=language), language)
@@ -626,11 +704,13 @@ def write_outputs(
     progress: Callable[[str], None],
     bot_username: str | None = None,
 ) -> list[Path]:
-    """Write the four weekly pictures and the exports."""
+    """Write the four weekly pictures, the round report and the exports."""
     from bot.reporting import catalog_for
     from reports import export as exports
     from reports.digest import build_digest
-    from reports.render import render_digest_html
+    from reports.render import render_digest_html, render_round_html
+    from reports.round.build import build_round_report
+    from storage import round as rounds
 
     written: list[Path] = []
     with factory() as session:
@@ -649,6 +729,13 @@ def write_outputs(
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
             path.write_text(render_digest_html(digest, catalog_for("nl")), encoding="utf-8")
             written.append(path)
+        # The round the coordinator set with /round: its report, next to the weekly pictures.
+        first, weeks = rounds.round_of(session, org_id) or (first_monday, len(WEEKS))
+        last = first + timedelta(weeks=weeks, days=-1)
+        report = build_round_report(session, org_id, first, last, "nl")
+        path = out / f"rondeverslag-{first}-{last}.html"
+        path.write_text(render_round_html(report, catalog_for("nl")), encoding="utf-8")
+        written.append(path)
         labels = exports.Labels("nl", catalog_for("nl"))
         data = exports.open_export(session, org_id, None, None, labels=labels)
         for fmt, name, options in (

@@ -68,6 +68,10 @@ class Organisation(Base):
     digest_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
     # Media and free text older than this are deleted by the retention job.
     retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # The fieldwork round coordinators set with /round: its first day and how many weeks it
+    # runs; its report goes to coordinators once the last week is over.
+    round_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    round_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
     # Whether staff may record and edit hypotheses too (coordinators always may).
     staff_hypotheses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -312,6 +316,8 @@ class Observation(Base):
         Index("ix_observations_walk", "walk_id"),
         # The weekly picture counts each buurt wijk's observations since the start (index only).
         Index("ix_observations_org_wijk", "organisation_id", "wijk_code", "created_at", "kind"),
+        # The round report reads one kind over the whole history (the key-person register).
+        Index("ix_observations_org_kind", "organisation_id", "kind", "created_at"),
     )
 
 
@@ -407,6 +413,23 @@ class Digest(Base):
     __table_args__ = (
         UniqueConstraint("organisation_id", "iso_year", "iso_week", name="uq_digest_week"),
     )
+
+
+class RoundReport(Base):
+    """One round's report of one organisation: sent at most once per round (its first day)."""
+
+    __tablename__ = "round_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    round_start: Mapped[date] = mapped_column(Date)
+    round_end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Relative path of the HTML file under the media folder.
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (UniqueConstraint("organisation_id", "round_start", name="uq_round_report"),)
 
 
 class Hypothesis(Base):
@@ -550,6 +573,7 @@ __all__ = [
     "Organisation",
     "OrganisationWijk",
     "OutboxMessage",
+    "RoundReport",
     "TeamGroup",
     "UTCDateTime",
 ]

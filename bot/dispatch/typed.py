@@ -2,7 +2,8 @@
 
 A label matches in any of the three languages, ignoring case, accents, punctuation, spaces and
 emoji; so do the short words a catalog lists for a button under `<key>.aliases` ("ja|ok").
-Only the whole text counts: "nee" is the decline button, "nee, want ..." is a sentence.
+Only the whole text counts: "nee" is the decline button, "nee, want ..." is a sentence. A number
+counts only as itself: "-3" or "2,5" names no button.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def _match(translator: Translator, text: str, buttons: Iterable[Button]) -> str 
         return None
     typed = normalise(text)
     if not typed:
+        return None
+    if typed.isdigit() and text.strip() != typed:
+        # "-3" or "2,5" is not the button "3" or "25": signs and commas change a number.
         return None
     values = {button.value for button in buttons if typed in label_words(translator, button)}
     return values.pop() if len(values) == 1 else None
