@@ -495,7 +495,8 @@ class HypothesisCandidate:
 class HypothesisSummary:
     """One open hypothesis: its words, what it concerns, its evidence and the week's candidates.
 
-    `supports` and `contradicts` count every mark so far, `*_week` those made this week;
+    `supports` and `contradicts` count the marks made by the end of the week, `*_week` those
+    made during it;
     `candidates` are the newest unmarked observations of the week that share a theme or wijk
     with it (never diary entries), `more_candidates` how many more there are.
     """

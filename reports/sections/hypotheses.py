@@ -52,7 +52,8 @@ def build(
     for number, view in enumerate(hypotheses, start=1):
         if view.status != hyp.OPEN:
             continue
-        marks = [e for e in evidence if e.hypothesis_id == view.id]
+        # As the picture's week ended: marks made later are not counted (nor known then).
+        marks = [e for e in evidence if e.hypothesis_id == view.id and e.marked_at < week.end]
         marked = {e.observation_id for e in marks}
         this_week = [e for e in marks if week.start <= e.marked_at < week.end]
         candidates = [

@@ -108,6 +108,8 @@ def test_open_hypotheses_keep_their_number_count_evidence_and_list_candidates() 
         mark(11, 5, hyp.SUPPORTS, at(WED, 11)),
         mark(11, 99, hyp.SUPPORTS, START - timedelta(days=3)),
         mark(11, 98, hyp.CONTRADICTS, START - timedelta(days=2)),
+        # Marked after the week: neither counted nor hiding a candidate in this week's picture.
+        mark(11, 1, hyp.CONTRADICTS, END + timedelta(days=1)),
     )
     [summary] = section.build(week(*observations), hypotheses, evidence, {1: 1, 2: 2}, "buurt_bot")
     assert summary.number == 2  # the closed H1 keeps its number
