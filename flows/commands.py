@@ -34,7 +34,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("diary", MEMBERS, "diary", "command.diary"),
     Command("undo", MEMBERS, "undo", "command.undo"),
     Command("mydata", MEMBERS, "mydata", "command.mydata"),
-    Command("forget", MEMBERS, "forget", "command.forget"),
+    # Everyone: someone who answered a survey through its link is no member, yet may erase it.
+    Command("forget", EVERYONE, "forget", "command.forget"),
+    Command("survey", FIELDWORKERS, "survey", "command.survey"),
     Command("invite", COORDINATORS, "invite", "command.invite"),
     Command("area", COORDINATORS, "area", "command.area"),
     Command("team", COORDINATORS, "team", "command.team"),

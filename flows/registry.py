@@ -21,6 +21,7 @@ from flows.missing import MISSING
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
+from flows.survey import LINK_PREFIX, SURVEY
 from flows.team import TEAM
 
 if TYPE_CHECKING:
@@ -46,9 +47,13 @@ FLOWS: dict[str, Flow[Any]] = {
         AREA,
         DIARY,
         DIGEST,
+        SURVEY,
         NOTE_FLOW,
     )
 }
+
+# A /start argument with one of these prefixes opens another flow than joining (a survey link).
+START_LINKS: dict[str, str] = {LINK_PREFIX: SURVEY.name}
 
 # Inputs handled whatever flow the chat is in (a live location keeps feeding the walk's track).
 BACKGROUND: dict[InputKind, Callable[[StepContext, Input], tuple[Effect, ...] | None]] = {

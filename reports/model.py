@@ -33,6 +33,7 @@ GLANCE = (
     "missing",
     "diary_entries",
     "diarists",
+    "survey_responses",
 )
 
 

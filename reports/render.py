@@ -45,7 +45,15 @@ MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
 SHARE_COLOURS = ("#1a7f37", "#9a6700", "#cf222e")
 # Figures of the compact count line, in order (km and time go with the walks).
-COUNT_LINE = ("walks", "notes", "encounters", "key_persons", "missing", "diary_entries")
+COUNT_LINE = (
+    "walks",
+    "notes",
+    "encounters",
+    "key_persons",
+    "missing",
+    "diary_entries",
+    "survey_responses",
+)
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),
