@@ -8,10 +8,10 @@ chat's draft holds the survey and the question number, never their answers nor a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from flows.drafts import read_draft, write_draft
+from flows.drafts import read_draft
 from flows.engine import (
     Button,
     Choice,
@@ -27,7 +27,7 @@ from flows.engine import (
     stay,
 )
 from flows.observe import media_of, text_of
-from flows.onboarding import LANGUAGE_BUTTONS, preferred_language
+from flows.onboarding import LANGUAGE_BUTTONS
 from flows.places import author_of, place_at, place_from_text, place_label
 from storage import surveys as surveys_db
 from storage.models import Observation, Survey
@@ -93,18 +93,8 @@ def questions_of(survey: Survey) -> tuple[Question, ...]:
 
 
 def stored_questions(questions: tuple[Question, ...] | list[Question]) -> list[dict[str, Any]]:
-    """Return questions as the survey row stores them."""
-    return [write_draft(question) for question in questions]
-
-
-def complete_languages(questions: tuple[Question, ...]) -> list[str]:
-    """Return the languages every question can be shown in (the base ones count)."""
-    found = [
-        language
-        for language in LANGUAGE_BUTTONS
-        if questions and all(q.language_for(language) == language for q in questions)
-    ]
-    return found or ([questions[0].base] if questions else [])
+    """Return questions as the survey row stores them (every field, for readers elsewhere)."""
+    return [asdict(question) for question in questions]
 
 
 @dataclass(frozen=True)
@@ -156,13 +146,7 @@ RESPONDENT_CONSENT = Choice(
 DOOR_CONSENT = Choice("dc", ("yes", "no"), label={"yes": "survey.door_yes", "no": "survey.door_no"})
 
 
-def respondent_languages(ctx: StepContext, draft: SurveyDraft) -> tuple[str, ...]:
-    """Return the languages the survey can be answered in."""
-    survey = surveys_db.get_survey(ctx.session, draft.survey_id)
-    return tuple(complete_languages(questions_of(survey))) if survey is not None else ()
-
-
-ANSWER_LANGUAGE = Choice("al", respondent_languages, label="survey.language_{}", shown="nl, fr, en")
+ANSWER_LANGUAGE = Choice("al", LANGUAGE_BUTTONS, label="survey.language_{}")
 
 
 def _survey(ctx: StepContext, draft: SurveyDraft) -> Survey | None:
@@ -191,21 +175,20 @@ def begin_link(ctx: StepContext, inp: Input, code: str) -> Outcome[SurveyDraft]:
     if survey.status != surveys_db.OPEN:
         key = "survey.link_closed" if survey.status == surveys_db.CLOSED else "survey.link_not_open"
         return done(reply(key))
-    questions = questions_of(survey)
-    languages = complete_languages(questions)
-    wanted = (
-        ctx.member.language
-        if ctx.member is not None
-        else preferred_language(inp.language_code, questions[0].base)
-    )
-    language = wanted if wanted in languages else (languages[0] if len(languages) == 1 else "")
-    draft = SurveyDraft(survey_id=survey.id, mode=surveys_db.SELF, language=language or wanted)
+    # The bot's own words exist in every language; a question missing in the one chosen is
+    # shown in a language it has (Question.language_for). Telegram's language tells which.
+    told = (inp.language_code or "").split("-")[0].lower()
+    if ctx.member is not None:
+        language = ctx.member.language
+    else:
+        language = told if told in LANGUAGE_BUTTONS else ""
+    draft = SurveyDraft(survey_id=survey.id, mode=surveys_db.SELF, language=language)
     key = surveys_db.respondent_key(ctx.session, survey.id, inp.user_id or 0)
     response = surveys_db.find_response(ctx.session, survey.id, key)
     if response is not None:
         if (response.details or {}).get("status") == surveys_db.COMPLETE:
             return done(reply("survey.already_answered", title=survey.title))
-        language = str((response.details or {}).get("language") or draft.language)
+        language = draft.language or str((response.details or {}).get("language") or "")
         resumed = replace(draft, language=language, index=surveys_db.next_question(response))
         return goto("question", resumed, reply("survey.welcome_back", title=survey.title))
     if not language:
@@ -217,10 +200,8 @@ def begin_asking(
     ctx: StepContext, draft: SurveyDraft, survey: Survey, mode: str
 ) -> Outcome[SurveyDraft]:
     """Start a door-to-door interview or a trial: consent comes first."""
-    questions = questions_of(survey)
-    languages = complete_languages(questions)
     assert ctx.member is not None
-    language = ctx.member.language if ctx.member.language in languages else languages[0]
+    language = ctx.member.language
     return goto(
         "consent",
         replace(draft, survey_id=survey.id, mode=mode, language=language, index=0, response_id=0),
@@ -232,8 +213,7 @@ def begin_asking(
 
 def ask_language(ctx: StepContext, draft: SurveyDraft) -> tuple[Effect, ...]:
     """Ask which of the survey's languages to answer in."""
-    values = respondent_languages(ctx, draft)
-    return (Reply("survey.choose_language", buttons=ANSWER_LANGUAGE.rows(3, values)),)
+    return (Reply("survey.choose_language", buttons=ANSWER_LANGUAGE.rows(3)),)
 
 
 def choose_language(
@@ -459,14 +439,14 @@ def answer_text(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome[Sur
     if question.kind == NUMBER:
         number = _number(words)
         if number is None:
-            return stay(draft, reply("survey.not_a_number"))
+            return stay(draft, reply("survey.not_a_number"), ask=True)
         return _keep(ctx, inp, draft, number)
     if question.kind == PLACE:
         place = place_from_text(ctx, words)
         return _keep(ctx, inp, draft, words, place=place)
     if question.kind == SCALE and words.strip() in SCALE_VALUES:
         return _keep(ctx, inp, draft, int(words.strip()))
-    return stay(draft, reply("survey.use_buttons"))
+    return stay(draft, reply("survey.use_buttons"), ask=True)
 
 
 def answer_voice(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome[SurveyDraft]:
@@ -475,7 +455,7 @@ def answer_voice(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome[Su
     if question is None:
         return done(reply("survey.gone"))
     if question.kind != FREE:
-        return stay(draft, reply(f"survey.how.{question.kind}"))
+        return stay(draft, ask=True)
     return _keep(ctx, inp, draft, "(voice)", media=media_of(inp))
 
 
@@ -485,7 +465,7 @@ def answer_location(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome
     if question is None or inp.location is None:
         return done(reply("survey.gone"))
     if question.kind != PLACE:
-        return stay(draft, reply(f"survey.how.{question.kind}"))
+        return stay(draft, ask=True)
     place = place_at(ctx, inp.location, "message")
     label = place_label(place, draft.language or "nl")
     return _keep(ctx, inp, draft, label or f"{place.lat:.5f}, {place.lon:.5f}", place=place)
