@@ -72,11 +72,8 @@ from flows.roles import COORDINATOR
 from flows.survey_answer import (
     ANSWER,
     ANSWER_LANGUAGE,
-    CHOICE_TYPES,
     DOOR_CONSENT,
-    QUESTION_TYPES,
     RESPONDENT_CONSENT,
-    Question,
     SurveyDraft,
     questions_of,
     stored_questions,
@@ -85,6 +82,7 @@ from flows.themes import theme_choice, theme_rows
 from flows.wording import suggest_neutral
 from storage import surveys as surveys_db
 from storage.models import Survey
+from storage.surveys import CHOICE_TYPES, QUESTION_TYPES, Question
 
 LINK_PREFIX = "s_"
 MAX_TITLE = 120

@@ -8,10 +8,9 @@ chat's draft holds the survey and the question number, never their answers nor a
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flows.drafts import read_draft
 from flows.engine import (
     Button,
     Choice,
@@ -31,17 +30,19 @@ from flows.onboarding import LANGUAGE_BUTTONS
 from flows.places import author_of, place_at, place_from_text, place_label
 from storage import surveys as surveys_db
 from storage.models import Observation, Survey
+from storage.surveys import (
+    CHOICE_TYPES,
+    FREE,
+    MANY,
+    NUMBER,
+    ONE,
+    PLACE,
+    SCALE,
+    SCALE_VALUES,
+    VOICE_ANSWER,
+    Question,
+)
 
-# Question types, in the order the design buttons show them.
-ONE = "one"
-MANY = "many"
-NUMBER = "number"
-FREE = "text"
-PLACE = "place"
-SCALE = "scale"
-QUESTION_TYPES = (ONE, MANY, SCALE, NUMBER, FREE, PLACE)
-CHOICE_TYPES = frozenset({ONE, MANY})
-SCALE_VALUES = ("1", "2", "3", "4", "5")
 SKIP = "skip"
 FINISHED = "done"
 # Longest option label on a button; longer ones are cut (the full text stays in the survey).
@@ -49,47 +50,9 @@ BUTTON_TEXT = 60
 MAX_ANSWER = 2000
 
 
-@dataclass(frozen=True)
-class Question:
-    """One survey question: its answer type, theme, and its words per language.
-
-    `base` is the language the coordinator wrote it in; choices are listed per language in the
-    same order, so a choice is stored by its base-language label whatever language was shown.
-    """
-
-    kind: str = FREE
-    theme: str | None = None
-    base: str = "nl"
-    text: dict[str, str] = field(default_factory=dict)
-    options: dict[str, list[str]] = field(default_factory=dict)
-
-    def language_for(self, wanted: str) -> str:
-        """Return the language to show: the one wanted when written in it, else the base."""
-        if self.text.get(wanted) and (
-            self.kind not in CHOICE_TYPES
-            or len(self.options.get(wanted, ())) == len(self.options.get(self.base, ()))
-        ):
-            return wanted
-        if self.text.get(self.base):
-            return self.base
-        return next(language for language, words in self.text.items() if words)
-
-    def words(self, wanted: str) -> str:
-        """Return the question in the language wanted, or in one it has."""
-        return self.text[self.language_for(wanted)]
-
-    def choices(self, wanted: str) -> list[str]:
-        """Return the choices in the language the question is shown in."""
-        return list(self.options.get(self.language_for(wanted), ()))
-
-    def base_choices(self) -> list[str]:
-        """Return the choices as stored in answers (the base language)."""
-        return list(self.options.get(self.base, ()))
-
-
 def questions_of(survey: Survey) -> tuple[Question, ...]:
     """Return a stored survey's questions."""
-    return tuple(read_draft(Question, item) for item in survey.questions or ())
+    return surveys_db.questions_of(survey.questions)
 
 
 def stored_questions(questions: tuple[Question, ...] | list[Question]) -> list[dict[str, Any]]:
@@ -456,7 +419,7 @@ def answer_voice(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome[Su
         return done(reply("survey.gone"))
     if question.kind != FREE:
         return stay(draft, ask=True)
-    return _keep(ctx, inp, draft, "(voice)", media=media_of(inp))
+    return _keep(ctx, inp, draft, VOICE_ANSWER, media=media_of(inp))
 
 
 def answer_location(ctx: StepContext, inp: Input, draft: SurveyDraft) -> Outcome[SurveyDraft]:

@@ -438,6 +438,48 @@ class RetentionNote:
 
 
 @dataclass(frozen=True)
+class SurveyQuestionResult:
+    """What the answers to one survey question add up to.
+
+    `answered` counts respondents who gave an answer (skips and those who stopped before are
+    not counted); `counts` holds choices or scale points with how often each was given (every
+    choice and point shown, even at 0); `average` is the mean of a scale or number question
+    over those `answered`; `samples` a few free answers, newest first; `spoken` how many were
+    voice notes.
+    """
+
+    number: int
+    text: str
+    kind: str
+    theme: str | None
+    answered: int
+    counts: tuple[Tally, ...] = ()
+    average: float | None = None
+    samples: tuple[str, ...] = ()
+    spoken: int = 0
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """One survey's results so far, and who answered: by channel and by wijk.
+
+    `responses` = `complete` + `partial`; `this_week` of them began this week. `channels`
+    tallies door to door and self-completed (both always listed); `wijken` the respondents'
+    wijk names from a place answer (None: no place given), most first.
+    """
+
+    title: str
+    status: str
+    responses: int
+    complete: int
+    partial: int
+    this_week: int
+    channels: tuple[Tally, ...]
+    wijken: tuple[Tally, ...]
+    questions: tuple[SurveyQuestionResult, ...]
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
     """The picture of one organisation's buurt for one ISO week, compared with the week before.
 
@@ -478,6 +520,8 @@ class WeeklyDigest:
     media: Media | None = None
     # Set when the retention job removed old free text or media during this week.
     retention: RetentionNote | None = None
+    # The surveys running this week, with their results so far.
+    surveys: tuple[SurveyResult, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -501,6 +545,8 @@ class WeeklyDigest:
 
 __all__ = [
     "GLANCE",
+    "SurveyQuestionResult",
+    "SurveyResult",
     "ContextSummary",
     "Coverage",
     "DiaristProgress",

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,82 @@ COMPLETE = "complete"
 MAX_QUESTIONS = 12
 # The deployment value holding the key of respondent hashes (generated once, kept in the db).
 RESPONDENT_SECRET = "survey_respondent_key"
+
+# Question types, in the order the design buttons show them.
+ONE = "one"
+MANY = "many"
+NUMBER = "number"
+FREE = "text"
+PLACE = "place"
+SCALE = "scale"
+QUESTION_TYPES = (ONE, MANY, SCALE, NUMBER, FREE, PLACE)
+CHOICE_TYPES = frozenset({ONE, MANY})
+SCALE_VALUES = ("1", "2", "3", "4", "5")
+# A spoken answer's value; the voice note itself is a media file of the response.
+VOICE_ANSWER = "(voice)"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey question: its answer type, theme, and its words per language.
+
+    `base` is the language the coordinator wrote it in; choices are listed per language in the
+    same order, so a choice is stored by its base-language label whatever language was shown.
+    """
+
+    kind: str = FREE
+    theme: str | None = None
+    base: str = "nl"
+    text: dict[str, str] = field(default_factory=dict)
+    options: dict[str, list[str]] = field(default_factory=dict)
+
+    def language_for(self, wanted: str) -> str:
+        """Return the language to show: the one wanted when written in it, else the base."""
+        if self.text.get(wanted) and (
+            self.kind not in CHOICE_TYPES
+            or len(self.options.get(wanted, ())) == len(self.options.get(self.base, ()))
+        ):
+            return wanted
+        if self.text.get(self.base):
+            return self.base
+        return next((language for language, words in self.text.items() if words), self.base)
+
+    def words(self, wanted: str) -> str:
+        """Return the question in the language wanted, or in one it has."""
+        return self.text.get(self.language_for(wanted), "")
+
+    def choices(self, wanted: str) -> list[str]:
+        """Return the choices in the language the question is shown in."""
+        return list(self.options.get(self.language_for(wanted), ()))
+
+    def base_choices(self) -> list[str]:
+        """Return the choices as stored in answers (the base language)."""
+        return list(self.options.get(self.base, ()))
+
+
+def questions_of(stored: Sequence[Any] | None) -> tuple[Question, ...]:
+    """Return the questions a survey row stores (unknown fields of a newer version ignored)."""
+    found = []
+    for item in stored or ():
+        if not isinstance(item, dict):
+            continue
+        text = {str(k): str(v) for k, v in (item.get("text") or {}).items() if v}
+        options = {
+            str(k): [str(choice) for choice in v]
+            for k, v in (item.get("options") or {}).items()
+            if isinstance(v, list)
+        }
+        theme = item.get("theme")
+        found.append(
+            Question(
+                kind=str(item.get("kind") or FREE),
+                theme=str(theme) if theme else None,
+                base=str(item.get("base") or "nl"),
+                text=text,
+                options=options,
+            )
+        )
+    return tuple(found)
 
 
 def answer_key(survey_id: int, index: int) -> str:
@@ -276,58 +352,84 @@ def forget_respondent(session: Session, telegram_user_id: int) -> list[str]:
 
 @dataclass(frozen=True)
 class SurveyRow:
-    """A survey as the picture reads it: title, status, questions and when it ran."""
+    """A survey as the picture reads it: title, status and questions."""
 
     id: int
     title: str
     status: str
-    questions: tuple[dict[str, Any], ...]
-    opened_at: datetime | None
-    closed_at: datetime | None
+    questions: tuple[Question, ...]
 
 
-def surveys_running(
-    session: Session, organisation_id: int, start: datetime, end: datetime
-) -> list[SurveyRow]:
-    """Return the surveys open at some moment of [start, end) (not drafts), oldest first."""
-    rows = session.scalars(
-        select(Survey)
-        .where(
-            Survey.organisation_id == organisation_id,
-            Survey.status != DRAFT,
-            Survey.opened_at.is_not(None),
-            Survey.opened_at < end,
-        )
-        .order_by(Survey.id)
+@dataclass(frozen=True)
+class ResponseRow:
+    """One response as the picture reads it: when, through which channel, the respondent's
+    wijk (from a place answer; never a point) and the answers by question index.
+
+    A question skipped holds None; a question not reached is absent.
+    """
+
+    created_at: datetime
+    channel: str
+    complete: bool
+    wijk_code: int | None
+    answers: dict[int, Any]
+
+
+def _response_row(survey: Survey, observation: Observation) -> ResponseRow:
+    details = observation.details or {}
+    answers = {
+        index: details[answer_key(survey.id, index)]
+        for index in range(len(survey.questions or ()))
+        if answer_key(survey.id, index) in details
+    }
+    return ResponseRow(
+        created_at=observation.created_at,
+        channel=str(details.get("channel") or SELF),
+        complete=details.get("status") == COMPLETE,
+        wijk_code=observation.wijk_code,
+        answers=answers,
     )
-    return [
-        SurveyRow(
-            survey.id,
-            survey.title,
-            survey.status,
-            tuple(survey.questions or ()),
-            survey.opened_at,
-            survey.closed_at,
+
+
+def survey_results(
+    session: Session, organisation_id: int, start: datetime, end: datetime
+) -> list[tuple[SurveyRow, list[ResponseRow]]]:
+    """Return the surveys running during [start, end) with their responses up to `end`.
+
+    A survey counts when it was opened before `end` and not closed before `start`; its
+    responses are every one since it opened (results add up over the weeks), trials left out.
+    """
+    surveys = [
+        survey
+        for survey in session.scalars(
+            select(Survey)
+            .where(
+                Survey.organisation_id == organisation_id,
+                Survey.status != DRAFT,
+                Survey.opened_at.is_not(None),
+                Survey.opened_at < end,
+            )
+            .order_by(Survey.id)
         )
-        for survey in rows
         if survey.closed_at is None or survey.closed_at >= start
     ]
-
-
-def response_rows(
-    session: Session, survey_ids: Sequence[int], end: datetime
-) -> dict[int, list[Observation]]:
-    """Return each survey's responses made before `end` (trials left out), oldest first."""
-    if not survey_ids:
-        return {}
-    found: dict[int, list[Observation]] = {survey_id: [] for survey_id in survey_ids}
+    if not surveys:
+        return []
+    found: dict[int, list[ResponseRow]] = {survey.id: [] for survey in surveys}
+    by_id = {survey.id: survey for survey in surveys}
     rows = session.execute(
         select(SurveyResponse.survey_id, Observation)
         .join(Observation, SurveyResponse.observation_id == Observation.id)
-        .where(SurveyResponse.survey_id.in_(list(survey_ids)), Observation.created_at < end)
+        .where(SurveyResponse.survey_id.in_(list(by_id)), Observation.created_at < end)
         .order_by(Observation.created_at, Observation.id)
     ).all()
     for survey_id, observation in rows:
         if (observation.details or {}).get("channel") != TRIAL:
-            found[survey_id].append(observation)
-    return found
+            found[survey_id].append(_response_row(by_id[survey_id], observation))
+    return [
+        (
+            SurveyRow(survey.id, survey.title, survey.status, questions_of(survey.questions)),
+            found[survey.id],
+        )
+        for survey in surveys
+    ]

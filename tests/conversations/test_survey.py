@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from flows.drafts import write_draft
-from flows.survey_answer import Question, SurveyDraft, stored_questions
+from flows.survey_answer import SurveyDraft, stored_questions
 from storage import surveys as surveys_db
 from storage.models import ChatState, MediaFile, Observation, Survey, SurveyResponse
+from storage.surveys import Question
 from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap, wait_until
 
 pytestmark = pytest.mark.pipeline
