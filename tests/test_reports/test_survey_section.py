@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from reports.digest import build_digest
 from bot.reporting import catalog_for
+from reports.digest import build_digest
 from reports.render import render_digest_html
 from reports.sections import surveys as section
 from storage import organisations as orgs
