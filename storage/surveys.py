@@ -433,3 +433,18 @@ def survey_results(
         )
         for survey in surveys
     ]
+
+
+def response_counts(session: Session, survey_id: int) -> dict[str, int]:
+    """Return how many responses of a survey are complete and partial (trials left out)."""
+    counts = {COMPLETE: 0, PARTIAL: 0}
+    details = session.scalars(
+        select(Observation.details)
+        .join(SurveyResponse, SurveyResponse.observation_id == Observation.id)
+        .where(SurveyResponse.survey_id == survey_id)
+    )
+    for item in details:
+        if (item or {}).get("channel") != TRIAL:
+            status = (item or {}).get("status")
+            counts[COMPLETE if status == COMPLETE else PARTIAL] += 1
+    return counts
