@@ -99,12 +99,15 @@ class ReportFiles:
         fmt: str,
         path: Path,
         limit: int,
+        *,
+        language: str = "nl",
     ) -> ExportWritten | None:
-        """Write an export of a period to path; None when it holds nothing."""
+        """Write an export of a period to path, its words in `language`; None when empty."""
         from reports import export as exports
 
+        labels = exports.Labels(language, catalog_for(language, self.translator))
         # Read while writing: "everything" over years of fieldwork never sits in memory at once.
-        data = exports.open_export(session, organisation_id, start, end, timezone)
+        data = exports.open_export(session, organisation_id, start, end, timezone, labels)
         if data.is_empty:
             return None
         try:

@@ -110,6 +110,18 @@ class Button:
 
 
 @dataclass(frozen=True)
+class MenuKey:
+    """A main-menu button under the typing field: its label (catalog key) and its command."""
+
+    label: str
+    command: str
+
+
+# The main menu: rows of big buttons that stay under the typing field (flows/menu.py).
+Menu = tuple[tuple[MenuKey, ...], ...]
+
+
+@dataclass(frozen=True)
 class Reply:
     """A message to send, as a catalog key with parameters; the renderer translates it."""
 
@@ -120,6 +132,8 @@ class Reply:
     # More reply-keyboard buttons (catalog keys) under the location button, e.g. skip.
     keyboard: tuple[str, ...] = ()
     remove_keyboard: bool = False
+    # Show this main menu under the typing field (it replaces a removed or one-time keyboard).
+    menu: Menu = ()
     # Replace the message whose button was tapped instead of sending a new one.
     edit: bool = False
     # A picture of a QR code for this text (an invite link), sent with the message as caption.
@@ -238,8 +252,10 @@ class ReportMaker(Protocol):
         fmt: str,
         path: Path,
         limit: int,
+        *,
+        language: str = "nl",
     ) -> ExportWritten | None:
-        """Write an export of a period to path; None when it holds nothing.
+        """Write an export of a period to path, its words in `language`; None when empty.
 
         Raises ExportTooBigError, leaving no file, when it would pass `limit` bytes.
         """

@@ -40,6 +40,7 @@ from flows.engine import (
     reply,
     stay,
 )
+from flows.observe import language_of
 from flows.roles import COORDINATOR
 
 EXPORT_FOLDER = "exports"
@@ -137,6 +138,7 @@ def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -
             fmt,
             folder / name,
             UPLOAD_LIMIT_BYTES,
+            language=language_of(ctx),
         )
     except ExportTooBigError as error:
         size_mb = error.size / 1_000_000

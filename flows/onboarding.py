@@ -118,7 +118,7 @@ def start(ctx: StepContext, inp: Input, draft: JoinDraft) -> Outcome[JoinDraft]:
         key = "start.already_member" if code else "start.welcome_back"
         return done(
             reply(key, organisation=ctx.member.organisation.name),
-            help_reply(ctx.member.role),
+            help_reply(ctx.member.role, ctx.member.language),
         )
     if not code:
         return done(reply("stranger.how_to_join"))
@@ -188,7 +188,7 @@ def answer_consent(
             organisation=draft.organisation,
             role=Text(f"role.{member.role}"),
         ),
-        help_reply(member.role),
+        help_reply(member.role, member.language),
         SetCommands(member.role),
     )
 

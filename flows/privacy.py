@@ -34,6 +34,7 @@ from flows.engine import (
     Input,
     Outcome,
     Reply,
+    SetCommands,
     State,
     StepContext,
     done,
@@ -146,7 +147,8 @@ def confirm_forget(ctx: StepContext, inp: Input, draft: ForgetDraft, answer: str
     paths = answers + privacy_db.forget_member(ctx.session, ctx.member)
     ctx.reports().delete_media(ctx.config.media_dir, paths)
     ctx.member = None
-    return done(reply("forget.done"))
+    # Nothing of the member's menus stays behind: the command menu and the main buttons go.
+    return done(Reply("forget.done", remove_keyboard=True), SetCommands(None))
 
 
 MYDATA = Flow(name="mydata", draft=NoDraft, start=Go(send_my_data, END), keeps_draft=False)

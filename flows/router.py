@@ -19,6 +19,9 @@
 | anything                  | idle (strangers)           | how to join                      |
 
 When a flow ends, resume hooks may put the chat back in a longer-running flow (a walk).
+Commands arrive by their English name whatever word was typed (/wandeling, /balade: see
+bot/intake/updates.py), and a main-menu label arrives as its command (bot/dispatch). After
+every step, with_menu puts the member's main menu where it is needed (flows/menu.py).
 """
 
 from __future__ import annotations
@@ -46,16 +49,19 @@ from flows.engine import (
     InputKind,
     Outcome,
     Reply,
+    SetCommands,
     StepContext,
     Switch,
     ascii_id,
     reply,
 )
-from flows.help import role_of
+from flows.help import role_of, speaks
+from flows.menu import MENU_HINT, WALKING_HINT, menu_for, show_menu
 from flows.privacy import needs_consent, reconsent_prompt
 from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, START_LINKS
 from flows.roles import STRANGER
 from storage import organisations as orgs
+from storage import walks as walks_db
 
 log = logging.getLogger("buurtbot.flows")
 
@@ -115,6 +121,13 @@ ABANDON_BUTTONS = (
     Button("button.abandon_yes", "abandon:yes"),
     Button("button.abandon_no", "abandon:no"),
 )
+
+
+def _confirm_abandon(ctx: StepContext, inp: Input, name: str) -> Reply:
+    """Ask whether to leave the draft for a command, named in the member's own words."""
+    command = COMMANDS_BY_NAME.get(name)
+    word = command.word(speaks(ctx, inp)) if command else name
+    return Reply("flow.confirm_abandon", {"command": word}, buttons=(ABANDON_BUTTONS,))
 
 
 def shown_buttons(ctx: StepContext, position: Position) -> tuple[Button, ...]:
@@ -217,7 +230,7 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if not command.allowed(role):
         if role == STRANGER:
             return unmoved(reply("stranger.how_to_join"))
-        return unmoved(reply("error.not_allowed", command=name))
+        return unmoved(reply("error.not_allowed", command=command.word(speaks(ctx, inp))))
     if name in RECORDING and needs_consent(ctx):
         return unmoved(*reconsent_prompt(ctx))
     flow_name = _flow_name(name, inp.args)
@@ -230,13 +243,7 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if flow is not None and flow.keeps_draft and position.flow != flow_name:
         draft = {**position.draft, PENDING: {"command": name, "args": inp.args}}
         return Transition(
-            effects=(
-                Reply(
-                    "flow.confirm_abandon",
-                    {"command": name},
-                    buttons=(ABANDON_BUTTONS,),
-                ),
-            ),
+            effects=(_confirm_abandon(ctx, inp, name),),
             flow=position.flow,
             state=position.state,
             draft=draft,
@@ -315,9 +322,59 @@ def _start_afresh(ctx: StepContext, inp: Input, position: Position) -> Transitio
 def route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     """Decide what one input does, given where the chat is."""
     try:
-        return _route(ctx, inp, position)
+        transition = _route(ctx, inp, position)
     except DraftError:
-        return _start_afresh(ctx, inp, position)
+        transition = _start_afresh(ctx, inp, position)
+    return with_menu(ctx, inp, position, transition)
+
+
+HOME = (None, None)
+WALKING = ("walk", "walking")
+# Commands after which the main menu is shown even on a line of its own: it changes, or the
+# member asked for what they can do.
+MENU_COMMANDS = frozenset({"start", "help", "walk", "endwalk"})
+
+
+def with_menu(
+    ctx: StepContext, inp: Input, position: Position, transition: Transition
+) -> Transition:
+    """Show the member's main menu where the step needs it (flows/menu.py).
+
+    It goes on a message of the step without buttons of its own: whenever a one-time keyboard
+    is removed, and when the chat comes back home (idle, or walking) from a flow. It is sent
+    on a short line of its own when it changes (joining, a new language, a walk starting or
+    ending) or after /start and /help. A member who leaves (/forget) loses it.
+    """
+    if inp.chat_type != "private":
+        return transition
+    menu_roles = [effect.role for effect in transition.effects if isinstance(effect, SetCommands)]
+    role = menu_roles[-1] if menu_roles else (ctx.member.role if ctx.member else None)
+    if role is None:
+        return transition
+    before = (position.flow, position.state)
+    after = (transition.flow, transition.state) if transition.moved else before
+    removes = any(isinstance(e, Reply) and e.remove_keyboard for e in transition.effects)
+    came_home = after != before and after in (HOME, WALKING)
+    needed = bool(menu_roles) or (
+        inp.kind == InputKind.COMMAND and (inp.command or "") in MENU_COMMANDS
+    )
+    if not (removes or came_home or needed):
+        return transition
+    if after == WALKING:
+        walking = True
+    elif after[0] == WALKING[0] or after == HOME or ctx.member is None:
+        walking = False
+    else:
+        # Another flow (an encounter) may run in the middle of a walk.
+        walking = walks_db.open_walk(ctx.session, ctx.member.id) is not None
+    menu = menu_for(role, walking)
+    if not menu:
+        return transition
+    hint = WALKING_HINT if walking else MENU_HINT
+    effects = show_menu(transition.effects, menu, needed, hint)
+    return Transition(
+        effects, transition.flow, transition.state, transition.draft, transition.moved
+    )
 
 
 def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
@@ -376,8 +433,7 @@ def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
     if PENDING in position.draft and inp.kind == InputKind.TEXT and flow is not None:
         # Words that are neither yes nor no (bot/dispatch/typed.py) answer no earlier question.
         command = (position.draft.get(PENDING) or {}).get("command", "")
-        ask = Reply("flow.confirm_abandon", {"command": command}, buttons=(ABANDON_BUTTONS,))
-        return unmoved(reply("flow.use_buttons"), ask)
+        return unmoved(reply("flow.use_buttons"), _confirm_abandon(ctx, inp, command))
     if flow is None or position.state is None or position.state not in flow.states:
         return _idle(ctx, inp, position)
     draft = flow.read(position.draft)

@@ -149,9 +149,10 @@ def begin_link(ctx: StepContext, inp: Input, code: str) -> Outcome[SurveyDraft]:
     key = surveys_db.respondent_key(ctx.session, survey.id, inp.user_id or 0)
     response = surveys_db.find_response(ctx.session, survey.id, key)
     if response is not None:
-        if (response.details or {}).get("status") == surveys_db.COMPLETE:
+        kept = response.details or {}
+        if kept.get(surveys_db.STATUS_KEY) == surveys_db.COMPLETE:
             return done(reply("survey.already_answered", title=survey.title))
-        language = draft.language or str((response.details or {}).get("language") or "")
+        language = draft.language or str(kept.get(surveys_db.LANGUAGE_KEY) or "")
         resumed = replace(draft, language=language, index=surveys_db.next_question(response))
         return goto("question", resumed, reply("survey.welcome_back", title=survey.title))
     if not language:

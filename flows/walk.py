@@ -15,7 +15,7 @@ walk:
 | reflection | tap refl:skip                      | skip_reflection | end             |
 | (any)      | /endwalk                           | end_walk        | reflection, end |
 | (any)      | /walk                              | already_walking | walking         |
-| (any)      | /cancel                            | cancel_walking  | walking         |
+| (any)      | /cancel                            | cancel_walking  | walking, end    |
 
 endwalk:
 
@@ -63,6 +63,7 @@ from flows.engine import (
     reply,
     stay,
 )
+from flows.menu import menu_for
 from flows.observe import language_of, media_of, saved_line, text_of, too_big, where
 from flows.places import author_of, format_km, place_at, track_place
 from geo import get_gazetteer, track_length_m
@@ -294,13 +295,20 @@ def ask_reflection(ctx: StepContext, draft: WalkDraft) -> tuple[Reply, ...]:
 
 
 def cancel_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
-    """/cancel during a walk drops a pending question, but the walk goes on."""
+    """/cancel during a walk drops a pending question, but the walk goes on.
+
+    After /endwalk (at the reflection) there is no walk to go on with: the chat is free.
+    """
+    if _walk(ctx) is None:
+        return done(Reply("cancel.done", remove_keyboard=True))
     cancelled = Reply("walk.cancel_hint", remove_keyboard=True)
     return goto("walking", replace(draft, awaiting=()), cancelled, ask=False)
 
 
 def already_walking(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
-    """Answer /walk during a walk."""
+    """Answer /walk during a walk; at the reflection of an ended one, start a new walk."""
+    if _walk(ctx) is None:
+        return start(ctx, inp, WalkDraft())
     return goto("walking", draft, reply("walk.already"), ask=False)
 
 
@@ -340,7 +348,7 @@ WALK = Flow(
         "endwalk": Go(end_walk, "reflection", END),
         "walk": Go(already_walking, "walking"),
     },
-    cancel=Go(cancel_walking, "walking"),
+    cancel=Go(cancel_walking, "walking", END),
 )
 ENDWALK = Flow(
     name="endwalk",
@@ -423,8 +431,12 @@ def sweep(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
         if walk.member_id is not None:
             results.append((walk.chat_id, walk.member_id, (reply("walk.sharing_stopped"),)))
     for walk in walks_db.walks_to_close(ctx.session, ctx.now, FORGOTTEN_AFTER):
-        member_ctx = replace(ctx, member=walk_member(ctx, walk))
+        walker = walk_member(ctx, walk)
+        member_ctx = replace(ctx, member=walker)
         report = close_walk(member_ctx, walk, "forgotten")
+        if walker is not None:
+            # The walk's buttons (end walk ...) make way for the walker's usual menu.
+            report = replace(report, menu=menu_for(walker.role))
         state = pipeline.get_chat_state(ctx.session, walk.chat_id)
         if state is not None and state.flow == "walk":
             pipeline.delete_chat_state(ctx.session, walk.chat_id)

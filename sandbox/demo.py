@@ -514,13 +514,16 @@ def write_outputs(
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
             path.write_text(render_digest_html(digest, catalog_for("nl")), encoding="utf-8")
             written.append(path)
-        data = exports.open_export(session, org_id, None, None)
-        for fmt, name in (
-            ("geojson", "observations.geojson"),
-            ("csv", "observations.csv"),
-            ("xlsx", "observations.xlsx"),
+        labels = exports.Labels("nl", catalog_for("nl"))
+        data = exports.open_export(session, org_id, None, None, labels=labels)
+        for fmt, name, options in (
+            ("xlsx", "observations.xlsx", {}),
+            ("geojson", "observations.geojson", {}),
+            ("geojson", "observations.geojson", {"split": True}),
+            ("csv", "observations.csv", {}),
+            ("csv", "observations-excel.csv", {"excel": True}),
         ):
-            written.extend(exports.write_export(data, fmt, out / name))
+            written.extend(exports.write_export(data, fmt, out / name, **options))
     for path in written:
         progress(f"wrote {path}")
     return written

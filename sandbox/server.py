@@ -455,6 +455,17 @@ class SandboxServer:
                 copy.deepcopy(c) for c in self._calls if wanted is None or c["method"] == wanted
             ]
 
+    @property
+    def next_update_id(self) -> int:
+        """Return the id the next update will get (a restarted sandbox can go on from it)."""
+        with self._lock:
+            return self._next_update_id
+
+    def call_count(self) -> int:
+        """Return how many API calls the bot has made so far (cheaper than calls())."""
+        with self._lock:
+            return len(self._calls)
+
     def pending_updates(self) -> int:
         """Return how many updates are not yet confirmed (getUpdates offset or webhook 2xx)."""
         with self._lock:

@@ -28,20 +28,54 @@ class Received:
     payload: dict[str, Any]
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert inbox rows, skipping update_ids already there (a redelivered batch)."""
+# Telegram numbers updates one after another, but after a week without updates it picks the
+# next id at random, so an id seen long ago may come back on a new update. An update is a
+# duplicate (a redelivery) only when its id was received within this window.
+DEDUPE_WINDOW = timedelta(days=7)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[int]:
+    """Insert inbox rows, skipping update_ids already there; return the ids inserted."""
     statement = (
         upsert_insert(session)(InboxUpdate)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(InboxUpdate.update_id)
     )
-    return len(session.execute(statement).all())
+    return {row[0] for row in session.execute(statement).all()}
+
+
+def _make_way(session: Session, update_ids: list[int], seen_before: datetime) -> list[int]:
+    """Free the ids of rows received before the window for the new updates that carry them.
+
+    A processed row only kept the id (its content is gone): it is deleted. A row still holding
+    content (waiting, or failed and kept for a retry) keeps it under the negative of its own
+    row id: Telegram's ids are positive, so it can never be taken for an update again, and it
+    still comes before the chat's later updates. Returns the ids freed.
+    """
+    old = session.execute(
+        select(InboxUpdate.id, InboxUpdate.update_id, InboxUpdate.status).where(
+            InboxUpdate.update_id.in_(update_ids), InboxUpdate.received_at < seen_before
+        )
+    ).all()
+    done = [row.id for row in old if row.status == "done"]
+    kept = [row.id for row in old if row.status != "done"]
+    if done:
+        session.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(done)))
+    if kept:
+        session.execute(
+            update(InboxUpdate).where(InboxUpdate.id.in_(kept)).values(update_id=-InboxUpdate.id)
+        )
+    return [row.update_id for row in old]
 
 
 def store_updates(session: Session, updates: Iterable[Received], now: datetime) -> int:
-    """Write raw updates to the inbox; return how many were new."""
-    rows = [
+    """Write raw updates to the inbox; return how many were new.
+
+    An id already stored is a redelivery and skipped, unless it was received before
+    DEDUPE_WINDOW: then it is a new update that happens to reuse the id, and is stored.
+    """
+    rows: list[dict[str, Any]] = [
         {
             "update_id": update.update_id,
             "chat_id": update.chat_id,
@@ -55,14 +89,25 @@ def store_updates(session: Session, updates: Iterable[Received], now: datetime) 
     if not rows:
         return 0
     stored = _insert_ignoring_duplicates(session, rows)
+    refused = [row for row in rows if row["update_id"] not in stored]
+    if refused:
+        # Only when an id was already there: the usual batch costs no extra statement.
+        ids = [row["update_id"] for row in refused]
+        freed = set(_make_way(session, ids, now - DEDUPE_WINDOW))
+        again = [row for row in refused if row["update_id"] in freed]
+        if again:
+            stored |= _insert_ignoring_duplicates(session, again)
     if stored:
         notify(session, INBOX_CHANNEL)
-    return stored
+    return len(stored)
 
 
-def last_update_id(session: Session) -> int | None:
-    """Return the highest update_id ever stored, to resume polling after it."""
-    return session.scalar(select(func.max(InboxUpdate.update_id)))
+def last_update_id(session: Session, since: datetime | None = None) -> int | None:
+    """Return the highest update_id stored (received since a moment), to resume polling."""
+    statement = select(func.max(InboxUpdate.update_id))
+    if since is not None:
+        statement = statement.where(InboxUpdate.received_at >= since)
+    return session.scalar(statement)
 
 
 def next_inbox_ids(session: Session, limit: int = 100) -> list[int]:
@@ -692,14 +737,14 @@ def inbox_backlog(session: Session) -> int:
     )
 
 
-def outbox_backlog(session: Session) -> int:
-    """Return how many calls wait to be sent."""
-    return (
-        session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-        )
-        or 0
+def outbox_backlog(session: Session, due_by: datetime | None = None) -> int:
+    """Return how many calls wait to be sent (only those due by a moment, when given)."""
+    statement = (
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     )
+    if due_by is not None:
+        statement = statement.where(OutboxMessage.not_before <= due_by)
+    return session.scalar(statement) or 0
 
 
 RETRY_CAP = timedelta(minutes=5)

@@ -35,6 +35,12 @@ TRIAL = "trial"
 PARTIAL = "partial"
 COMPLETE = "complete"
 MAX_QUESTIONS = 12
+# The details keys of a response besides its answers (export columns of kind survey_response).
+CHANNEL_KEY = "survey_channel"
+STATUS_KEY = "survey_status"
+LANGUAGE_KEY = "survey_language"
+# How many questions the respondent has gone past (answered or skipped).
+PROGRESS_KEY = "survey_progress"
 # The deployment value holding the key of respondent hashes (generated once, kept in the db).
 RESPONDENT_SECRET = "survey_respondent_key"
 
@@ -230,10 +236,10 @@ def start_response(
         details={
             "survey_id": survey.id,
             "survey": survey.title,
-            "channel": channel,
-            "status": PARTIAL,
-            "language": language,
-            "next_question": 0,
+            CHANNEL_KEY: channel,
+            STATUS_KEY: PARTIAL,
+            LANGUAGE_KEY: language,
+            PROGRESS_KEY: 0,
         },
     )
     session.add(
@@ -245,7 +251,7 @@ def start_response(
 
 def next_question(response: Observation) -> int:
     """Return the 0-based index of the question a response is at."""
-    value = (response.details or {}).get("next_question", 0)
+    value = (response.details or {}).get(PROGRESS_KEY, 0)
     return value if isinstance(value, int) else 0
 
 
@@ -266,9 +272,9 @@ def put_answer(
     details[answer_key(survey.id, index)] = value
     if move_on:
         following = max(next_question(response), index + 1)
-        details["next_question"] = following
+        details[PROGRESS_KEY] = following
         if following >= len(survey.questions):
-            details["status"] = COMPLETE
+            details[STATUS_KEY] = COMPLETE
     # A new dict: JSON columns only notice a replaced value.
     response.details = details
     if place is not None and response.lat is None:
@@ -289,7 +295,7 @@ def delete_trials(session: Session, survey_id: int) -> int:
             .join(SurveyResponse, SurveyResponse.observation_id == Observation.id)
             .where(SurveyResponse.survey_id == survey_id)
         )
-        if (observation.details or {}).get("channel") == TRIAL
+        if (observation.details or {}).get(CHANNEL_KEY) == TRIAL
     ]
     return delete_responses(session, ids)
 
@@ -384,8 +390,8 @@ def _response_row(survey: Survey, observation: Observation) -> ResponseRow:
     }
     return ResponseRow(
         created_at=observation.created_at,
-        channel=str(details.get("channel") or SELF),
-        complete=details.get("status") == COMPLETE,
+        channel=str(details.get(CHANNEL_KEY) or SELF),
+        complete=details.get(STATUS_KEY) == COMPLETE,
         wijk_code=observation.wijk_code,
         answers=answers,
     )
@@ -424,7 +430,7 @@ def survey_results(
         .order_by(Observation.created_at, Observation.id)
     ).all()
     for survey_id, observation in rows:
-        if (observation.details or {}).get("channel") != TRIAL:
+        if (observation.details or {}).get(CHANNEL_KEY) != TRIAL:
             found[survey_id].append(_response_row(by_id[survey_id], observation))
     return [
         (
@@ -444,7 +450,7 @@ def response_counts(session: Session, survey_id: int) -> dict[str, int]:
         .where(SurveyResponse.survey_id == survey_id)
     )
     for item in details:
-        if (item or {}).get("channel") != TRIAL:
-            status = (item or {}).get("status")
+        if (item or {}).get(CHANNEL_KEY) != TRIAL:
+            status = (item or {}).get(STATUS_KEY)
             counts[COMPLETE if status == COMPLETE else PARTIAL] += 1
     return counts

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.flood import FloodGuard
 from bot.dispatch.render import Renderer, RenderTarget
-from bot.dispatch.typed import typed_button, typed_key
+from bot.dispatch.typed import typed_button, typed_key, typed_menu
 from bot.intake.updates import parse_update
 from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
+from flows.menu import menu_keys
 from flows.onboarding import preferred_language
 from flows.router import Position, Transition, encode_button, route, shown_buttons
 from storage import organisations as orgs
@@ -232,8 +233,9 @@ class Dispatcher:
         """Take a typed button label as the button: DESIGN's "typing a label counts as tapping".
 
         A label of the question's inline buttons becomes the tap (a callback with the current
-        version); a reply-keyboard label (skip, here ...) is marked as that key. Any language,
-        case or accents (bot/dispatch/typed.py).
+        version); a main-menu label becomes its command, so it is never kept as a note; a
+        reply-keyboard label (skip, here ...) is marked as that key. Any language, case or
+        accents (bot/dispatch/typed.py).
         """
         if inp.kind != InputKind.TEXT or not inp.text or inp.chat_type != "private":
             return inp
@@ -242,6 +244,10 @@ class Dispatcher:
         if value is not None:
             data = encode_button(position.version, value)
             return replace(inp, kind=InputKind.CALLBACK, callback_data=data)
+        if ctx.member is not None:
+            command = typed_menu(translator, inp.text, menu_keys(ctx.member.role))
+            if command is not None:
+                return replace(inp, kind=InputKind.COMMAND, command=command, args="", text=None)
         return replace(inp, keyboard_key=typed_key(translator, inp.text))
 
     def _handle(

@@ -90,6 +90,16 @@ class Renderer:
                 [{"text": self.translator.plain(target.language, key)}] for key in item.keyboard
             )
             return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+        if item.menu:
+            # The main menu stays under the typing field until another keyboard replaces it.
+            return {
+                "keyboard": [
+                    [{"text": self.translator.plain(target.language, key.label)} for key in row]
+                    for row in item.menu
+                ],
+                "is_persistent": True,
+                "resize_keyboard": True,
+            }
         if item.remove_keyboard:
             return {"remove_keyboard": True}
         return None
@@ -155,10 +165,10 @@ class Renderer:
         )
 
     def command_list(self, role: str, language: str) -> list[dict[str, str]]:
-        """Return a role's command menu in a language."""
+        """Return a role's command menu in a language, each command in that language's words."""
         return [
             {
-                "command": command.name,
+                "command": command.word(language),
                 "description": self.translator.plain(language, command.description),
             }
             for command in commands_for(role)

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from bot.dispatch.i18n import LANGUAGES, Translator
-from flows.engine import Button
+from flows.engine import Button, MenuKey
 
 # Reply-keyboard buttons whose label, typed back, means the button rather than words or a note.
 KEYBOARD_KEYS = ("button.skip", "button.here", "button.nowhere", "button.did_without")
@@ -77,3 +77,27 @@ def typed_key(translator: Translator, text: str) -> str | None:
         return None
     keys = {key for key, words in _keyboard_words(translator).items() if typed in words}
     return keys.pop() if len(keys) == 1 else None
+
+
+# The main-menu labels' words, worked out once per translator and label: every text a member
+# sends is checked against their menus.
+_MENU_WORDS: dict[tuple[int, str], tuple[Translator, set[str]]] = {}
+
+
+def _menu_words(translator: Translator, label: str) -> set[str]:
+    cached = _MENU_WORDS.get((id(translator), label))
+    if cached is None or cached[0] is not translator:
+        words = label_words(translator, Button(label, label))
+        cached = _MENU_WORDS[(id(translator), label)] = (translator, words)
+    return cached[1]
+
+
+def typed_menu(translator: Translator, text: str, keys: Iterable[MenuKey]) -> str | None:
+    """Return the command of the main-menu button a text names (tapped or typed), if one."""
+    if len(text) > MAX_TYPED:
+        return None
+    typed = normalise(text)
+    if not typed:
+        return None
+    commands = {key.command for key in keys if typed in _menu_words(translator, key.label)}
+    return commands.pop() if len(commands) == 1 else None

@@ -28,9 +28,14 @@ def store_batch(factory: sessionmaker[Session], updates: list[dict[str, Any]]) -
 
 
 def resume_offset(factory: sessionmaker[Session]) -> int | None:
-    """Return the offset that confirms everything already in the inbox."""
+    """Return the offset that confirms everything already in the inbox.
+
+    Only ids of the last DEDUPE_WINDOW count: after a week without updates Telegram starts
+    again at a random id, which an offset past an older, higher id would confirm unseen.
+    """
+    since = datetime.now(UTC) - pipeline.DEDUPE_WINDOW
     with reading(factory) as session:
-        last = pipeline.last_update_id(session)
+        last = pipeline.last_update_id(session, since)
     return None if last is None else last + 1
 
 

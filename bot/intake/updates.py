@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 
+from flows.commands import command_named
 from flows.engine import Input, InputKind, Media, Point
 from storage.pipeline import Received
 
@@ -108,14 +109,18 @@ def _now() -> datetime:
 
 
 def _command(message: Message) -> tuple[str, str] | None:
-    """Return (command, args) when the message starts with a bot command."""
+    """Return (command, args) when the message starts with a bot command.
+
+    A Dutch or French word for a command (/wandeling, /balade) comes back as its English
+    name (walk), so everything after this reads one name per command.
+    """
     text = message.text or ""
     entities = message.entities or ()
     if not entities or entities[0].type != MessageEntityType.BOT_COMMAND or entities[0].offset:
         return None
     word = text[: entities[0].length]
     name = word[1:].split("@", 1)[0].lower()
-    return name, text[entities[0].length :].strip()
+    return command_named(name), text[entities[0].length :].strip()
 
 
 def _content_type(message: Message) -> str:

@@ -88,15 +88,36 @@ def build_parser() -> Parser:
     invite.add_argument("--days", type=_positive, default=None, help="valid for N days")
     invite.add_argument("--qr", metavar="FILE.png", type=Path, help="also write a QR code PNG")
 
-    export = commands.add_parser("export", help="export observations and walk tracks")
+    export = commands.add_parser(
+        "export",
+        help="export observations and walk tracks",
+        description=EXPORT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     export.add_argument("--org", type=_positive, required=True, help="organisation id")
     export.add_argument(
-        "--format", choices=("geojson", "csv", "xlsx"), help="default: from the --out extension"
+        "--format", choices=("xlsx", "geojson", "csv"), help="default: from the --out extension"
     )
     export.add_argument("--out", metavar="FILE", type=Path, required=True)
     export.add_argument("--from", dest="start", metavar="DATE", help="first day, YYYY-MM-DD")
     export.add_argument("--to", dest="end", metavar="DATE", help="last day (included), YYYY-MM-DD")
     export.add_argument("--media", metavar="ZIP", type=Path, help="also zip the media files")
+    export.add_argument(
+        "--split",
+        action="store_true",
+        help="GeoJSON: write FILE-points, FILE-tracks and FILE-no-location, one geometry type "
+        "each (QGIS opens each as one layer)",
+    )
+    export.add_argument(
+        "--excel",
+        action="store_true",
+        help="CSV: ';' between cells and a decimal comma, for Excel in Belgium (nl-BE, fr-BE)",
+    )
+    export.add_argument(
+        "--language",
+        choices=("nl", "fr", "en"),
+        help="words of the workbook and map popups (default: the organisation's)",
+    )
 
     digest = commands.add_parser("digest", help="compile one weekly picture as an HTML file")
     digest.add_argument("--org", type=_positive, required=True, help="organisation id")
@@ -227,6 +248,19 @@ def _every(delay: timedelta) -> str:
     minutes = int(delay.total_seconds() // 60)
     return f"{minutes // 60} h" if minutes >= 60 and not minutes % 60 else f"{minutes} min"
 
+
+EXPORT_HELP = """\
+Export an organisation's observations (DESIGN.md schema; authors are pseudonyms, diary
+entries never have a place of their own).
+
+  xlsx     a sheet per kind, the walks, the track points and the codes; headers and coded
+           values in --language, the codes in each sheet's hidden first row; real dates
+  geojson  for uMap and QGIS; every feature has a `name` and `description` for popups.
+           --split writes FILE-points.geojson, FILE-tracks.geojson and
+           FILE-no-location.geojson (one geometry type each: QGIS asks nothing)
+  csv      RFC 4180, comma, UTF-8 with BOM, plus FILE_tracks.csv with the track points;
+           --excel uses ';' and a decimal comma for Excel in Belgium (nl-BE, fr-BE)
+"""
 
 INBOX_HELP = (
     "When a step fails, the update (what someone sent, and their chat) stays in the inbox, "
@@ -433,6 +467,7 @@ def _export_target(path: Path, option: str) -> None:
 
 def cmd_export(settings: Settings, args: argparse.Namespace) -> str:
     """Export an organisation's observations and walk tracks; return what was written."""
+    from bot.reporting import catalog_for
     from reports import export as exports
 
     start = _export_date(args.start, "--from")
@@ -447,22 +482,34 @@ def cmd_export(settings: Settings, args: argparse.Namespace) -> str:
         suffix = args.out.suffix.lower().lstrip(".")
         fmt = {"json": "geojson", "geojson": "geojson", "csv": "csv", "xlsx": "xlsx"}.get(suffix)
         if fmt is None:
-            raise CliError("say which --format: geojson, csv or xlsx")
+            raise CliError("say which --format: xlsx, geojson or csv")
+    if args.split and fmt != "geojson":
+        raise CliError("--split is for --format geojson")
+    if args.excel and fmt != "csv":
+        raise CliError("--excel is for --format csv")
     factory = _session_factory(settings)
     lines: list[str] = []
     # Read while writing: an export of years of fieldwork never sits in memory at once.
     with factory() as session:
-        if organisations.get_organisation(session, args.org) is None:
+        organisation = organisations.get_organisation(session, args.org)
+        if organisation is None:
             raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
-        data = exports.open_export(session, args.org, start, end, settings.timezone)
+        language = args.language or organisation.language or settings.default_language
+        labels = exports.Labels(language, catalog_for(language))
+        data = exports.open_export(session, args.org, start, end, settings.timezone, labels)
         try:
-            written = exports.write_export(data, fmt, args.out)
-            lines.append(
-                f"wrote {written[0]}: {data.observation_count} observations "
-                f"({data.located} with a location), {data.track_count} walk tracks"
+            written = exports.write_export(data, fmt, args.out, split=args.split, excel=args.excel)
+            counts = (
+                f"{data.observation_count} observations ({data.located} with a location), "
+                f"{data.track_count} walk tracks"
             )
-            for extra in written[1:]:
-                lines.append(f"wrote {extra}: {data.track_point_count} track points")
+            if args.split:
+                lines.extend(f"wrote {path}" for path in written)
+                lines.append(f"in all: {counts}")
+            else:
+                lines.append(f"wrote {written[0]}: {counts}")
+                for extra in written[1:]:
+                    lines.append(f"wrote {extra}: {data.track_point_count} track points")
             if args.media:
                 result = exports.write_media_zip(data, settings.media_path, args.media)
                 missing = f", {len(result.missing)} not on disk" if result.missing else ""

@@ -10,7 +10,7 @@ import geo
 from reports.model import GLANCE, Figure
 from reports.sections.common import Week, is_reflection
 from storage.kinds import DIARY_ENTRY, KINDS, kind_of
-from storage.surveys import TRIAL
+from storage.surveys import CHANNEL_KEY, TRIAL
 from storage.weekly import ObservationRow, WalkRow
 
 
@@ -56,7 +56,7 @@ def counts(observations: Sequence[ObservationRow]) -> dict[str, int]:
     tallied = Counter(
         kind_of(o.kind).tally
         for o in observations
-        if not is_reflection(o) and o.details.get("channel") != TRIAL
+        if not is_reflection(o) and o.details.get(CHANNEL_KEY) != TRIAL
     )
     diarists = {o.member_id or o.author for o in observations if o.kind == DIARY_ENTRY}
     return {**{kind.tally: tallied[kind.tally] for kind in KINDS}, "diarists": len(diarists)}

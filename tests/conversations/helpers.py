@@ -111,6 +111,19 @@ def join(user: Any, code: str, language: str = "nl") -> list[dict[str, Any]]:
     return user.wait_for_messages(2)
 
 
+def shows_menu(user: Any) -> bool:
+    """Say whether the chat shows the main menu (not a one-time keyboard, not nothing)."""
+    return bool((user.keyboard() or {}).get("is_persistent"))
+
+
+def start_walk(user: Any) -> dict[str, Any]:
+    """Start a walk; return the started message (the line with the walk's buttons follows)."""
+    user.send_command("/walk")
+    started, _walking = user.wait_for_messages(2)
+    assert shows_menu(user), "the walk's buttons came with it"
+    return started
+
+
 def free_port() -> int:
     """Return a local TCP port nobody listens on right now."""
     with socket.socket() as probe:

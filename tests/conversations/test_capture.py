@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from flows.engine import Text
 from reports.export import open_export
 from storage.models import MediaFile, Observation, Walk
-from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, start_walk, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -236,8 +236,7 @@ def test_endwalk_without_a_walk_starts_nothing(sandbox, world) -> None:
 
 def test_a_live_location_left_on_after_endwalk_is_not_answered(sandbox, world) -> None:
     user = member(sandbox, world, 2007, "staff")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     live = user.send_location(*FLAGEY, live_period=3600)
     [tracking] = user.wait_for_messages(1)
     assert says(tracking, "walk.tracking", "en")
@@ -259,8 +258,7 @@ def test_an_encounter_during_a_live_tracked_walk_takes_its_place_from_the_track(
     sandbox, world
 ) -> None:
     user = member(sandbox, world, 2008, "staff")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_location(*FLAGEY, live_period=3600)
     user.wait_for_messages(1)
     user.send_command("/encounter")

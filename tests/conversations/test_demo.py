@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from openpyxl import load_workbook
 from PIL import Image
 
 from bot.dispatch.i18n import load_translator
@@ -20,6 +21,17 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     pictures = [name for name in names if name.startswith("buurtbeeld-")]
     assert len(pictures) == 4
     assert {"observations.geojson", "observations.csv", "observations.xlsx"} <= set(names)
+    assert {"observations-points.geojson", "observations-tracks.geojson"} <= set(names)
+    assert "observations-excel.csv" in names
+    workbook = load_workbook(tmp_path / "observations.xlsx")
+    assert workbook.sheetnames[:2] == ["Wandelnotities", "Gesprekken"]
+    assert "Wandelingen" in workbook.sheetnames and "Dagboeken" in workbook.sheetnames
+    walks = workbook["Wandelingen"]
+    assert walks.max_row > 2 and walks["C3"].is_date  # started_at, a real date
+    for part in ("points", "tracks", "no-location"):
+        split = json.loads((tmp_path / f"observations-{part}.geojson").read_text())
+        assert len({str(f["geometry"] and f["geometry"]["type"]) for f in split["features"]}) == 1
+        assert all(f["properties"]["name"] for f in split["features"])
     collection = json.loads((tmp_path / "observations.geojson").read_text())
     kinds = {feature["properties"]["kind"] for feature in collection["features"]}
     assert {"walk_note", "encounter", "key_person", "missing", "diary_entry", "walk_track"} <= kinds

@@ -15,7 +15,7 @@ from flows.engine import Text
 from geo import distance_m, get_gazetteer, match_place
 from storage.models import ChatState, Diarist, Observation
 from tests.conversations.clock import SetClock, restart_on
-from tests.conversations.helpers import TRANSLATOR, join, says, tap, wait_drained
+from tests.conversations.helpers import TRANSLATOR, join, says, shows_menu, tap, wait_drained
 
 pytestmark = pytest.mark.pipeline
 
@@ -123,7 +123,7 @@ def test_a_resident_enrols_with_a_typed_time_and_home_by_location(sandbox, world
     user.press(label("en", "button.send_location"), *GRAND_PLACE)
     home, welcome = user.wait_for_messages(2)
     assert says(home, "diary.home_set", "en", wijk="Grand Place")
-    assert user.keyboard() is None
+    assert shows_menu(user)  # the one-time keyboard made way for the main menu
     today = local_today()
     assert says(welcome, "diary.enrolled", "en")
     assert (
@@ -294,7 +294,7 @@ def test_a_voice_need_a_typed_place_and_doing_without_yesterday(sandbox, world) 
         theme=Text("theme.work"),
     )
     assert says(thanks, "diary.thanks", "nl", day=3, days=30)
-    assert user.keyboard() is None
+    assert shows_menu(user)  # the one-time keyboard made way for the main menu
 
     voice, bank = entries(world, 1302)
     anderlecht = match_place("Anderlecht")

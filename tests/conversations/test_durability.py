@@ -25,9 +25,10 @@ NOTES_PER_USER = 10
 LOOSE_NOTES = 3
 KILLS = 6
 # Per user: choose language, about, consent, welcome, help; before the walk, one saved line per
-# loose note and one "where was this?"; the walk's start; one saved line per walk note, the one
-# "where was this?" question, and an observation prompt every fourth note.
-MESSAGES_PER_USER = 5 + LOOSE_NOTES + 1 + 1 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
+# loose note and one "where was this?"; the walk's start and the line bringing its buttons;
+# one saved line per walk note, the one "where was this?" question, and an observation prompt
+# every fourth note.
+MESSAGES_PER_USER = 5 + LOOSE_NOTES + 1 + 2 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
 
 
 def loose_text(note: int, user_id: int) -> str:
@@ -149,9 +150,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_doubles_nothing(
             assert member is not None and member.language == languages[i % 3]
             # Every loose note and every walk note exactly once, each of its own kind.
             stored = session.execute(
-                select(Observation.kind, Observation.text).where(
-                    Observation.member_id == member.id
-                )
+                select(Observation.kind, Observation.text).where(Observation.member_id == member.id)
             ).all()
             assert sorted(stored) == sorted(
                 [("note", loose_text(n, chat)) for n in range(LOOSE_NOTES)]

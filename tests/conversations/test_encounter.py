@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.runtime.runner import BotThread
 from flows.engine import Text
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
+from tests.conversations.helpers import TRANSLATOR, join, says, shows_menu, start_walk, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -47,11 +47,11 @@ def test_a_full_encounter_with_a_location_typed_and_voice_answers(sandbox, world
     tap(user, who, "Resident")
     [where] = user.wait_for_messages(1)
     assert says(where, "encounter.ask_where", "en")
-    assert user.keyboard() is not None
+    assert user.keyboard()["one_time_keyboard"]
     user.send_location(*FLAGEY)
     noted, channel = user.wait_for_messages(2)
     assert says(noted, "encounter.place_noted", "en", where=IN_FLAGEY)
-    assert user.keyboard() is None
+    assert shows_menu(user)  # the one-time keyboard made way for the main menu
     assert says(channel, "encounter.ask_channel", "en")
     tap(user, channel, label("en", "encounter.channel.visit"))
     [experience] = user.wait_for_messages(1)
@@ -142,8 +142,7 @@ def test_typed_answers_a_typed_place_and_skipped_questions(sandbox, world) -> No
 
 def test_here_during_a_walk_uses_the_live_track(sandbox, world) -> None:
     user = fieldworker(sandbox, world, 1102, "en")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_location(*FLAGEY, live_period=3600, horizontal_accuracy=10)
     user.wait_for_messages(1)
     user.send_command("/encounter")

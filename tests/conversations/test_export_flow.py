@@ -8,11 +8,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 
 from storage import observations as obs
 from storage import walks as walks_db
 from storage.observations import Place
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -60,6 +61,40 @@ def choose(user, language: str, format_key: str, period_key: str) -> list[dict]:
     tap(user, ask_period, TRANSLATOR.raw(language, period_key))
 
 
+def test_excel_comes_first_and_speaks_the_coordinator_language(sandbox, world, join_member):
+    coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
+    record_fieldwork(world, member.organisation_id, member.id)
+    coordinator.send_command("/export")
+    [ask_format] = coordinator.wait_for_messages(1)
+    offered = [TRANSLATOR.raw("fr", f"export.format.{fmt}") for fmt in ("xlsx", "geojson", "csv")]
+    assert button_texts(ask_format) == offered
+    tap(coordinator, ask_format, offered[0])
+    [ask_period] = coordinator.wait_for_messages(1)
+    tap(coordinator, ask_period, TRANSLATOR.raw("fr", "export.period.week"))
+    ready, document = coordinator.wait_for_messages(2)
+    assert says(ready, "export.ready", "fr")
+    assert document["document"]["file_name"].endswith(".xlsx")
+    content = sandbox.file_bytes(document["document"]["file_id"])
+    workbook = load_workbook(io.BytesIO(content))
+    assert workbook.sheetnames == [
+        "Notes de balade",
+        "Manques",
+        "Balades",
+        "Points des parcours",
+        "Codes",
+    ]
+    sheet = workbook["Notes de balade"]
+    assert [cell.value for cell in sheet[1]][:3] == ["id", "kind", "created_at"]
+    assert [cell.value for cell in sheet[2]][:3] == ["Numéro", "Type", "Date et heure"]
+    assert sheet.freeze_panes == "A3" and sheet.auto_filter.ref.startswith("A2:")
+    note = sheet[3]
+    assert note[1].value == "Note de balade"
+    assert note[2].is_date and note[2].value.tzinfo is None
+    for each in workbook:
+        for row in each.iter_rows(values_only=True):
+            assert str(COORDINATOR_ID) not in " ".join(str(value) for value in row)
+
+
 def test_coordinator_gets_a_geojson_document(sandbox, world, join_member) -> None:
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "en")
     record_fieldwork(world, member.organisation_id, member.id)
@@ -73,6 +108,9 @@ def test_coordinator_gets_a_geojson_document(sandbox, world, join_member) -> Non
     assert collection["type"] == "FeatureCollection"
     kinds = sorted(feature["properties"]["kind"] for feature in collection["features"])
     assert kinds == ["missing", "walk_note", "walk_track"]
+    names = {feature["properties"]["name"] for feature in collection["features"]}
+    assert {"Missing thing: No toilet", "Walk note: Bench broken"} <= names  # popups
+    assert all(feature["properties"]["description"] for feature in collection["features"])
     assert {feature["properties"]["author"] for feature in collection["features"]} == {AUTHOR}
     assert str(COORDINATOR_ID) not in content.decode()
 
@@ -102,7 +140,8 @@ def test_staff_are_refused(sandbox, world, join_member) -> None:
     staff, _member = join_member(701, "staff", "nl")
     staff.send_command("/export")
     [refused] = staff.wait_for_messages(1)
-    assert says(refused, "error.not_allowed", "nl", command="export")
+    # The refusal names the command in the member's own word.
+    assert says(refused, "error.not_allowed", "nl", command="exporteren")
     assert not sandbox.calls("sendDocument")
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from reports.export import open_export
 from storage.models import MediaFile, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, start_walk, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -34,8 +34,7 @@ def test_a_photo_sent_while_files_are_refused_is_fetched_afterwards(
     organisation = world.organisation()
     user = sandbox.user(user_id=1000, language_code="en")
     join(user, world.invite(organisation, "staff"), "en")
-    user.send_command("/walk")
-    [started] = user.wait_for_messages(1)
+    started = start_walk(user)
     tap(user, started, TRANSLATOR.raw("en", "walk.focus.borders"))
     user.send_location(*GRAND_PLACE, live_period=3600)
     [tracking] = user.wait_for_messages(1)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from flows.commands import COMMANDS_BY_NAME
 from flows.consent import consent_for
 from storage.db import reading
 from storage.models import ChatState, CodeAttempt, InboxUpdate, Member
@@ -74,7 +75,10 @@ def test_onboarding_makes_a_member_with_role_language_and_consent(
     welcome, help_message = user.wait_for_messages(2)
     assert says(welcome, "onboarding.welcome", language)
     assert plain(TRANSLATOR.raw(language, f"help.intro.{role}")) in help_message["text"]
-    assert ("/invite" in help_message["text"]) == (role == "coordinator")
+    # /help names the commands in the member's own words (/uitnodigen, /inviter, /invite).
+    invite = COMMANDS_BY_NAME["invite"].word(language)
+    assert (f"/{invite} " in help_message["text"]) == (role == "coordinator")
+    assert user.keyboard()["is_persistent"]  # the main menu came with the welcome
     member = world.member(500)
     assert (member.role, member.language, member.consent_version) == (role, language, version)
     assert member.organisation_id == org

@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select, text
 from flows import consent as consent_module
 from storage.db import reading, sqlite_file
 from storage.models import Member, Observation, OutboxMessage
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, start_walk, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -32,8 +32,7 @@ def wait_for(predicate, timeout: float = 15.0):
 
 
 def walk_with_notes(user) -> None:
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_location(*FLAGEY)
     user.send_photo(JPEG, caption="Zorro saw the broken fountain")
     user.wait_for_messages(3)  # two saved lines and the location question for the photo
@@ -216,8 +215,7 @@ def test_a_new_consent_text_is_asked_before_the_next_observation(
     assert world.member(2004).consent_version == "staff-2026-11"
     tap(user, text_message, TRANSLATOR.raw("en", "button.agree"))
     wait_for(lambda: world.member(2004).consent_version == "staff-2027-01")
-    user.send_command("/walk")
-    [started] = user.wait_for_messages(1)
+    started = start_walk(user)
     assert says(started, "walk.started", "en")
 
 
@@ -225,8 +223,7 @@ def test_logs_never_hold_the_token_ids_or_names(sandbox, world, caplog) -> None:
     caplog.set_level(logging.DEBUG)
     user = sandbox.user(user_id=2005, first_name="Xanthippe", username="xan_b", language_code="en")
     join(user, world.invite(world.organisation(), "staff"), "en")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_text("Xanthippe's secret note")
     user.wait_for_messages(2)
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -320,7 +320,7 @@ def test_a_stranger_answers_by_link_stops_halfway_continues_and_cannot_answer_tw
     [left] = person.wait_for_messages(1)
     assert says(left, "survey.left_kept", "fr")
     [partial] = responses(world, survey.id)
-    assert partial.details["status"] == "partial"
+    assert partial.details["survey_status"] == "partial"
     assert partial.details[answer_key(survey, 1)] == "Street"  # kept in the survey's language
     with world.factory() as session:
         assert session.get(ChatState, 5200) is None
@@ -345,7 +345,7 @@ def test_a_stranger_answers_by_link_stops_halfway_continues_and_cannot_answer_tw
 
     [done] = responses(world, survey.id)
     assert done.id == partial.id, "one person, one response"
-    assert done.details["status"] == "complete"
+    assert done.details["survey_status"] == "complete"
     assert done.details[answer_key(survey, 3)] == 4
     assert done.details[answer_key(survey, 4)] == 2.5
     assert [m.kind for m in done.media] == ["voice"]
@@ -474,7 +474,7 @@ def test_a_volunteer_asks_someone_on_the_doorstep(sandbox, world) -> None:
     assert says(saved, "survey.door_done", "en")
     [response] = responses(world, survey.id)
     details = response.details
-    assert details["channel"] == "door" and details["status"] == "complete"
+    assert details["survey_channel"] == "door" and details["survey_status"] == "complete"
     assert details[answer_key(survey, 1)] == "Park"
     assert details[answer_key(survey, 2)] == ["Benches"]
     assert details[answer_key(survey, 3)] == 2
@@ -507,7 +507,7 @@ def test_a_doorstep_refusal_and_a_stop_halfway(sandbox, world) -> None:
     [left] = staff.wait_for_messages(1)
     assert says(left, "survey.door_left", "en")
     [partial] = responses(world, survey.id)
-    assert partial.details["status"] == "partial"
+    assert partial.details["survey_status"] == "partial"
 
 
 @pytest.mark.parametrize(("role", "reply_key"), [("resident", "error.not_allowed")])

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import ChatState, Observation
-from tests.conversations.helpers import TRANSLATOR, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, join, says, start_walk, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -146,8 +146,7 @@ def test_nonsense_at_the_missing_theme_is_asked_again_not_added(sandbox, world) 
 @pytest.mark.parametrize("typed", ["passer", "OVERSLAAN", "skip", "Sla over"])
 def test_a_typed_skip_answers_the_walks_where_question(sandbox, world, typed: str) -> None:
     user = member(sandbox, world, 1505, "staff")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_text("Geen bank meer aan de bushalte")
     _saved, ask = user.wait_for_messages(2)
     assert says(ask, "walk.where_was_this", "nl")
@@ -183,11 +182,11 @@ def test_words_at_the_abandon_question_answer_nothing(sandbox, world) -> None:
     user.wait_for_messages(1)
     user.send_command("/language")
     [confirm] = user.wait_for_messages(1)
-    assert says(confirm, "flow.confirm_abandon", "nl", command="language")
+    assert says(confirm, "flow.confirm_abandon", "nl", command="taal")
     user.send_text("Gezondheid")
     hint, again = user.wait_for_messages(2)
     assert says(hint, "flow.use_buttons", "nl")
-    assert says(again, "flow.confirm_abandon", "nl", command="language")
+    assert says(again, "flow.confirm_abandon", "nl", command="taal")
     assert "theme" not in draft(world, 1507)
     user.send_text("Nee, verder")
     [theme] = user.wait_for_messages(1)

@@ -13,7 +13,7 @@ from bot.runtime.jobs import run_sweep
 from bot.runtime.runner import BotThread
 from flows import walk as walk_flow
 from storage.models import MediaFile, Observation, TrackPoint, Walk
-from tests.conversations.helpers import TRANSLATOR, join, says, tap, unpaced
+from tests.conversations.helpers import TRANSLATOR, join, says, start_walk, tap, unpaced
 
 pytestmark = pytest.mark.pipeline
 
@@ -57,8 +57,7 @@ def test_a_walk_with_a_moving_live_location_and_every_kind_of_note(
     sandbox, world, settings
 ) -> None:
     user = walker(sandbox, world, 1000)
-    user.send_command("/walk")
-    [started] = user.wait_for_messages(1)
+    started = start_walk(user)
     assert says(started, "walk.started", "en")
     tap(user, started, TRANSLATOR.raw("en", "walk.focus.borders"))
     live = user.send_location(*GRAND_PLACE, live_period=3600, horizontal_accuracy=8)
@@ -127,8 +126,7 @@ def test_a_walk_with_a_moving_live_location_and_every_kind_of_note(
 
 def test_a_note_without_any_location_asks_once_and_accepts_skip(sandbox, world) -> None:
     user = walker(sandbox, world, 1001, "nl")
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_text("Geen bank meer aan de bushalte")
     saved, ask = user.wait_for_messages(2)
     assert says(saved, "observe.saved", "nl", where="") or "nog geen plaats" in saved["text"]
@@ -154,8 +152,7 @@ def test_a_note_without_any_location_asks_once_and_accepts_skip(sandbox, world) 
 
 def test_stopping_live_sharing_is_noticed(sandbox, world) -> None:
     user = walker(sandbox, world, 1002)
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     live = user.send_location(*GRAND_PLACE, live_period=900)
     user.wait_for_messages(1)
     user.stop_live_location(live["message_id"])
@@ -167,8 +164,7 @@ def test_stopping_live_sharing_is_noticed(sandbox, world) -> None:
 
 def test_a_forgotten_walk_is_closed_with_a_message(sandbox, world, bot) -> None:
     user = walker(sandbox, world, 1003)
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     user.send_location(*FLAGEY)
     user.wait_for_messages(1)
     # Four hours pass without a sign of life.
@@ -195,8 +191,7 @@ def test_a_forgotten_walk_is_closed_with_a_message(sandbox, world, bot) -> None:
 
 def test_walk_survives_a_restart(sandbox, world, settings, bot) -> None:
     user = walker(sandbox, world, 1004)
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     bot.stop()
     restarted = BotThread(settings, pacer=unpaced()).start()
     try:
@@ -212,8 +207,7 @@ def test_walk_survives_a_restart(sandbox, world, settings, bot) -> None:
 
 def test_theme_undo_correction_and_slash_undo(sandbox, world) -> None:
     user = walker(sandbox, world, 1005)
-    user.send_command("/walk")
-    user.wait_for_messages(1)
+    start_walk(user)
     first = user.send_location(*GRAND_PLACE)
     [saved] = user.wait_for_messages(1)
     tap(user, saved, TRANSLATOR.raw("en", "observe.button_theme"))

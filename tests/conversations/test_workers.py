@@ -38,9 +38,9 @@ from tests.conversations.helpers import (
 pytestmark = pytest.mark.pipeline
 
 NOTES = 12
-# Per user: the walk's start, one saved line per note, the one "where was this?" question and
-# an observation prompt every fourth note.
-REPLIES_PER_USER = 1 + NOTES + 1 + NOTES // 4
+# Per user: the walk's start and the line bringing its buttons, one saved line per note, the
+# one "where was this?" question and an observation prompt every fourth note.
+REPLIES_PER_USER = 2 + NOTES + 1 + NOTES // 4
 SAVED_BUTTON = re.compile(r"g\|obs\|(\d+)\|undo")
 
 
@@ -134,7 +134,7 @@ def walk_and_note(sandbox, user_id: int, errors: list[BaseException]) -> None:
     try:
         user = sandbox.user(user_id=user_id, first_name=f"W{user_id}", language_code="en")
         user.send_command("/walk")
-        user.wait_for_messages(1, timeout=60)
+        user.wait_for_messages(2, timeout=60)  # started, and the walk's buttons
         for note in range(NOTES):
             user.send_text(f"note {note} from {user_id}: the bench by the school is gone")
             # Deliberate: notes trickle in as typed, so kills and outages land mid-stream.

@@ -6,7 +6,7 @@ import csv
 import json
 import re
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,11 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.i18n import load_translator
-from bot.reporting import ReportFiles
+from bot.reporting import ReportFiles, catalog_for
 from bot.runtime.cli import main
 from flows import export as export_flow
 from flows.engine import FlowConfig, Input, InputKind, StepContext
 from reports import export as exports
+from reports import export_kinds as fields
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import walks as walks_db
@@ -200,9 +201,21 @@ class Snapshot:
     paths: list[str]
     located: int
     is_empty: bool
+    walks: list[dict] = field(default_factory=list)
+    sheets: dict[str, list] = field(default_factory=dict)
+    labels: exports.Labels = field(default_factory=exports.Labels)
 
-    def observation_features(self):
-        return iter(self.observations)
+    def observation_features(self, kind=None):
+        return iter(f for f in self.observations if kind in (None, f["properties"]["kind"]))
+
+    def kinds(self):
+        return list(self.sheets)
+
+    def sheet_columns(self, kind):
+        return self.sheets[kind]
+
+    def walk_rows(self):
+        return iter(self.walks)
 
     def track_features(self):
         return iter(self.tracks)
@@ -234,29 +247,39 @@ def snapshot(stream: exports.ExportStream) -> Snapshot:
         paths=list(stream.media_paths()),
         located=stream.located,
         is_empty=stream.is_empty,
+        walks=list(stream.walk_rows()),
+        sheets={kind: stream.sheet_columns(kind) for kind in stream.kinds()},
+        labels=stream.labels,
     )
 
 
-def build(factory, fx: Fixture, start=None, end=None) -> Snapshot:
+def build(factory, fx: Fixture, start=None, end=None, language=None) -> Snapshot:
+    labels = exports.Labels(language, catalog_for(language)) if language else None
     with factory() as session:
-        return snapshot(exports.open_export(session, fx.org_id, start, end))
+        return snapshot(exports.open_export(session, fx.org_id, start, end, labels=labels))
 
 
-def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
-    fx = data_fixture
-    with session_factory.begin() as session:
-        # A note kept outside any flow, so that every kind is in the export.
+def record(factory, fx: Fixture, kind: str, now: datetime, **options) -> None:
+    """Store one more observation by the fixture's member."""
+    with factory.begin() as session:
         obs.add_observation(
             session,
             organisation_id=fx.org_id,
             member_id=fx.member_id,
             author=fx.author,
-            kind="note",
-            now=datetime(2026, 11, 24, 10, 5, tzinfo=UTC),
-            text="The library opens late",
-            place=DANSAERT,
+            kind=kind,
+            now=now,
+            **options,
         )
-        # And a survey answer that gave a place: one column per question, a point.
+
+
+def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
+    fx = data_fixture
+    # A note kept outside any flow, so that every kind is in the export.
+    moment = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
+    record(session_factory, fx, "note", moment, text="The library opens late", place=DANSAERT)
+    # And a survey answer that gave a place: one column per question, a point.
+    with session_factory.begin() as session:
         obs.add_observation(
             session,
             organisation_id=fx.org_id,
@@ -265,7 +288,12 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
             kind="survey_response",
             now=datetime(2026, 11, 24, 10, 6, tzinfo=UTC),
             place=DANSAERT,
-            details={"survey_id": 1, "channel": "self", "status": "complete", "s1_q1": "Park"},
+            details={
+                "survey_id": 1,
+                "survey_channel": "self",
+                "survey_status": "complete",
+                "s1_q1": "Park",
+            },
         )
     data = build(session_factory, fx)
     path = exports.write_geojson(data, tmp_path / "out.geojson")
@@ -356,11 +384,10 @@ def read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def test_csv_and_xlsx_have_the_same_columns(session_factory, data_fixture, tmp_path) -> None:
+def test_csv_has_the_geojson_properties_as_columns(session_factory, data_fixture, tmp_path):
     data = build(session_factory, data_fixture)
     main_csv, tracks_csv = exports.write_csv(data, tmp_path / "fieldwork.csv")
     assert tracks_csv == tmp_path / "fieldwork_tracks.csv"
-    exports.write_xlsx(data, tmp_path / "fieldwork.xlsx")
 
     table = read_csv(main_csv)
     header = table[0]
@@ -372,16 +399,6 @@ def test_csv_and_xlsx_have_the_same_columns(session_factory, data_fixture, tmp_p
     assert header.index("focus") < header.index("who") < header.index("role") < header.index("day")
     assert len(table) == 1 + 6
 
-    workbook = load_workbook(tmp_path / "fieldwork.xlsx")
-    assert workbook.sheetnames == ["observations", "walk_tracks"]
-    sheet = workbook["observations"]
-    rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == header
-    assert sheet.freeze_panes == "A2"
-    assert sheet["A1"].font.bold
-    assert sheet.column_dimensions["E"].width > 10
-    assert len(rows) == len(table)
-
     by_id = {row[0]: dict(zip(header, row, strict=True)) for row in table[1:]}
     note = next(row for row in by_id.values() if row["kind"] == "walk_note")
     assert note["lat"] == "50.846678" and note["lon"] == "4.351577"
@@ -392,20 +409,12 @@ def test_csv_and_xlsx_have_the_same_columns(session_factory, data_fixture, tmp_p
     assert encounter["topics"] == "play;safety"
     key_person = next(row for row in by_id.values() if row["kind"] == "key_person")
     assert key_person["lat"] == "" and key_person["wijk"] == ""
-
-    xlsx_note = next(dict(zip(header, r, strict=True)) for r in rows[1:] if r[1] == "walk_note")
-    assert xlsx_note["text"].startswith("=SUM")
-    text_column = header.index("text") + 1
-    note_row = next(i for i, r in enumerate(rows, start=1) if r[1] == "walk_note")
-    assert sheet.cell(row=note_row, column=text_column).data_type == "s"
+    assert key_person["name"] == "key_person: shopkeeper"  # no catalog: the codes
 
     tracks = read_csv(tracks_csv)
     assert tracks[0] == ["walk_id", "recorded_at", "lat", "lon", "accuracy_m"]
     assert len(tracks) == 1 + 3
     assert tracks[1][1] == "2026-11-24T10:30:00+01:00"
-    track_rows = list(workbook["walk_tracks"].iter_rows(values_only=True))
-    assert list(track_rows[0]) == tracks[0]
-    assert len(track_rows) == len(tracks)
 
 
 def test_date_filters_are_inclusive_local_days(session_factory, data_fixture) -> None:
@@ -463,7 +472,9 @@ def test_empty_export_is_a_valid_empty_collection(session_factory, now, tmp_path
     main_csv, _ = exports.write_csv(data, tmp_path / "e.csv")
     assert read_csv(main_csv) == [list(exports.COMMON_COLUMNS)]
     exports.write_xlsx(data, tmp_path / "e.xlsx")
-    assert load_workbook(tmp_path / "e.xlsx")["walk_tracks"].max_row == 1
+    workbook = load_workbook(tmp_path / "e.xlsx")
+    assert workbook.sheetnames == ["walks", "track_points", "codes"]
+    assert workbook["walks"].max_row == 2  # the codes and the headers
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -496,7 +507,10 @@ def test_cli_writes_each_format(cli_env, tmp_path, capsys) -> None:
 
     out_xlsx = tmp_path / "book.xlsx"
     assert main(["export", "--org", org, "--format", "xlsx", "--out", str(out_xlsx)]) == 0
-    assert load_workbook(out_xlsx).sheetnames == ["observations", "walk_tracks"]
+    assert load_workbook(out_xlsx).sheetnames == NL_SHEETS  # the organisation's language
+    french = ["export", "--org", org, "--out", str(out_xlsx), "--language", "fr"]
+    assert main(french) == 0
+    assert load_workbook(out_xlsx).sheetnames[:2] == ["Notes de balade", "Rencontres"]
 
 
 def test_cli_empty_period_says_so(cli_env, tmp_path, capsys) -> None:
@@ -601,9 +615,14 @@ def test_a_stream_read_in_small_pages_writes_what_it_holds(
             for left, right in zip(streamed, built, strict=True):
                 assert left.read_bytes() == right.read_bytes()
         exports.write_export(stream, "xlsx", tmp_path / "stream.xlsx")
-    sheet = load_workbook(tmp_path / "stream.xlsx")["observations"]
-    assert [cell.value for cell in sheet[1]] == data.columns
-    assert sheet.max_row == 1 + len(data.observations)
+        split = exports.write_export(stream, "geojson", tmp_path / "s.geojson", split=True)
+        built = exports.write_export(data, "geojson", tmp_path / "b.geojson", split=True)
+        for left, right in zip(split, built, strict=True):
+            assert left.read_bytes() == right.read_bytes()
+    workbook = load_workbook(tmp_path / "stream.xlsx")
+    assert workbook.sheetnames == [*data.sheets, "walks", "track_points", "codes"]
+    rows = sum(workbook[kind].max_row - 2 for kind in data.sheets)
+    assert rows == len(data.observations)
 
 
 def test_a_file_over_the_limit_is_given_up_with_its_estimated_size(
@@ -701,3 +720,305 @@ def test_diary_destinations_appear_only_aggregated(session_factory, data_fixture
         if feature["properties"]["kind"] == "diary_destinations":
             assert feature["geometry"]["type"] == "Point"
             assert feature["properties"]["entries"] >= exports.MIN_DESTINATION_ENTRIES
+
+
+# --- the workbook: a sheet per kind, real dates and booleans, the team's words ---------------
+
+NL_SHEETS = [
+    "Wandelnotities",
+    "Gesprekken",
+    "Sleutelfiguren",
+    "Gemis",
+    "Dagboeken",
+    "Wandelingen",
+    "Routepunten",
+    "Codes",
+]
+
+
+def add_missing_by_transit(factory, fx: Fixture) -> None:
+    """A missing thing with its coded answers, as /missing stores them."""
+    record(
+        factory,
+        fx,
+        "missing",
+        datetime(2026, 11, 24, 13, 0, tzinfo=UTC),
+        text="No swimming pool",
+        theme="sport",
+        place=DANSAERT,
+        details={
+            "status": "disappeared",
+            "since": "1_5_years",
+            "alternative_source": "typed",
+            "distance_m": 2300,
+            "transport": "transit",
+        },
+    )
+
+
+def sheet_rows(sheet) -> list[dict]:
+    """Return a sheet's data rows keyed by the codes of its hidden first row."""
+    codes = [cell.value for cell in sheet[1]]
+    return [
+        dict(zip(codes, row, strict=True))
+        for row in sheet.iter_rows(min_row=3, max_row=sheet.max_row)
+    ]
+
+
+def test_the_workbook_has_a_sheet_per_kind_in_the_team_language(
+    session_factory, data_fixture, tmp_path
+) -> None:
+    add_missing_by_transit(session_factory, data_fixture)
+    data = build(session_factory, data_fixture, language="nl")
+    path = exports.write_xlsx(data, tmp_path / "buurt.xlsx")
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == NL_SHEETS
+    for sheet in workbook:
+        codes = [cell.value for cell in sheet[1]]
+        headers = [cell.value for cell in sheet[2]]
+        assert sheet.row_dimensions[1].hidden  # the codes, for tools
+        assert not sheet.row_dimensions[2].hidden and all(cell.font.bold for cell in sheet[2])
+        assert sheet.freeze_panes == "A3"
+        last = sheet.cell(row=2, column=len(codes)).column_letter
+        assert sheet.auto_filter.ref == f"A2:{last}{sheet.max_row}"
+        assert None not in headers and len(headers) == len(codes)
+
+    missing = workbook["Gemis"]
+    headers = dict(zip((c.value for c in missing[1]), (c.value for c in missing[2]), strict=True))
+    assert headers["created_at"] == "Datum en uur" and headers["transport"] == "Hoe mensen er komen"
+    assert headers["theme"] == "Levensdomein"
+    pool = next(row for row in sheet_rows(missing) if row["text"].value == "No swimming pool")
+    assert pool["kind"].value == "Gemis"
+    assert pool["transport"].value == "Met het openbaar vervoer"
+    assert pool["since"].value == "1 tot 5 jaar geleden"
+    assert pool["theme"].value == "Sport"
+    assert pool["alternative_source"].value == "Getypte plek"
+    assert pool["distance_m"].value == 2300 and pool["distance_m"].data_type == "n"
+    # 13:00 UTC is 14:00 in Brussels: the organisation's wall clock, as a real date.
+    assert pool["created_at"].value == datetime(2026, 11, 24, 14, 0)
+    assert pool["created_at"].is_date and "dd/mm/yyyy" in pool["created_at"].number_format
+    assert pool["in_buurt"].value is False or pool["in_buurt"].value is None
+    assert pool["in_brussels"].value is True and pool["in_brussels"].data_type == "b"
+    assert pool["lat"].value == pytest.approx(50.850817)
+
+    [note] = sheet_rows(workbook["Wandelnotities"])
+    assert note["focus"].value == "Groen en spelen"
+    assert note["in_buurt"].value is True
+    assert note["text"].value.startswith("=SUM") and note["text"].data_type == "s"
+    assert note["media"].value == "photo/2026-11/a.jpg"
+    assert note["name"].value.startswith("Wandelnotitie: =SUM")
+    assert note["author"].value == data_fixture.author
+
+    [key_person] = sheet_rows(workbook["Sleutelfiguren"])
+    assert key_person["follow_up_on"].value == datetime(2026, 12, 1)
+    assert key_person["follow_up_on"].number_format == "dd/mm/yyyy"
+    assert key_person["consented"].value is True  # a detail no kind declares keeps its type
+
+    diary_codes = [cell.value for cell in workbook["Dagboeken"][1]]
+    assert "lat" not in diary_codes and "wijk" not in diary_codes  # no place, ever
+
+    walks = sheet_rows(workbook["Wandelingen"])
+    assert len(walks) == 2  # the walk with one point is a walk too, without a track
+    walk = next(row for row in walks if row["walk_id"].value == data_fixture.walk_id)
+    assert walk["started_at"].value == datetime(2026, 11, 24, 10, 30)
+    assert walk["duration_min"].value == 40 and walk["points"].value == 3
+    assert walk["focus"].value == "Groen en spelen"
+    assert len(sheet_rows(workbook["Routepunten"])) == 3
+
+    codes = {(row["column"].value, row["code"].value): row["label"].value
+             for row in sheet_rows(workbook["Codes"])}  # fmt: skip
+    assert codes[("transport", "transit")] == "Met het openbaar vervoer"
+    assert codes[("kind", "missing")] == "Gemis"
+
+
+def test_a_workbook_without_a_catalog_uses_the_codes(session_factory, data_fixture, tmp_path):
+    data = build(session_factory, data_fixture)
+    workbook = load_workbook(exports.write_xlsx(data, tmp_path / "codes.xlsx"))
+    assert workbook.sheetnames[0] == "walk_note"
+    sheet = workbook["walk_note"]
+    assert [c.value for c in sheet[1]] == [c.value for c in sheet[2]]
+
+
+def test_sheet_names_are_what_excel_accepts() -> None:
+    taken: set[str] = set()
+    assert exports._sheet_title("Wat: [mist]?/nu*", taken) == "Wat   mist   nu"
+    assert exports._sheet_title("x" * 40, taken) == "x" * 31
+    assert exports._sheet_title("X" * 40, taken) == "X" * 27 + " (2)"
+
+
+# --- GeoJSON for uMap and QGIS ------------------------------------------------------------
+
+
+def test_every_feature_has_a_name_and_a_description(session_factory, data_fixture) -> None:
+    fx = data_fixture
+    add_missing_by_transit(session_factory, fx)
+    for minute in range(3):
+        moment = datetime(2026, 11, 25, 19, minute, tzinfo=UTC)
+        record(session_factory, fx, "diary_entry", moment, text="bread", place=DANSAERT)
+    data = build(session_factory, fx, language="fr")
+    features = [*data.observations, *data.tracks, *data.destinations]
+    for feature in features:
+        properties = feature["properties"]
+        assert properties["name"] and properties["description"], properties["kind"]
+    pool = next(f for f in data.observations if f["properties"]["text"] == "No swimming pool")
+    assert pool["properties"]["name"] == "Manque: No swimming pool"
+    description = pool["properties"]["description"].splitlines()
+    assert description[0] == "No swimming pool"
+    assert "Domaine de vie: Sport" in description
+    assert "Quartier: Dansaert, Bruxelles / Brussel" in description
+    assert description[-1] == f"24/11/2026 14:00 · {fx.author}"
+    key_person = next(f for f in data.observations if f["properties"]["kind"] == "key_person")
+    assert key_person["properties"]["name"] == "Personne-relais: shopkeeper"  # its role
+    [track] = data.tracks
+    assert track["properties"]["name"] == "Balade du 24/11/2026 10:30"
+    assert track["properties"]["description"].startswith("0,")  # km with a decimal comma
+    assert "en 40 min" in track["properties"]["description"]
+    [destination] = data.destinations
+    assert destination["properties"]["name"] == "Dansaert"
+    assert destination["properties"]["description"].startswith("3 entrées de carnet")
+    long = "word " * 30
+    name, _ = exports.popup({"kind": "note", "text": long}, data.labels)
+    assert name.startswith("Note: word") and name.endswith("…")
+    assert len(name) <= len("Note: ") + exports.NAME_LENGTH
+
+
+def test_split_geojson_has_one_geometry_type_per_file(session_factory, data_fixture, tmp_path):
+    data = build(session_factory, data_fixture, language="nl")
+    written = exports.write_export(data, "geojson", tmp_path / "buurt.geojson", split=True)
+    assert [path.name for path in written] == [
+        "buurt-points.geojson",
+        "buurt-tracks.geojson",
+        "buurt-no-location.geojson",
+    ]
+    points, tracks, unplaced = (json.loads(path.read_text("utf-8"))["features"] for path in written)
+    assert {f["geometry"]["type"] for f in points} == {"Point"}
+    assert {f["geometry"]["type"] for f in tracks} == {"LineString"}
+    assert {f["geometry"] is None for f in unplaced} == {True}
+    assert len(points) + len(unplaced) == len(data.observations)
+    assert {f["properties"]["kind"] for f in unplaced} >= {"key_person", "diary_entry"}
+    assert "diary_entry" not in {f["properties"]["kind"] for f in points}  # never on a map
+    for feature in (*points, *tracks, *unplaced):
+        assert feature["properties"]["name"] and feature["properties"]["description"]
+        assert feature["properties"]["author"] == data_fixture.author
+    assert not (tmp_path / "buurt.geojson").exists()
+
+
+def test_cli_splits_geojson_and_refuses_options_for_other_formats(cli_env, tmp_path, capsys):
+    org = str(cli_env.org_id)
+    out = tmp_path / "kaart.geojson"
+    assert main(["export", "--org", org, "--out", str(out), "--split"]) == 0
+    printed = capsys.readouterr().out
+    for part in ("points", "tracks", "no-location"):
+        assert f"wrote {tmp_path / f'kaart-{part}.geojson'}" in printed
+    assert "in all: 6 observations (3 with a location), 1 walk tracks" in printed
+    [track] = json.loads((tmp_path / "kaart-tracks.geojson").read_text())["features"]
+    assert track["properties"]["name"].startswith("Wandeling van ")  # the organisation's language
+    for extra, message in (
+        (["--out", "x.csv", "--split"], "--split is for --format geojson"),
+        (["--out", "x.xlsx", "--excel"], "--excel is for --format csv"),
+    ):
+        assert main(["export", "--org", org, *extra]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+
+
+# --- CSV for tools and for Belgian Excel -------------------------------------------------
+
+
+def test_both_csv_dialects_open_with_the_right_columns(session_factory, data_fixture, tmp_path):
+    data = build(session_factory, data_fixture, language="nl")
+    plain, plain_tracks = exports.write_csv(data, tmp_path / "tools.csv")
+    excel, excel_tracks = exports.write_export(data, "csv", tmp_path / "excel.csv", excel=True)
+    for path in (plain, plain_tracks, excel, excel_tracks):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte order mark
+
+    def rows(path: Path, delimiter: str) -> list[dict[str, str]]:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            return list(csv.DictReader(handle, delimiter=delimiter, strict=True))
+
+    tools, belgian = rows(plain, ","), rows(excel, ";")
+    assert list(tools[0]) == list(belgian[0]) == data.columns  # the codes, in both
+    assert len(tools) == len(belgian) == len(data.observations)
+    # Read the wrong way, a file falls apart: the delimiters really differ.
+    assert len(rows(excel, ",")[0]) < len(data.columns)
+    note = next(row for row in tools if row["kind"] == "walk_note")
+    excel_note = next(row for row in belgian if row["kind"] == "walk_note")
+    assert note["lat"] == "50.846678" and excel_note["lat"] == "50,846678"
+    assert note["accuracy_m"] == "12.0" and excel_note["accuracy_m"] == "12,0"
+    assert note["created_at"] == "2026-11-24T10:31:00+01:00"
+    assert excel_note["created_at"] == "2026-11-24 10:31:00"  # Excel reads it as a date
+    assert excel_note["walk_id"] == note["walk_id"] == str(data_fixture.walk_id)
+    assert excel_note["text"] == note["text"] and note["text"].startswith("'=SUM")
+    encounter = next(row for row in belgian if row["kind"] == "encounter")
+    assert encounter["media"] == "voice/2026-11/b.ogg;video/2026-11/gone.mp4"  # quoted
+    for row in belgian:
+        for name in ("lat", "lon", "accuracy_m"):
+            assert "." not in row[name]
+    points = rows(excel_tracks, ";")
+    assert list(points[0]) == list(exports.TRACK_POINT_COLUMNS)
+    assert points[0]["lat"] == "50,8466" and points[0]["recorded_at"] == "2026-11-24 10:30:00"
+
+
+def test_cli_writes_the_excel_csv(cli_env, tmp_path, capsys) -> None:
+    out = tmp_path / "excel.csv"
+    assert main(["export", "--org", str(cli_env.org_id), "--out", str(out), "--excel"]) == 0
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("id;kind;created_at;author;text;theme;lat;lon;")
+
+
+# --- a kind not stored as an observation: one registry entry ----------------------------------
+
+
+def test_a_kind_with_its_own_features_is_one_registry_entry(
+    session_factory, data_fixture, tmp_path, monkeypatch
+) -> None:
+    """How `hypothesis` joins the export: features without geometry, their own columns."""
+
+    def hypotheses(scope: exports.ExportStream):
+        assert scope.organisation_id == data_fixture.org_id  # the export's own organisation
+        yield {
+            "type": "Feature",
+            "id": "hypothesis-1",
+            "geometry": None,
+            "properties": {
+                "id": "hypothesis-1",
+                "kind": "hypothesis",
+                "created_at": "2026-11-24T09:00:00+01:00",
+                "author": data_fixture.author,
+                "text": "Older residents have nowhere to meet",
+                "theme": "welfare",
+                "observations": [3, 4],
+                "verdicts": ["supports", "contradicts"],
+            },
+        }
+
+    entry = fields.ExportKind(
+        "hypothesis",
+        (
+            fields.Column("observations", "list"),
+            fields.Column("verdicts", "code", ("supports", "contradicts")),
+        ),
+        features=hypotheses,
+    )
+    monkeypatch.setattr(fields, "EXPORT_KINDS", (*fields.EXPORT_KINDS, entry))
+    monkeypatch.setitem(fields.BY_NAME, "hypothesis", entry)
+    with session_factory() as session:
+        stream = exports.open_export(session, data_fixture.org_id)
+        assert stream.kinds()[-1] == "hypothesis"
+        assert stream.columns[-2:] == ["observations", "verdicts"]
+        [feature] = stream.observation_features("hypothesis")
+        assert feature["properties"]["name"] == "hypothesis: Older residents have nowhere to meet"
+        assert feature["properties"]["description"].startswith("Older residents")
+        everything = list(stream.observation_features())
+        assert everything[-1]["id"] == "hypothesis-1"
+        points, _, unplaced = exports.write_export(
+            stream, "geojson", tmp_path / "m.geojson", split=True
+        )
+        exports.write_xlsx(stream, tmp_path / "h.xlsx")
+        main_csv, _ = exports.write_csv(stream, tmp_path / "h.csv")
+    assert "hypothesis" not in points.read_text()
+    assert "hypothesis-1" in unplaced.read_text()
+    [row] = sheet_rows(load_workbook(tmp_path / "h.xlsx")["hypothesis"])
+    assert row["observations"].value == "3; 4" and row["verdicts"].value == "supports; contradicts"
+    assert row["created_at"].value == datetime(2026, 11, 24, 9, 0)
+    assert read_csv(main_csv)[-1][-2:] == ["3;4", "supports;contradicts"]

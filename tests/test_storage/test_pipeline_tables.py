@@ -137,3 +137,49 @@ def test_a_leased_call_is_not_offered_again_until_released_or_expired(session_fa
         # The sender is known to have stopped: its lease goes, a 429's wait stays.
         assert pipeline.release_leases(session, now) == 1
         assert [h.id for h in pipeline.pending_heads(session, now, [], 10)] == [leased]
+
+
+def test_an_id_seen_eight_days_ago_is_a_new_update_and_a_repeat_within_the_window_is_not(
+    session_factory, now
+) -> None:
+    long_ago = now - timedelta(days=8)
+    with session_factory.begin() as session:
+        pipeline.store_updates(session, received(message_update(7, 5, "old")), long_ago)
+        row = session.scalars(select(InboxUpdate)).one()
+        pipeline.mark_done(row, long_ago)
+    # After a week without updates Telegram may hand out 7 again, on a new message.
+    with session_factory.begin() as session:
+        assert pipeline.store_updates(session, received(message_update(7, 5, "new")), now) == 1
+    with session_factory() as session:
+        [row] = session.scalars(select(InboxUpdate)).all()
+        assert row.status == "new" and row.payload["message"]["text"] == "new"
+    # The same update delivered again a day later is a redelivery: dropped.
+    with session_factory.begin() as session:
+        again = received(message_update(7, 5, "new"))
+        assert pipeline.store_updates(session, again, now + timedelta(days=1)) == 0
+    with session_factory() as session:
+        assert len(session.scalars(select(InboxUpdate)).all()) == 1
+        # Resuming polls after ids of the window only: the old ones are not in it.
+        assert pipeline.last_update_id(session, now - pipeline.DEDUPE_WINDOW) == 7
+        assert pipeline.last_update_id(session, now + timedelta(days=8)) is None
+
+
+def test_a_failed_update_whose_id_comes_back_keeps_its_content_and_its_place(
+    session_factory, now
+) -> None:
+    long_ago = now - timedelta(days=9)
+    with session_factory.begin() as session:
+        pipeline.store_updates(session, received(message_update(40, 5, "kept")), long_ago)
+        row = session.scalars(select(InboxUpdate)).one()
+        pipeline.mark_failed(row, "RuntimeError", long_ago)
+        failed_id = row.id
+    with session_factory.begin() as session:
+        assert pipeline.store_updates(session, received(message_update(40, 5, "fresh")), now) == 1
+    with session_factory() as session:
+        failed = session.get(InboxUpdate, failed_id)
+        assert failed is not None and failed.status == "failed"
+        assert failed.payload["message"]["text"] == "kept"
+        # Moved aside under a negative id: never an update id again, and still first in line.
+        assert failed.update_id == -failed_id
+        rows = session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)).all()
+        assert [r.payload["message"]["text"] for r in rows] == ["kept", "fresh"]

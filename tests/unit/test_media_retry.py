@@ -217,6 +217,18 @@ def test_the_downloader_sleeps_until_the_next_try_and_new_media_wakes_it(setup: 
         setup.clock.advance(timedelta(minutes=10))
         loop = asyncio.get_running_loop()
         stop, wake = asyncio.Event(), asyncio.Event()
+        # Seen from here, the downloader is asleep once it has asked how long to sleep and heard
+        # "as long as you like" (nothing runs between that answer and its wait).
+        idle = asyncio.Event()
+        asked = setup.downloader.seconds_to_next_try
+
+        async def seconds_to_next_try() -> float:
+            seconds = await asked()
+            if seconds >= media_module.MEDIA_IDLE_CHECK:
+                idle.set()
+            return seconds
+
+        setup.downloader.seconds_to_next_try = seconds_to_next_try  # type: ignore[method-assign]
         task = asyncio.create_task(setup.downloader.run(stop, wake))
 
         async def stored(media: int) -> float:
@@ -227,7 +239,7 @@ def test_the_downloader_sleeps_until_the_next_try_and_new_media_wakes_it(setup: 
             return loop.time() - started
 
         await stored(media_id)
-        await asyncio.sleep(1)  # nothing pending: it sleeps its longest
+        await asyncio.wait_for(idle.wait(), 10)  # nothing pending: it sleeps its longest
         second = setup.photo_note()
         wake.set()
         assert await stored(second) < media_module.MEDIA_IDLE_CHECK / 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.dispatch.i18n import load_translator
 from bot.dispatch.render import Renderer, RenderTarget, split_text
-from flows.engine import Button, CallbackAnswer, Reply, SetCommands
+from flows.engine import Button, CallbackAnswer, MenuKey, Reply, SetCommands
 from flows.router import decode_button
 
 
@@ -55,10 +55,29 @@ def test_command_menu_is_scoped_to_the_chat_in_its_language(tmp_path) -> None:
     [call] = renderer.render([SetCommands("coordinator")], target(tmp_path))
     assert call.method == "setMyCommands"
     assert call.payload["scope"] == {"type": "chat", "chat_id": 5}
+    # The chat speaks French (target): the menu shows the French words of the commands.
     names = [c["command"] for c in call.payload["commands"]]
-    assert "invite" in names and "start" in names
-    resident = renderer.command_list("resident", "nl")
-    assert "invite" not in [c["command"] for c in resident]
+    assert "inviter" in names and "commencer" in names and "invite" not in names
+    resident = [c["command"] for c in renderer.command_list("resident", "nl")]
+    assert "uitnodigen" not in resident and "dagboek" in resident
+    assert [c["command"] for c in renderer.command_list("staff", "en")][:5] == [
+        "start",
+        "help",
+        "language",
+        "cancel",
+        "walk",
+    ]
+
+
+def test_the_main_menu_is_a_persistent_keyboard_in_the_chat_language(tmp_path) -> None:
+    renderer = Renderer(load_translator())
+    menu = ((MenuKey("menu.walk", "walk"),), (MenuKey("menu.help", "help"),))
+    [call] = renderer.render([Reply("menu.here", menu=menu)], target(tmp_path))
+    assert call.payload["reply_markup"] == {
+        "keyboard": [[{"text": "🚶 Balade"}], [{"text": "💡 Aide"}]],
+        "is_persistent": True,
+        "resize_keyboard": True,
+    }
 
 
 def test_qr_reply_adds_a_photo_from_the_media_folder(tmp_path) -> None:
