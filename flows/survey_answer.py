@@ -332,6 +332,8 @@ def _keep(
     following = draft.index + 1
     if following < len(survey.questions or ()):
         return goto("question", replace(draft, index=following))
+    if draft.mode == surveys_db.SELF and inp.chat_id is not None:
+        surveys_db.drop_delivered(ctx.session, inp.chat_id)
     return finish(ctx, draft, response)
 
 

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from storage.deployment import get_or_create_secret
 from storage.kinds import SURVEY_RESPONSE
-from storage.models import MediaFile, Observation, Survey, SurveyResponse
+from storage.models import MediaFile, Observation, OutboxMessage, Survey, SurveyResponse
 from storage.observations import NewMedia, Place, add_observation, media_row, set_place
+from storage.privacy import forget_failed_updates
 
 DRAFT = "draft"
 OPEN = "open"
@@ -348,11 +349,30 @@ def media_paths(session: Session, observation_ids: Sequence[int]) -> list[str]:
     ]
 
 
+def drop_delivered(session: Session, chat_id: int) -> None:
+    """Delete a chat's messages already sent: the questions and ticked choices they showed.
+
+    A link respondent's chat is their Telegram id; the outbox would keep what the bot showed
+    them (a ticked "✓ Trees") beside it until the daily purge.
+    """
+    session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.status != "pending"
+        )
+    )
+
+
 def forget_respondent(session: Session, telegram_user_id: int) -> list[str]:
-    """Delete every answer a person gave through a survey link; return their files to delete."""
+    """Delete every answer a person gave through a survey link; return their files to delete.
+
+    Their updates kept for a retry (which hold what they typed) and the messages sent to them
+    go too.
+    """
     ids = responses_of_person(session, telegram_user_id)
     paths = media_paths(session, ids)
     delete_responses(session, ids)
+    forget_failed_updates(session, telegram_user_id)
+    drop_delivered(session, telegram_user_id)
     return paths
 
 

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from flows.drafts import write_draft
 from flows.survey_answer import SurveyDraft, stored_questions
 from storage import surveys as surveys_db
-from storage.models import ChatState, MediaFile, Observation, Survey, SurveyResponse
+from storage.models import (
+    ChatState,
+    MediaFile,
+    Observation,
+    OutboxMessage,
+    Survey,
+    SurveyResponse,
+)
 from storage.surveys import Question
 from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap, wait_until
 
@@ -360,6 +367,13 @@ def test_a_stranger_answers_by_link_stops_halfway_continues_and_cannot_answer_tw
         link = session.scalars(select(SurveyResponse)).one()
         assert "5200" not in link.respondent_key
         assert session.get(ChatState, 5200) is None
+        # What the bot showed them (the ticked choices) does not wait for the daily purge.
+        shown = session.scalars(
+            select(OutboxMessage.payload).where(
+                OutboxMessage.chat_id == 5200, OutboxMessage.status == "sent"
+            )
+        ).all()
+        assert not any("✓" in json.dumps(payload, ensure_ascii=False) for payload in shown)
 
     # A second go through the link is told kindly.
     person.send_command("/start", f"s_{survey.code}")
@@ -432,6 +446,10 @@ def test_a_respondent_forgets_their_answers(sandbox, world) -> None:
     assert responses(world, survey.id) == []
     with world.factory() as session:
         assert session.scalars(select(SurveyResponse)).all() == []
+        sent = select(OutboxMessage).where(
+            OutboxMessage.chat_id == 5230, OutboxMessage.status == "sent"
+        )
+        assert all(row.payload.get("text", "").startswith("🗑") for row in session.scalars(sent))
 
 
 # -- door to door -----------------------------------------------------------------------------
