@@ -131,4 +131,7 @@ def test_the_picture_shows_a_running_survey_and_leaves_out_drafts_and_trials(
     assert "Gemiddeld 5 (n = 2)" in html
     Path("/tmp/survey-picture.html").write_text(html, encoding="utf-8")
     assert "Aan de deur gevraagd" in html and "Grote Markt (2)" in html  # by wijk, no closer
+    # The findings name the survey, and do not claim only diaries ran.
+    keys = [finding.key for finding in digest.findings]
+    assert "digest.find.survey" in keys and "digest.find.no_fieldwork" not in keys
     (tmp_path / "picture.html").write_text(html, encoding="utf-8")
