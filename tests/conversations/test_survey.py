@@ -600,3 +600,21 @@ def test_media_of_a_voice_answer_is_kept_with_the_response(sandbox, world) -> No
             select(MediaFile).where(MediaFile.observation_id == response.id)
         ).all()
         assert [f.kind for f in files] == ["voice"]
+
+
+def test_someone_whose_telegram_speaks_another_language_picks_one(sandbox, world) -> None:
+    organisation = world.organisation()
+    survey = make_survey(world, organisation, FIVE)
+    person = sandbox.user(user_id=5240, language_code="ar")
+    person.send_command("/start", f"s_{survey.code}")
+    [choose] = person.wait_for_messages(1)
+    assert says(choose, "survey.choose_language", "nl")
+    assert button_texts(choose) == ["Nederlands", "Français", "English"]
+    tap(person, choose, "Français")
+    [consent] = person.wait_for_messages(1)
+    assert says(consent, "survey.self_consent", "fr")
+    tap(person, consent, label("fr", "survey.consent_yes"))
+    [q1] = person.wait_for_messages(1)
+    assert "Où jouent les enfants ?" in q1["text"]
+    [response] = responses(world, survey.id)
+    assert response.details["survey_language"] == "fr"
