@@ -21,9 +21,6 @@ ALIAS_LANGUAGES = ("nl", "fr")
 # Words for commands other branches of the work add (DESIGN.md's contract): a command declared
 # without aliases takes its words from here, so the menus stay in the member's language.
 PLANNED_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
-    "name": {"nl": ("naam",), "fr": ("nom",)},
-    "linkteam": {"nl": ("teamkoppelen",), "fr": ("lierequipe",)},
-    "unlinkteam": {"nl": ("teamontkoppelen",), "fr": ("delierequipe",)},
     "hypothesis": {"nl": ("vermoeden",), "fr": ("hypothese",)},
     "report": {"nl": ("verslag",), "fr": ("rapport",)},
     "round": {"nl": ("ronde",), "fr": ("etape",)},
@@ -113,6 +110,7 @@ COMMANDS: tuple[Command, ...] = (
         "command.mydata",
         {"nl": ("mijngegevens",), "fr": ("mesdonnees",)},
     ),
+    Command("name", MEMBERS, "name", "command.name", {"nl": ("naam",), "fr": ("nom",)}),
     # Everyone: someone who answered a survey through its link is no member, yet may erase it.
     Command(
         "forget", EVERYONE, "forget", "command.forget", {"nl": ("vergeten",), "fr": ("oublier",)}
@@ -147,6 +145,20 @@ COMMANDS: tuple[Command, ...] = (
         "digest",
         "command.digest",
         {"nl": ("buurtbeeld",), "fr": ("portrait",)},
+    ),
+    Command(
+        "linkteam",
+        COORDINATORS,
+        "linkteam",
+        "command.linkteam",
+        {"nl": ("teamkoppelen",), "fr": ("relierequipe",)},
+    ),
+    Command(
+        "unlinkteam",
+        COORDINATORS,
+        "unlinkteam",
+        "command.unlinkteam",
+        {"nl": ("teamloskoppelen",), "fr": ("detacherequipe",)},
     ),
 )
 

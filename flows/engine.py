@@ -36,6 +36,10 @@ class InputKind(StrEnum):
     BLOCKED = "blocked"
     UNBLOCKED = "unblocked"
     GROUP = "group"
+    # The bot was removed from a group (or the group was deleted).
+    GROUP_LEFT = "group_left"
+    # A group became a supergroup with a new chat id (in `args`).
+    GROUP_MOVED = "group_moved"
     IGNORED = "ignored"
 
 
@@ -98,6 +102,11 @@ class Input:
     keyboard_key: str | None = None
     # An edit of an earlier message (a live location moving is an edit of its first message).
     edited: bool = False
+    # The sender's Telegram first name: only offered back as a display name, never kept as is.
+    first_name: str | None = None
+    # In a group: the message this one replies to (a card of the team feed), the group's title.
+    reply_to_message_id: int | None = None
+    chat_title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,9 @@ class Reply:
     qr: str | None = None
     # A file under the media folder (e.g. exports/x.geojson) sent as a document after the text.
     document: str | None = None
+    # Send to this chat instead of the one the input came from (a group's confirmation goes to
+    # the coordinator's private chat); its buttons must be global ones (g|...).
+    chat_id: int | None = None
 
 
 @dataclass(frozen=True)

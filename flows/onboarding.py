@@ -1,11 +1,13 @@
 """/start CODE: join an organisation — language, what the bot stores, consent, help.
 
-| state    | accepts             | step            | goes to       |
-|----------|---------------------|-----------------|---------------|
-| (start)  | /start              | start           | language, end |
-| language | tap lang:nl, fr, en | choose_language | about         |
-| about    | tap about:ok        | read_about      | consent       |
-| consent  | tap consent:yes, no | answer_consent  | end           |
+| state    | accepts              | step            | goes to       |
+|----------|----------------------|-----------------|---------------|
+| (start)  | /start               | start           | language, end |
+| language | tap lang:nl, fr, en  | choose_language | about         |
+| about    | tap about:ok         | read_about      | consent       |
+| consent  | tap consent:yes, no  | answer_consent  | name, end     |
+| name     | tap name:first, none | tapped_name     | end           |
+| name     | text                 | typed_name      | end           |
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from datetime import timedelta
 from flows.consent import consent_for
 from flows.engine import (
     END,
+    TEXT,
     Button,
+    CallbackAnswer,
     Choice,
     Flow,
     Go,
@@ -33,9 +37,11 @@ from flows.engine import (
     goto,
     onward,
     reply,
+    stay,
 )
 from flows.help import help_reply
-from flows.roles import consent_audience
+from flows.name import NAMES, chosen_name, name_question, name_saved
+from flows.roles import FIELDWORKERS, consent_audience
 from storage import organisations as orgs
 
 LANGUAGE_BUTTONS = ("nl", "fr", "en")
@@ -53,6 +59,8 @@ class JoinDraft:
     role: str = ""
     organisation: str = ""
     language: str = ""
+    # After consent only: the Telegram first name, offered as the name the team sees.
+    first_name: str = ""
 
 
 def preferred_language(language_code: str | None, default: str) -> str:
@@ -182,15 +190,46 @@ def answer_consent(
         consent_version=consent.version,
         now=ctx.now,
     )
+    if member.role in FIELDWORKERS:
+        # The team sees staff and volunteers by a name they choose; residents keep a code.
+        ctx.member = member
+        return goto("name", replace(draft, first_name=(inp.first_name or "")[:64]))
+    return welcome(member.role, draft)
+
+
+def welcome(role: str, draft: JoinDraft) -> Outcome[JoinDraft]:
+    """End joining: welcome, what the member can do, and their command menu."""
     return done(
-        reply(
-            "onboarding.welcome",
-            organisation=draft.organisation,
-            role=Text(f"role.{member.role}"),
-        ),
-        help_reply(member.role, member.language),
-        SetCommands(member.role),
+        reply("onboarding.welcome", organisation=draft.organisation, role=Text(f"role.{role}")),
+        help_reply(role, draft.language),
+        SetCommands(role),
     )
+
+
+def ask_display_name(ctx: StepContext, draft: JoinDraft) -> tuple[Reply, ...]:
+    """Ask which name the team sees, the Telegram first name as one tap."""
+    return (name_question(ctx, draft.first_name, draft.role),)
+
+
+def tapped_name(ctx: StepContext, inp: Input, draft: JoinDraft, value: str) -> Outcome[JoinDraft]:
+    """Keep the tapped name (or none) and welcome the member."""
+    return _named(ctx, draft, chosen_name(inp, value, draft.first_name))
+
+
+def typed_name(ctx: StepContext, inp: Input, draft: JoinDraft) -> Outcome[JoinDraft]:
+    """Keep a typed name and welcome the member; an empty one asks again."""
+    name = chosen_name(inp, None, draft.first_name)
+    if name is None:
+        return stay(draft, reply("name.empty"), ask=True)
+    return _named(ctx, draft, name)
+
+
+def _named(ctx: StepContext, draft: JoinDraft, name: str | None) -> Outcome[JoinDraft]:
+    if ctx.member is None:
+        return done(reply("start.code_unknown"))
+    saved = name_saved(ctx, name)
+    ended = welcome(ctx.member.role, draft)
+    return done(CallbackAnswer(), saved, *ended.effects)
 
 
 ONBOARDING = Flow(
@@ -200,6 +239,7 @@ ONBOARDING = Flow(
     states={
         "language": State(ask_language, {LANGUAGES: Go(choose_language, "about")}),
         "about": State(ask_about, {ABOUT_READ: Go(read_about, "consent")}),
-        "consent": State(ask_consent, {CONSENT: Go(answer_consent, END)}),
+        "consent": State(ask_consent, {CONSENT: Go(answer_consent, "name", END)}),
+        "name": State(ask_display_name, {NAMES: Go(tapped_name, END), TEXT: Go(typed_name, END)}),
     },
 )

@@ -18,11 +18,13 @@ from flows.invite import INVITE
 from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
 from flows.missing import MISSING
+from flows.name import NAME
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
 from flows.survey import LINK_PREFIX, SURVEY
 from flows.team import TEAM
+from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
 
 if TYPE_CHECKING:
     from flows.router import Position
@@ -49,6 +51,9 @@ FLOWS: dict[str, Flow[Any]] = {
         DIGEST,
         SURVEY,
         NOTE_FLOW,
+        NAME,
+        LINKTEAM,
+        UNLINKTEAM,
     )
 }
 
@@ -70,6 +75,7 @@ GLOBAL_BUTTONS: dict[
     "note": note_button,
     "consent": consent_button,
     "diary": diary_button,
+    "team": team_button,
 }
 
 # When a flow ends, these may put the chat back into a longer-running flow.

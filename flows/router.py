@@ -2,7 +2,8 @@
 
 | input                     | when                       | goes to                          |
 |---------------------------|----------------------------|----------------------------------|
-| group or channel message  | always                     | one short 'private only' reply   |
+| group or channel message  | always                     | flows/teamfeed.py: link, unlink, |
+|                           |                            | a comment, or one short line     |
 | blocked / unblocked       | always                     | member marked (in)active         |
 | /cancel                   | in a flow / idle           | flow left / 'nothing to cancel'  |
 | other command             | idle, or flow without draft| the command's flow               |
@@ -60,6 +61,7 @@ from flows.menu import MENU_HINT, WALKING_HINT, menu_for, show_menu
 from flows.privacy import needs_consent, reconsent_prompt
 from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, START_LINKS
 from flows.roles import STRANGER
+from flows.teamfeed import in_group
 from storage import organisations as orgs
 from storage import walks as walks_db
 
@@ -378,8 +380,8 @@ def with_menu(
 
 
 def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
-    if inp.kind == InputKind.GROUP:
-        return unmoved(reply("group.private_only"))
+    if inp.kind in (InputKind.GROUP, InputKind.GROUP_LEFT, InputKind.GROUP_MOVED):
+        return unmoved(*in_group(ctx, inp))
     if inp.kind == InputKind.IGNORED:
         return unmoved()
     if inp.kind == InputKind.BLOCKED:

@@ -1,15 +1,19 @@
 """/team (coordinators): who is in the team, how the diaries go, and removing a member.
 
-| state   | accepts    | step          | goes to   |
-|---------|------------|---------------|-----------|
-| (start) | /team      | show_team     | list, end |
-| list    | tap rm:ID  | choose_remove | confirm   |
-| list    | tap done   | close         | end       |
-| confirm | tap yes:ID | remove        | end       |
-| confirm | tap no     | keep          | end       |
+| state   | accepts       | step          | goes to   |
+|---------|---------------|---------------|-----------|
+| (start) | /team         | show_team     | list, end |
+| list    | tap rm:ID     | choose_remove | confirm   |
+| list    | tap rv:ID     | choose_revoke | revoke    |
+| list    | tap done      | close         | end       |
+| confirm | tap yes:ID    | remove        | end       |
+| confirm | tap no        | keep          | end       |
+| revoke  | tap revoke:ID | revoke        | end       |
+| revoke  | tap no        | keep          | end       |
 
-Members appear by pseudonym and role only: Buurtbot keeps no names. Diaries show adherence
-(day, last answer, paused), never content.
+Members appear by the name they chose for their team (/name) beside their pseudonym, and
+role; residents by pseudonym unless they chose a name. Diaries show adherence (day, last
+answer, paused), never content. Invites not used up are listed with a button to revoke one.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flows.engine import (
     END,
@@ -38,7 +43,7 @@ from flows.roles import COORDINATOR
 from storage import diaries
 from storage import organisations as orgs
 from storage import privacy as privacy_db
-from storage.models import Member
+from storage.models import Invite, Member
 from storage.privacy import pseudonym
 
 MAX_LISTED = 30
@@ -50,10 +55,17 @@ class TeamDraft:
 
     member_id: int = 0
     pseudonym: str = ""
+    invite_id: int = 0
+
+
+def shown_name(ctx: StepContext, member: Member) -> str:
+    """Return how a member appears to the coordinator: 'Name (P-CODE)', or the code alone."""
+    code = pseudonym(ctx.config.secret_key, member.id)
+    return f"{member.display_name} ({code})" if member.display_name else code
 
 
 def team_lines(ctx: StepContext) -> tuple[Text, ...]:
-    """Return one line per member: pseudonym, role, since when, active or not."""
+    """Return one line per member: name or pseudonym, role, since when, active or not."""
     assert ctx.member is not None
     lines = []
     for member in orgs.organisation_members(ctx.session, ctx.member.organisation_id)[:MAX_LISTED]:
@@ -62,7 +74,7 @@ def team_lines(ctx: StepContext) -> tuple[Text, ...]:
             Text(
                 key,
                 {
-                    "pseudonym": pseudonym(ctx.config.secret_key, member.id),
+                    "pseudonym": shown_name(ctx, member),
                     "role": Text(f"role.{member.role}"),
                     "since": member.joined_at.strftime("%d/%m/%Y"),
                 },
@@ -130,13 +142,52 @@ YES = Choice("yes", asked_about, label="forget.button_yes", shown="ID")
 NO = Choice("", ("no",), label="forget.button_no")
 
 
+def open_invites(ctx: StepContext) -> list[Invite]:
+    """Return the organisation's invites that can still be used."""
+    assert ctx.member is not None
+    return orgs.open_invites(ctx.session, ctx.member.organisation_id, ctx.now)[:MAX_LISTED]
+
+
+def open_invite_ids(ctx: StepContext, draft: TeamDraft) -> Collection[str]:
+    """Return the ids of the invites a coordinator may revoke, as their buttons send them."""
+    return {str(invite.id) for invite in open_invites(ctx)}
+
+
+def invite_label(ctx: StepContext, invite: Invite) -> dict[str, Any]:
+    """Return what tells an invite apart: its role, the end of its code, until when."""
+    until = invite.expires_at.astimezone(ZoneInfo(ctx.config.timezone))
+    return {
+        "role": Text(f"role.{invite.role}"),
+        "tail": invite.code[-4:],
+        "until": until.strftime("%d/%m"),
+    }
+
+
+def invite_lines(ctx: StepContext) -> tuple[Text, ...]:
+    """Return one line per invite not used up: role, code end, uses, until when."""
+    lines = []
+    for invite in open_invites(ctx):
+        uses = Text("team.invite_uses", {"count": invite.uses, "max": invite.max_uses})
+        if invite.max_uses is None:
+            uses = Text("team.invite_uses_open", {"count": invite.uses})
+        lines.append(Text("team.invite_line", {**invite_label(ctx, invite), "uses": uses}))
+    return tuple(lines)
+
+
+REVOKE = Choice("rv", open_invite_ids, label="team.button_revoke", shown="ID")
+REVOKE_YES = Choice(
+    "revoke", lambda ctx, draft: (str(draft.invite_id),), label="team.button_revoke_yes", shown="ID"
+)
+
+
 def overview(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
-    """Show the team and the diaries, with a remove button per member."""
-    rows = tuple(
-        (REMOVE.button(str(m.id), pseudonym=pseudonym(ctx.config.secret_key, m.id)),)
-        for m in removable(ctx)
+    """Show the team, the diaries and the open invites, with a button per member and invite."""
+    rows = tuple((REMOVE.button(str(m.id), pseudonym=shown_name(ctx, m)),) for m in removable(ctx))
+    invite_rows = tuple(
+        (REVOKE.button(str(i.id), **invite_label(ctx, i)),) for i in open_invites(ctx)
     )
     diary = diary_lines(ctx)
+    invites = invite_lines(ctx)
     return (
         Reply(
             "team.overview",
@@ -144,7 +195,11 @@ def overview(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
                 "members": team_lines(ctx),
                 "diaries": diary if diary else Text("team.no_diaries"),
             },
-            buttons=(*rows, *FINISHED.rows()),
+        ),
+        Reply(
+            "team.invites",
+            {"invites": invites if invites else Text("team.no_invites")},
+            buttons=(*rows, *invite_rows, *FINISHED.rows()),
         ),
     )
 
@@ -165,8 +220,34 @@ def choose_remove(
     ctx: StepContext, inp: Input, draft: TeamDraft, target: str
 ) -> Outcome[TeamDraft]:
     """Ask to confirm removing one member."""
-    member_id = int(target)
-    return onward(TeamDraft(member_id, pseudonym(ctx.config.secret_key, member_id)))
+    member = orgs.member_by_id(ctx.session, int(target))
+    assert member is not None  # the choice offers only members of the team
+    return onward(TeamDraft(member.id, shown_name(ctx, member)))
+
+
+def choose_revoke(
+    ctx: StepContext, inp: Input, draft: TeamDraft, target: str
+) -> Outcome[TeamDraft]:
+    """Ask to confirm revoking one invite."""
+    return onward(TeamDraft(invite_id=int(target)))
+
+
+def revoke_question(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
+    """Say what revoking does and ask yes / no."""
+    invite = next((i for i in open_invites(ctx) if i.id == draft.invite_id), None)
+    if invite is None:
+        return (Reply("team.invite_gone"),)
+    row = (REVOKE_YES.button(str(invite.id)), NO.button("no"))
+    return (Reply("team.confirm_revoke", invite_label(ctx, invite), buttons=(row,)),)
+
+
+def revoke(ctx: StepContext, inp: Input, draft: TeamDraft, value: str) -> Outcome[Any]:
+    """Revoke the invite: its code and link no longer let anyone join."""
+    assert ctx.member is not None
+    invite = orgs.revoke_invite(ctx.session, ctx.member.organisation_id, draft.invite_id)
+    if invite is None:
+        return done(reply("team.invite_gone"))
+    return done(reply("team.revoked", **invite_label(ctx, invite)))
 
 
 def confirm_question(ctx: StepContext, draft: TeamDraft) -> tuple[Reply, ...]:
@@ -194,8 +275,16 @@ TEAM = Flow(
     draft=TeamDraft,
     start=Go(show_team, "list", END),
     states={
-        "list": State(overview, {REMOVE: Go(choose_remove, "confirm"), FINISHED: Go(close, END)}),
+        "list": State(
+            overview,
+            {
+                REMOVE: Go(choose_remove, "confirm"),
+                REVOKE: Go(choose_revoke, "revoke"),
+                FINISHED: Go(close, END),
+            },
+        ),
         "confirm": State(confirm_question, {YES: Go(remove, END), NO: Go(keep, END)}),
+        "revoke": State(revoke_question, {REVOKE_YES: Go(revoke, END), NO: Go(keep, END)}),
     },
     keeps_draft=False,
 )

@@ -186,6 +186,8 @@ def build_digest(
         diarists=rows.diarists,
         coverage=rows.coverage,
         roles=rows.roles,
+        names=rows.names,
+        comments=rows.comments,
         organisation_start=organisation.created_at.astimezone(tz).date(),
     )
     return build_from_week(

@@ -514,7 +514,7 @@ def walk_popup(properties: dict[str, Any], labels: Labels) -> tuple[str, str]:
         "export.track.description", "{km} km · {minutes} min · {author}"
     ).format(
         km=_km(properties.get("distance_m") or 0, labels.language),
-        minutes="?" if minutes is None else minutes,
+        minutes=minutes or 0,
         author=properties.get("author") or "",
     )
     focus = properties.get("focus")
@@ -530,9 +530,9 @@ def walk_properties(walk: Walk, zone: ZoneInfo, labels: Labels) -> dict[str, Any
     distance = walk.distance_m
     if distance is None:
         distance = track_length_m([(point.lat, point.lon) for point in points])
-    duration = (
-        round((walk.ended_at - walk.started_at).total_seconds() / 60) if walk.ended_at else None
-    )
+    # A walk still going (or never ended) lasts until its last position so far.
+    last = walk.ended_at or (points[-1].recorded_at if points else walk.started_at)
+    duration = max(round((last - walk.started_at).total_seconds() / 60), 0)
     properties: dict[str, Any] = {
         "id": f"walk-{walk.id}",
         "kind": "walk_track",

@@ -198,6 +198,17 @@ class Entry:
     quotable: bool | None = None
     # Photos past the page's thumbnail limit: they are in the export's media zip.
     photos_in_zip: int = 0
+    # The team's replies to the entry's card in the team group, oldest first.
+    comments: tuple[Comment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A team member's comment on an observation: their chosen name (else their role), words."""
+
+    author: str | None
+    role: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -398,6 +409,8 @@ class Participation:
     channels: tuple[Tally, ...]
     who: tuple[Tally, ...]
     encounters: int
+    # Observations per team member, by the name they chose (members without one are not named).
+    people: tuple[Tally, ...] = ()
 
 
 @dataclass(frozen=True)

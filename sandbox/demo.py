@@ -179,7 +179,11 @@ class Actor:
         self.tap(self.expect("onboarding.choose_language"), f"lang:{self.language}")
         self.tap(self.expect("onboarding.about.staff", "onboarding.about.resident"), "about:ok")
         self.tap(self.expect("consent.staff", "consent.resident"), "consent:yes")
-        self.expect("onboarding.welcome")
+        answer = self.expect("name.ask", "onboarding.welcome")
+        if "reply_markup" in answer:
+            # Staff and volunteers are asked the name their team sees: the first name, one tap.
+            self.tap(answer, "name:first")
+            self.expect("onboarding.welcome")
 
 
 def walk(

@@ -106,6 +106,8 @@ class Member(Base):
     )
     # When /undo last removed something: the next /undo then asks before reaching further back.
     last_undo_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # The name the member chose for their team to see (/name); None: the pseudonym is shown.
+    display_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     organisation: Mapped[Organisation] = relationship(back_populates="members")
 
@@ -439,10 +441,89 @@ class SurveyResponse(Base):
     )
 
 
+class TeamGroup(Base):
+    """A team's Telegram group: once a coordinator confirms the link, the feed is posted there."""
+
+    __tablename__ = "team_groups"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requested_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    requested_at: Mapped[datetime]
+    # None while the coordinator has not confirmed the link in their private chat.
+    linked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class FeedPost(Base):
+    """One message of the team feed in a group: one card, or a batch of cards in busy times."""
+
+    __tablename__ = "feed_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime]
+    # When the oldest thing it shows was noted: what is due is looked for from about then on.
+    oldest_at: Mapped[datetime]
+    # The outbox call that carries it: its Telegram message id tells which post a reply is to.
+    outbox_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+
+    __table_args__ = (Index("ix_feed_posts_chat_created", "chat_id", "created_at"),)
+
+
+class FeedItem(Base):
+    """One card of a feed post: an observation, or a walk that ended (its route)."""
+
+    __tablename__ = "feed_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("feed_posts.id", ondelete="CASCADE"))
+    # The card's number in its post (1 when the post holds one card).
+    position: Mapped[int] = mapped_column(Integer)
+    # Both None once what the card showed is gone (/undo, /forget): the card is then taken back.
+    observation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("observations.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    walk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walks.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
+    # When the card was taken back from the group (its observation gone or no longer shareable).
+    removed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_feed_items_post", "post_id"),)
+
+
+class FeedComment(Base):
+    """A team member's reply to a feed card, kept with the observation (or walk) it is about."""
+
+    __tablename__ = "feed_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    observation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    walk_id: Mapped[int | None] = mapped_column(
+        ForeignKey("walks.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    # The group message it came from: a redelivered reply is stored once.
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_feed_comment_message"),)
+
+
 __all__ = [
     "Base",
     "Diarist",
     "Digest",
+    "FeedComment",
+    "FeedItem",
+    "FeedPost",
     "GeocodeEntry",
     "MediaFile",
     "Observation",
@@ -459,5 +540,6 @@ __all__ = [
     "OutboxMessage",
     "Survey",
     "SurveyResponse",
+    "TeamGroup",
     "UTCDateTime",
 ]

@@ -237,3 +237,44 @@ def purge_code_attempts(session: Session, now: datetime, window: timedelta) -> i
         session.execute(delete(CodeAttempt).where(CodeAttempt.window_start < now - window)),
     )
     return result.rowcount or 0
+
+
+MAX_DISPLAY_NAME = 64
+
+
+def clean_display_name(text: str | None) -> str | None:
+    """Return a typed name as it is kept: one line, trimmed, at most 64 characters; or None."""
+    if not text:
+        return None
+    name = " ".join(text.split())[:MAX_DISPLAY_NAME].strip()
+    return name or None
+
+
+def set_display_name(session: Session, member: Member, name: str | None) -> None:
+    """Set (or, with None, remove) the name the member's team sees."""
+    member.display_name = clean_display_name(name)
+    session.flush()
+
+
+def open_invites(session: Session, organisation_id: int, now: datetime) -> list[Invite]:
+    """Return an organisation's invites that can still be used, newest first."""
+    invites = session.scalars(
+        select(Invite)
+        .where(
+            Invite.organisation_id == organisation_id,
+            Invite.revoked.is_(False),
+            Invite.expires_at > now,
+        )
+        .order_by(Invite.id.desc())
+    )
+    return [i for i in invites if i.max_uses is None or i.uses < i.max_uses]
+
+
+def revoke_invite(session: Session, organisation_id: int, invite_id: int) -> Invite | None:
+    """Revoke one of an organisation's invites; return it (None if it is not theirs)."""
+    invite = session.get(Invite, invite_id)
+    if invite is None or invite.organisation_id != organisation_id:
+        return None
+    invite.revoked = True
+    session.flush()
+    return invite

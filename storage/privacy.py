@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage import pipeline
+from storage import feed, pipeline
 from storage.db import checkpoint_sqlite
 from storage.models import (
     ChatState,
     Diarist,
+    FeedComment,
     InboxUpdate,
     Invite,
     MediaFile,
@@ -106,6 +107,9 @@ def member_data(session: Session, member: Member, secret_key: str) -> dict[str, 
     invites = session.scalars(
         select(Invite).where(Invite.created_by_member_id == member.id).order_by(Invite.id)
     ).all()
+    comments = session.scalars(
+        select(FeedComment).where(FeedComment.member_id == member.id).order_by(FeedComment.id)
+    ).all()
     return {
         "about_you": {
             "telegram_user_id": member.telegram_user_id,
@@ -117,6 +121,7 @@ def member_data(session: Session, member: Member, secret_key: str) -> dict[str, 
             "joined_at": _iso(member.joined_at),
             "active": member.active,
             "pseudonym_in_reports": pseudonym(secret_key, member.id),
+            "name_your_team_sees": member.display_name,
         },
         "observations": [_observation_data(o) for o in observations],
         "walks": [
@@ -146,6 +151,15 @@ def member_data(session: Session, member: Member, secret_key: str) -> dict[str, 
         },
         "invites_you_made": [
             {"role": i.role, "created_at": _iso(i.created_at), "uses": i.uses} for i in invites
+        ],
+        "comments_in_the_team_group": [
+            {
+                "on_observation": c.observation_id,
+                "on_walk": c.walk_id,
+                "at": _iso(c.created_at),
+                "text": c.text,
+            }
+            for c in comments
         ],
     }
 
@@ -191,6 +205,8 @@ def forget_member(session: Session, member: Member) -> list[str]:
     """
     telegram_id = member.telegram_user_id
     unsent = pending_member_data(session, telegram_id)
+    # First, while the member's observations still point to them.
+    feed.forget_member_feed(session, member)
     stand_in = "P-" + secrets.token_hex(4).upper()
     diary = session.scalars(
         select(Observation).where(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from storage import deployment
 from storage.diaries import DIARY_DAYS
+from storage.feed import CommentRow, comments_on
 from storage.kinds import DIARY_ENTRY
 from storage.models import (
     Diarist,
@@ -143,6 +144,9 @@ class WeekRows:
     coverage: dict[int, int]
     roles: dict[int, str]
     retention: dict[str, Any] | None = field(default=None)
+    # Team comments on the week's observations (by observation id), and members' chosen names.
+    comments: dict[int, list[CommentRow]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
 
 
 _OBSERVATION_COLUMNS = (
@@ -245,6 +249,8 @@ def load_week(
         coverage=coverage(session, org_id, organisation.buurt, end),
         roles=roles(session, org_id),
         retention=retention(session, org_id),
+        comments=comments(session, week_ids),
+        names=display_names(session, org_id),
     )
 
 
@@ -379,6 +385,26 @@ def roles(session: Session, organisation_id: int) -> dict[int, str]:
         select(Member.id, Member.role).where(Member.organisation_id == organisation_id)
     )
     return {member_id: role for member_id, role in rows}
+
+
+def comments(session: Session, observation_ids: Sequence[int]) -> dict[int, list[CommentRow]]:
+    """Return the team's comments on some observations, by observation id, oldest first."""
+    found: dict[int, list[CommentRow]] = {}
+    for start in range(0, len(observation_ids), 500):
+        for row in comments_on(session, observation_ids[start : start + 500]):
+            if row.observation_id is not None:
+                found.setdefault(row.observation_id, []).append(row)
+    return found
+
+
+def display_names(session: Session, organisation_id: int) -> dict[int, str]:
+    """Return the names members chose for their team to see (member id -> name)."""
+    rows = session.execute(
+        select(Member.id, Member.display_name).where(
+            Member.organisation_id == organisation_id, Member.display_name.is_not(None)
+        )
+    )
+    return {member_id: name for member_id, name in rows if name}
 
 
 def retention(session: Session, organisation_id: int) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,12 @@ class Renderer:
         return [OutgoingCall(target.chat_id, "editMessageText", payload)]
 
     def _reply(self, item: Reply, target: RenderTarget) -> list[OutgoingCall]:
+        if item.chat_id is not None and item.chat_id != target.chat_id:
+            # Elsewhere (a group's question to a coordinator): a new message, never an edit.
+            target = replace(
+                target, chat_id=item.chat_id, callback_message_id=None, source_message_id=None
+            )
+            item = replace(item, edit=False)
         if item.edit and target.callback_message_id:
             return self._edit(item, target)
         text = self.translator.text(target.language, item.key, item.params)

@@ -213,6 +213,29 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
     return Input(kind=InputKind.UNSUPPORTED, content_type=_content_type(message), **base)
 
 
+def _from_group(message: Message, base: dict[str, Any], edited: bool) -> Input:
+    """Read a group message: a command to the bot, or a text reply (a comment on a card).
+
+    Nothing else in a group is read: it is ignored without an answer.
+    """
+    if edited:
+        return Input(kind=InputKind.IGNORED, **base)
+    if message.migrate_to_chat_id:
+        return Input(kind=InputKind.GROUP_MOVED, args=str(message.migrate_to_chat_id), **base)
+    command = _command(message)
+    if command is not None:
+        return Input(kind=InputKind.GROUP, command=command[0], args=command[1], **base)
+    replied = message.reply_to_message
+    if replied is not None and message.text:
+        return Input(
+            kind=InputKind.GROUP,
+            text=message.text,
+            reply_to_message_id=replied.message_id,
+            **base,
+        )
+    return Input(kind=InputKind.IGNORED, **base)
+
+
 def _unreadable(payload: dict[str, Any]) -> Input:
     """Describe an update PTB cannot read: a private message still earns a short answer."""
     message = payload.get("message")
@@ -274,12 +297,17 @@ def parse_update(payload: dict[str, Any]) -> Input:
         "language_code": user.language_code if user else None,
         "chat_type": chat.type if chat else ChatType.PRIVATE,
         "date": _now(),
+        "first_name": user.first_name if user else None,
+        "chat_title": chat.title if chat else None,
     }
     if update.my_chat_member is not None:
         status = update.my_chat_member.new_chat_member.status
         if chat is not None and chat.type != ChatType.PRIVATE:
             added = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
-            return Input(kind=InputKind.GROUP if added else InputKind.IGNORED, **base)
+            if added:
+                return Input(kind=InputKind.GROUP, **base)
+            gone = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+            return Input(kind=InputKind.GROUP_LEFT if gone else InputKind.IGNORED, **base)
         blocked = status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
         return Input(kind=InputKind.BLOCKED if blocked else InputKind.UNBLOCKED, **base)
     if update.callback_query is not None:
@@ -301,7 +329,5 @@ def parse_update(payload: dict[str, Any]) -> Input:
     moment = message.edit_date if update.edited_message is not None else message.date
     base["date"] = moment.astimezone(UTC) if moment else _now()
     if chat is not None and chat.type != ChatType.PRIVATE:
-        # In groups only a command to the bot earns one short answer; nothing is read.
-        is_command = update.message is not None and _command(message) is not None
-        return Input(kind=InputKind.GROUP if is_command else InputKind.IGNORED, **base)
+        return _from_group(message, base, edited=update.edited_message is not None)
     return _from_message(message, base, edited=update.edited_message is not None)

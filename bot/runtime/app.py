@@ -28,6 +28,7 @@ from bot.dispatch.render import Renderer
 from bot.intake.polling import poll_updates
 from bot.intake.updates import ALLOWED_UPDATES
 from bot.reporting import ReportFiles
+from bot.runtime.feed import FEED_INTERVAL, feed_job
 from bot.runtime.jobs import geocode_job, sweep_job
 from bot.runtime.leadership import ROLES, Role, lead
 from bot.runtime.logs import protect_logs
@@ -342,6 +343,11 @@ class SchedulerRole:
                 _housekeeping, interval=3600, first=5, data=app, name="housekeeping"
             )
         ]
+        self.jobs.append(
+            queue.run_repeating(
+                feed_job, interval=FEED_INTERVAL, first=2, data=app, name="team_feed"
+            )
+        )
         if app.geocoder is not None:
             self.jobs.append(
                 queue.run_repeating(geocode_job, interval=30, first=10, data=app, name="geocode")

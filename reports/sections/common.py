@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import geo
 from reports.model import Tally
+from storage.feed import CommentRow
 from storage.kinds import DIARY_ENTRY
 from storage.weekly import DiaristRow, ObservationRow, WalkRow
 
@@ -52,6 +53,9 @@ class Week:
     coverage: Mapping[int, int] = field(default_factory=dict)
     roles: Mapping[int, str] = field(default_factory=dict)
     organisation_start: date | None = None
+    # Names members chose for their team (member id -> name) and comments by observation id.
+    names: Mapping[int, str] = field(default_factory=dict)
+    comments: Mapping[int, Sequence[CommentRow]] = field(default_factory=dict)
 
     def day(self, moment: datetime) -> date:
         """Return the local day of a moment."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from reports.images import EntryMedia
-from reports.model import Entry, Fact, Msg, Photo, Quantity
+from reports.model import Comment, Entry, Fact, Msg, Photo, Quantity
 from reports.sections.common import Week, clip, is_reflection
 from reports.sections.voices import said
 from storage.kinds import kind_of
@@ -144,6 +144,14 @@ def build(
                 videos=found.videos,
                 quotable=(quote is True) if observation.kind == "encounter" else None,
                 photos_in_zip=sum(1 for thumb in found.photos if thumb.skipped),
+                comments=tuple(
+                    Comment(
+                        author=week.names.get(c.member_id),
+                        role=week.roles.get(c.member_id),
+                        text=clip(c.text, MAX_FACT_TEXT) or "",
+                    )
+                    for c in week.comments.get(observation.id, ())
+                ),
             )
         )
     return tuple(entries)

@@ -1,5 +1,5 @@
-"""Participation without names: observations per role, diaries by progress, encounters by
-channel and by kind of person."""
+"""Participation: observations per role and per team member by the name they chose (residents
+stay unnamed), diaries by progress, encounters by channel and by kind of person."""
 
 from __future__ import annotations
 
@@ -43,7 +43,13 @@ def build(week: Week) -> Participation:
             silent = day
         progress.append(DiaristProgress(day=day, days=days, silent_days=max(silent, 0)))
     progress.sort(key=lambda p: (-(p.silent_days or 0), -p.day))
+    named = Counter(
+        week.names[o.member_id]
+        for o in week.current
+        if o.member_id in week.names and week.roles.get(o.member_id) != "resident"
+    )
     return Participation(
+        people=tuple(Tally(name, count) for name, count in named.most_common()),
         roles=tuple(role_tallies),
         diarists=tuple(progress),
         channels=tuple(Tally(code, channels[code]) for code in CHANNELS),

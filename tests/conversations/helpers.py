@@ -99,8 +99,14 @@ def tap(user: Any, message: dict[str, Any], label_end: str) -> None:
     user.click(matches[0], message=message)
 
 
-def join(user: Any, code: str, language: str = "nl") -> list[dict[str, Any]]:
-    """Play onboarding to the end with a code; return the welcome and help messages."""
+def join(
+    user: Any, code: str, language: str = "nl", name: str | None = None
+) -> list[dict[str, Any]]:
+    """Play onboarding to the end with a code; return the welcome and help messages.
+
+    Staff, volunteers and coordinators are asked the name their team sees: `name` is typed,
+    else the Telegram first name is tapped.
+    """
     user.send_command("/start", code)
     [choose] = user.wait_for_messages(1)
     tap(user, choose, LANGUAGE_NAMES[language])
@@ -108,7 +114,16 @@ def join(user: Any, code: str, language: str = "nl") -> list[dict[str, Any]]:
     tap(user, about, TRANSLATOR.raw(language, "button.continue"))
     [consent] = user.wait_for_messages(1)
     tap(user, consent, TRANSLATOR.raw(language, "button.agree"))
-    return user.wait_for_messages(2)
+    [after] = user.wait_for_messages(1)
+    if not says(after, "name.ask", language):
+        return [after, *user.wait_for_messages(1)]
+    if name is not None:
+        user.send_text(name)
+    else:
+        tap(user, after, user.user["first_name"])
+    [saved, *welcome] = user.wait_for_messages(3)
+    assert says(saved, "name.saved", language), saved
+    return welcome
 
 
 def shows_menu(user: Any) -> bool:

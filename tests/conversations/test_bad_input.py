@@ -33,8 +33,8 @@ def test_group_chats_get_one_short_explanation_and_no_data(sandbox, world) -> No
     # Every update handled and every reply sent: whatever the group gets, it has got by now.
     wait_drained(world.factory, sandbox, timeout=15)
     texts = [m["text"] for m in group.messages()]
-    # One when added, one for the command; the chatter gets nothing.
-    assert texts == [TRANSLATOR.raw("en", "group.private_only")] * 2
+    # One when added (how a coordinator links the group), one for the command; chatter: nothing.
+    assert texts == [TRANSLATOR.raw("en", "feed.hello"), TRANSLATOR.raw("en", "group.private_only")]
     with world.factory() as session:
         assert session.scalar(select(func.count()).select_from(ChatState)) == 0
         assert session.scalar(select(func.count()).select_from(Member)) == 0

@@ -62,11 +62,13 @@ def test_a_session_of_two_people_with_every_kind_of_message(tmp_path: Path) -> N
         for label in ("Nederlands", TRANSLATOR.raw("nl", "button.continue")):
             yield number_of(out, label if label != "Nederlands" else "✓ Nederlands")
         yield number_of(out, TRANSLATOR.raw("nl", "button.agree"))
+        yield number_of(out, TRANSLATOR.plain("nl", "name.button_none"))  # no name: a code
         yield "/as Amina fr"
         yield f"/start {staff}"
         yield number_of(out, "✓ Français")
         yield number_of(out, TRANSLATOR.raw("fr", "button.continue"))
         yield number_of(out, TRANSLATOR.raw("fr", "button.agree"))
+        yield "Amina B."  # the name the team sees, typed
         yield number_of(out, fr("menu.walk"))  # a button under the typing field
         yield number_of(out, fr("walk.focus.meeting"))  # an inline button: the message changes
         yield "/live 50.8467 4.3525 30"
@@ -120,6 +122,7 @@ def test_a_session_of_two_people_with_every_kind_of_message(tmp_path: Path) -> N
             select(Member).where(Member.telegram_user_id == user_id_for("Amina"))
         )
         assert amina is not None and amina.language == "fr"
+        assert amina.display_name == "Amina B."
         notes = session.scalars(
             select(Observation).where(Observation.member_id == amina.id).order_by(Observation.id)
         ).all()

@@ -27,8 +27,8 @@ KILLS = 6
 # Per user: choose language, about, consent, welcome, help; before the walk, one saved line per
 # loose note and one "where was this?"; the walk's start and the line bringing its buttons;
 # one saved line per walk note, the one "where was this?" question, and an observation prompt
-# every fourth note.
-MESSAGES_PER_USER = 5 + LOOSE_NOTES + 1 + 2 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
+# every fourth note. Joining also asks the name the team sees, and says it is saved.
+MESSAGES_PER_USER = 7 + LOOSE_NOTES + 1 + 2 + NOTES_PER_USER + 1 + NOTES_PER_USER // 4
 
 
 def loose_text(note: int, user_id: int) -> str:
@@ -49,11 +49,13 @@ def play_user(sandbox, user_id: int, code: str, language: str, factory, errors: 
             LANGUAGE_NAMES[language],
             TRANSLATOR.raw(language, "button.continue"),
             TRANSLATOR.raw(language, "button.agree"),
+            f"U{user_id}",
         ]
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with factory() as session:
-                if orgs.get_member(session, user_id) is not None:
+                member = orgs.get_member(session, user_id)
+                if member is not None and member.display_name is not None:
                     break
             for message in reversed(user.messages()):
                 rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []

@@ -186,7 +186,9 @@ def test_the_missing_place_is_tagged_with_its_wijk(sandbox, world) -> None:
     last = [m[-1] for m in everyone(lambda u, m: u.send_command("/start", code))]
     last = [m[-1] for m in everyone(lambda u, m: tap(u, m, "English"))]
     last = [m[-1] for m in everyone(lambda u, m: tap(u, m, label("en", "button.continue")))]
-    last = [m[-1] for m in everyone(lambda u, m: tap(u, m, label("en", "button.agree")), 2)]
+    last = [m[-1] for m in everyone(lambda u, m: tap(u, m, label("en", "button.agree")))]
+    # Volunteers choose the name their team sees: typed here, for each one their own.
+    last = [m[-1] for m in everyone(lambda u, m: u.send_text(f"Vol {u.user_id}"), 3)]
     last = [m[-1] for m in everyone(lambda u, m: u.send_command("/missing"))]
     last = [m[-1] for m in everyone(lambda u, m: u.send_text("No post office any more"))]
     last = [m[-1] for m in everyone(lambda u, m: tap(u, m, label("en", "button.skip")))]

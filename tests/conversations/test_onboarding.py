@@ -72,7 +72,15 @@ def test_onboarding_makes_a_member_with_role_language_and_consent(
         consent, f"consent.{audience}", language, organisation="Buurtwerk Noord", version=version
     )
     tap(user, consent, TRANSLATOR.raw(language, "button.agree"))
-    welcome, help_message = user.wait_for_messages(2)
+    if role != "resident":
+        # The team will see the name they choose: the Telegram first name is one tap.
+        [ask_name] = user.wait_for_messages(1)
+        assert says(ask_name, "name.ask", language)
+        tap(user, ask_name, "Sam")
+        saved, welcome, help_message = user.wait_for_messages(3)
+        assert says(saved, "name.saved", language, name="Sam")
+    else:
+        welcome, help_message = user.wait_for_messages(2)
     assert says(welcome, "onboarding.welcome", language)
     assert plain(TRANSLATOR.raw(language, f"help.intro.{role}")) in help_message["text"]
     # /help names the commands in the member's own words (/uitnodigen, /inviter, /invite).
@@ -81,6 +89,7 @@ def test_onboarding_makes_a_member_with_role_language_and_consent(
     assert user.keyboard()["is_persistent"]  # the main menu came with the welcome
     member = world.member(500)
     assert (member.role, member.language, member.consent_version) == (role, language, version)
+    assert member.display_name == (None if role == "resident" else "Sam")
     assert member.organisation_id == org
     # The command menu is set for this chat, in the member's language.
     sandbox.wait_until(lambda: chat_menus(sandbox, 500), message="no chat-scoped command menu")

@@ -24,7 +24,9 @@ def test_onboarding_continues_after_a_restart(sandbox, settings, world, bot) -> 
         [consent] = user.wait_for_messages(1)
         assert says(consent, "consent.staff", "fr")
         tap(user, consent, "J'accepte")
-        user.wait_for_messages(2)
+        [ask_name] = user.wait_for_messages(1)
+        tap(user, ask_name, user.user["first_name"])
+        user.wait_for_messages(3)
         assert world.member(800).language == "fr"
     finally:
         restarted.stop()

@@ -72,9 +72,13 @@ def test_typed_agreement_in_capitals_makes_the_member(sandbox, world) -> None:
     user.send_text("Continuer !")
     user.wait_for_messages(1)
     user.send_text("  Oui ")
-    welcome, _help = user.wait_for_messages(2)
+    [ask_name] = user.wait_for_messages(1)
+    assert says(ask_name, "name.ask", "fr")
+    user.send_text("Nadia")
+    _saved, welcome, _help = user.wait_for_messages(3)
     assert says(welcome, "onboarding.welcome", "fr")
     assert world.member(1501).language == "fr"
+    assert world.member(1501).display_name == "Nadia"
 
 
 def test_nonsense_at_the_consent_question_is_asked_again_and_stores_nothing(sandbox, world) -> None:

@@ -361,10 +361,12 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
 
 
 def test_no_member_or_telegram_ids_anywhere(session_factory, data_fixture, tmp_path) -> None:
-    data = build(session_factory, data_fixture)
+    data = build(session_factory, data_fixture, language="nl")
     written = [
         exports.write_geojson(data, tmp_path / "out.geojson"),
         *exports.write_csv(data, tmp_path / "out.csv"),
+        *exports.write_export(data, "geojson", tmp_path / "split.geojson", split=True),
+        *exports.write_export(data, "csv", tmp_path / "excel.csv", excel=True),
     ]
     for path in written:
         text = path.read_text(encoding="utf-8-sig")
@@ -1022,3 +1024,12 @@ def test_a_kind_with_its_own_features_is_one_registry_entry(
     assert row["observations"].value == "3; 4" and row["verdicts"].value == "supports; contradicts"
     assert row["created_at"].value == datetime(2026, 11, 24, 9, 0)
     assert read_csv(main_csv)[-1][-2:] == ["3;4", "supports;contradicts"]
+
+
+def test_cli_help_explains_the_formats(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export", "--help"])
+    assert exit_info.value.code == 0
+    shown = capsys.readouterr().out
+    for words in ("--split", "FILE-points.geojson", "FILE-tracks.geojson", "--excel", "decimal"):
+        assert words in shown

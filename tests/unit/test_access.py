@@ -45,6 +45,9 @@ EXPECTED = {
     "export": "C----",
     "digest": "C----",
     "team": "C----",
+    "name": "CSVR-",
+    "linkteam": "C----",
+    "unlinkteam": "C----",
 }
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

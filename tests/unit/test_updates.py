@@ -197,6 +197,22 @@ def test_groups_get_a_command_answer_and_nothing_else() -> None:
     assert parse_update(message(chat=GROUP, text="hello all")).kind == InputKind.IGNORED
 
 
+def test_in_groups_a_reply_is_read_as_a_possible_comment_and_nothing_else() -> None:
+    card = {"message_id": 9, "date": 1, "chat": GROUP, "from": {**USER, "id": 7, "is_bot": True}}
+    reply = parse_update(message(chat=GROUP, text="so true", reply_to_message=card))
+    assert (reply.kind, reply.text, reply.reply_to_message_id) == (InputKind.GROUP, "so true", 9)
+    assert reply.command is None
+    photo = [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]
+    assert parse_update(message(chat=GROUP, photo=photo, reply_to_message=card)).kind == (
+        InputKind.IGNORED
+    )
+    edited = {"update_id": 2, "edited_message": {**message(chat=GROUP, text="x")["message"]}}
+    edited["edited_message"]["edit_date"] = 1_764_000_100
+    assert parse_update(edited).kind == InputKind.IGNORED
+    moved = parse_update(message(chat={**GROUP, "type": "group"}, migrate_to_chat_id=-1007))
+    assert (moved.kind, moved.args) == (InputKind.GROUP_MOVED, "-1007")
+
+
 def test_blocking_and_unblocking_the_bot() -> None:
     def member_update(status: str) -> dict:
         return {
