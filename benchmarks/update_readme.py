@@ -9,7 +9,7 @@ Usage:
     python benchmarks/pipeline.py --write-readme                  # writes its own section
     python benchmarks/update_readme.py all                        # every section in turn
 
-Sections: pipeline, ingest, geo_lookup, digest_compile, diary_reminders, memory
+Sections: pipeline, ingest, geo_lookup, digest_compile, round_report, diary_reminders, memory
 (memory_postgresql for a run with a PostgreSQL URL; `all` leaves it out). Each script but
 geo_lookup writes its own section with --write-readme, through write_section() and
 run_footer() (date, machine, load) below.
@@ -44,12 +44,20 @@ ORDER = (
     "deployment",
     "geo_lookup",
     "digest_compile",
+    "round_report",
     "diary_reminders",
     "memory",
     "memory_postgresql",
 )
 # Scripts whose main() writes their own section when given --write-readme.
-SELF_WRITING = ("pipeline", "ingest", "digest_compile", "diary_reminders", "memory")
+SELF_WRITING = (
+    "pipeline",
+    "ingest",
+    "digest_compile",
+    "round_report",
+    "diary_reminders",
+    "memory",
+)
 
 GEO_LOOKUP_TEXT = """## Point lookup (`geo_lookup.py`)
 

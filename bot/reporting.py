@@ -15,7 +15,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.dispatch.i18n import Translator, load_translator, plural_index
-from flows.engine import ExportTooBigError, ExportWritten, MemberFiles, Text, WeeklyPicture
+from flows.engine import (
+    ExportTooBigError,
+    ExportWritten,
+    MemberFiles,
+    RoundPicture,
+    Text,
+    WeeklyPicture,
+)
 
 # reports/ (jinja2, the picture's maps, the export writers) is imported on the first file made:
 # a bot that makes none stays lighter.
@@ -67,6 +74,17 @@ def folder_under(media_dir: str, folder: str) -> Path:
     return target
 
 
+def write_html(page: str, media_dir: str, folder: str, stem: str) -> str:
+    """Write an HTML page under the media folder with a name nobody guesses; return its path."""
+    target = folder_under(media_dir, folder)
+    name = f"{stem}-{secrets.token_hex(4)}.html"
+    # Written aside and renamed: the sender never picks up half a file.
+    temporary = target / f".{name}.part"
+    temporary.write_text(page, encoding="utf-8")
+    os.replace(temporary, target / name)
+    return f"{folder}/{name}"
+
+
 class ReportFiles:
     """Make weekly pictures and exports for flows; built once by the composition root."""
 
@@ -77,8 +95,10 @@ class ReportFiles:
 
         return tuple(exports.FORMATS)
 
-    def __init__(self, catalog: Callable[[str, str], str]) -> None:
+    def __init__(self, catalog: Callable[[str, str], str], bot_username: str | None = None) -> None:
         self.catalog = catalog
+        # A configured username for the picture's links; else the one the bot learnt (stored).
+        self.bot_username = bot_username
         # The plural forms come from the translator the catalog belongs to (its `raw`).
         owner = getattr(catalog, "__self__", None)
         self.translator = owner if isinstance(owner, Translator) else load_translator()
@@ -147,6 +167,7 @@ class ReportFiles:
             timezone,
             media_dir=media_dir,
             as_of=as_of,
+            bot_username=self.bot_username,
         )
         return WeeklyPicture(
             week_label=digest.week_label,
@@ -157,15 +178,37 @@ class ReportFiles:
 
     def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:
         """Write a picture's HTML into a folder under the media folder; return its path."""
-        target = folder_under(media_dir, folder)
-        name = (
-            f"buurtbeeld-{picture.week_label}-{tag}-{picture.language}-{secrets.token_hex(4)}.html"
+        name = f"buurtbeeld-{picture.week_label}-{tag}-{picture.language}"
+        return write_html(picture.html, media_dir, folder, name)
+
+    def round_report(
+        self,
+        session: Session,
+        organisation_id: int,
+        first_day: date,
+        last_day: date,
+        language: str,
+        timezone: str,
+    ) -> RoundPicture:
+        """Build and render the round report of a period (both days included)."""
+        from reports.render import render_round_html, round_summary
+        from reports.round.build import build_round_report
+
+        report = build_round_report(
+            session, organisation_id, first_day, last_day, language, timezone
         )
-        # Written aside and renamed: the sender never picks up half a file.
-        temporary = target / f".{name}.part"
-        temporary.write_text(picture.html, encoding="utf-8")
-        os.replace(temporary, target / name)
-        return f"{folder}/{name}"
+        return RoundPicture(
+            first_day=first_day,
+            last_day=last_day,
+            language=report.language,
+            summary=as_text(round_summary(report)),
+            html=render_round_html(report, catalog_for(report.language, self.translator)),
+        )
+
+    def write_round_report(self, report: RoundPicture, media_dir: str, folder: str) -> str:
+        """Write a round report's HTML into a folder under the media folder; return its path."""
+        name = f"ronde-{report.first_day}-{report.last_day}-{report.language}"
+        return write_html(report.html, media_dir, folder, name)
 
     def write_member_data(
         self, data: Mapping[str, Any], media: Sequence[str], media_dir: str

@@ -53,6 +53,7 @@ from flows.engine import (
     done,
     goto,
 )
+from flows.evidence import evidence_rows
 from flows.help import role_of
 from flows.observe import (
     language_of,
@@ -61,6 +62,7 @@ from flows.observe import (
     place_of,
     replace_edit,
     saved_line,
+    saved_words,
     text_of,
     too_big,
     where,
@@ -102,7 +104,7 @@ def becomes_for(ctx: StepContext) -> tuple[str, ...]:
 def note_line(ctx: StepContext, note: Observation, key: str = "capture.saved") -> Reply:
     """Return a note's saved line: kept, where, theme and undo, and what it can become."""
     prefix = f"g|note|{note.id}|"
-    line = saved_line(note, place_of(note), language_of(ctx), key=key)
+    line = saved_words(ctx, note, place_of(note), key=key)
     rows: list[tuple[Button, ...]] = [
         (
             Button("observe.button_theme", f"{prefix}tags"),
@@ -112,7 +114,15 @@ def note_line(ctx: StepContext, note: Observation, key: str = "capture.saved") -
     choices = [Button(f"capture.button.{name}", prefix + name) for name in becomes_for(ctx)]
     if choices:
         rows.append(tuple(choices))
+    rows.extend(evidence_rows(ctx, note))
     return Reply(line.key, line.params, buttons=tuple(rows))
+
+
+def line_buttons(ctx: StepContext, observation: Observation) -> tuple[tuple[Button, ...], ...]:
+    """Return the buttons under an observation's saved line as they should be now."""
+    if observation.kind == NOTE:
+        return note_line(ctx, observation).buttons
+    return saved_line(ctx, observation, place_of(observation)).buttons
 
 
 def store_note(ctx: StepContext, inp: Input) -> Observation:

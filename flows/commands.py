@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS
+from flows.roles import COORDINATORS, EVERYONE, FIELDWORKERS, MEMBERS, STAFF_ROLES
 
 # What Telegram accepts as a command name (BotCommand.command): 1-32 of a-z, 0-9 and _.
 COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
@@ -24,7 +24,6 @@ PLANNED_ALIASES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "hypothesis": {"nl": ("vermoeden",), "fr": ("hypothese",)},
     "report": {"nl": ("verslag",), "fr": ("rapport",)},
     "round": {"nl": ("ronde",), "fr": ("etape",)},
-    "focusgroup": {"nl": ("focusgroep",), "fr": ("groupefocus",)},
     "survey": {"nl": ("bevraging",), "fr": ("enquete",)},
 }
 
@@ -101,6 +100,13 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         "missing", MEMBERS, "missing", "command.missing", {"nl": ("ontbreekt",), "fr": ("manque",)}
     ),
+    Command(
+        "focusgroup",
+        STAFF_ROLES,
+        "focusgroup",
+        "command.focusgroup",
+        {"nl": ("focusgroep",), "fr": ("groupediscussion", "groupefocus")},
+    ),
     Command("diary", MEMBERS, "diary", "command.diary", {"nl": ("dagboek",), "fr": ("carnet",)}),
     Command("undo", MEMBERS, "undo", "command.undo", {"nl": ("ongedaan",), "fr": ("retirer",)}),
     Command(
@@ -145,6 +151,16 @@ COMMANDS: tuple[Command, ...] = (
         "digest",
         "command.digest",
         {"nl": ("buurtbeeld",), "fr": ("portrait",)},
+    ),
+    Command("report", COORDINATORS, "report", "command.report"),
+    Command("round", COORDINATORS, "round", "command.round"),
+    # Staff too, when a coordinator allowed it: flows/hypothesis.py checks the setting.
+    Command(
+        "hypothesis",
+        STAFF_ROLES,
+        "hypothesis",
+        "command.hypothesis",
+        {"nl": ("hypotheses",), "fr": ("hypothese",)},
     ),
     Command(
         "linkteam",

@@ -28,7 +28,9 @@ def consent_for(role: str) -> ConsentText:
 
 
 # Commands and flows that record observations: they need the member's consent to be current.
-RECORDING = frozenset({"walk", "endwalk", "encounter", "keyperson", "missing", "diary", "note"})
+RECORDING = frozenset(
+    {"walk", "endwalk", "encounter", "keyperson", "missing", "focusgroup", "diary", "note"}
+)
 
 
 def consent_is_current(role: str, version: str) -> bool:

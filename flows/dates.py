@@ -32,6 +32,11 @@ When it is further back it is next year's ("15/1" typed in December means next J
 "Next week" means its Monday: a follow-up is then on the agenda from the start of that week,
 and a member who means another day can type the day itself.
 
+Looking back. read_past_day(typed, today) reads the day something took place (a focus group):
+the same forms read backwards, plus "gisteren", "hier", "yesterday" and "vorige maandag",
+"lundi dernier", "last monday". A day and month without a year is the latest one not after
+today, a weekday alone the last one (today included); a day still to come is FUTURE.
+
 Why not a library: no installed library reads relative dates ("over 2 weken", "lundi
 prochain") in these three languages offline; Babel, which the project already depends on,
 supplies the month and weekday names, so those are not typed by hand here.
@@ -50,6 +55,7 @@ from babel.dates import get_day_names, get_month_names
 
 PAST: Literal["past"] = "past"
 UNKNOWN: Literal["unknown"] = "unknown"
+FUTURE: Literal["future"] = "future"
 Problem = Literal["past", "unknown"]
 
 LANGUAGES = ("nl", "fr", "en")
@@ -69,6 +75,11 @@ IN = re.compile(r"^(?:over|binnen|in|dans) ([a-z]+|\d{1,3}) ([a-z]+)$")
 FILLERS = ("op", "le", "la", "on", "the")
 TODAY = {("vandaag",), ("aujourdhui",), ("today",)}
 TOMORROW = {("morgen",), ("demain",), ("tomorrow",)}
+YESTERDAY = {("gisteren",), ("hier",), ("yesterday",)}
+BEFORE_YESTERDAY = {("eergisteren",), ("avant", "hier"), ("day", "before", "yesterday")}
+# Words before or after a weekday that mean the one gone by: "vorige maandag", "lundi dernier".
+BEFORE_LAST_WEEKDAY = {"vorige", "afgelopen", "laatste", "last", "past"}
+AFTER_LAST_WEEKDAY = {"dernier", "passe"}
 AFTER_TOMORROW = {("overmorgen",), ("apres", "demain"), ("day", "after", "tomorrow")}
 NEXT_WEEK = {("volgende", "week"), ("komende", "week"), ("semaine", "prochaine"), ("next", "week")}
 # "maandag volgende week", "lundi de la semaine prochaine", "next week monday".
@@ -252,3 +263,61 @@ def read_day(typed: str, today: date) -> tuple[date | None, Problem | None]:
             return _dated(int(match[day_at]), month, _year(match[3]), today)
     found = _relative(words, today)
     return (found, None) if found is not None else (None, UNKNOWN)
+
+
+def read_past_day(
+    typed: str, today: date
+) -> tuple[date | None, Literal["future", "unknown"] | None]:
+    """Read a typed day something took place: (date, None), (date, FUTURE) or (None, UNKNOWN).
+
+    The same forms as read_day, read backwards: a day and month without a year is the latest
+    one not after today ("15/12" typed in January is last December), a weekday alone is the
+    last one (today included), and "gisteren", "hier", "yesterday" (and the day before) are
+    understood. A day still to come, typed in full or in words ("morgen"), is FUTURE.
+    """
+    raw = (typed or "").strip()
+    words = tuple(fold(raw).split())
+    if len(words) > 1 and words[0] in FILLERS:
+        words = words[1:]
+    if words in YESTERDAY:
+        return today - timedelta(days=1), None
+    if words in BEFORE_YESTERDAY:
+        return today - timedelta(days=2), None
+    weekday = _last_weekday(words)
+    if weekday is not None:
+        return today - timedelta(days=(today.weekday() - weekday) % 7), None
+    found, problem = read_day(raw, today)
+    if found is None:
+        return None, UNKNOWN
+    if found <= today:
+        return found, None
+    if not _has_year(raw):
+        earlier = _make(found.year - 1, found.month, found.day)
+        if earlier is not None and _is_day_and_month(raw, words):
+            return earlier, None
+    return found, FUTURE
+
+
+def _last_weekday(words: tuple[str, ...]) -> int | None:
+    """Return the weekday (0 = Monday) words name alone or with "last" / "dernier", or None."""
+    if len(words) == 2 and words[0] in BEFORE_LAST_WEEKDAY:
+        words = words[1:]
+    elif len(words) == 2 and words[1] in AFTER_LAST_WEEKDAY:
+        words = words[:1]
+    return _name(words[0], "day") if len(words) == 1 else None
+
+
+def _has_year(raw: str) -> bool:
+    """Say whether a typed date names its year (four digits, or a third numeric part)."""
+    match = NUMERIC.match(raw)
+    if match is not None:
+        return match[4] is not None
+    return re.search(r"\b\d{4}\b", raw) is not None
+
+
+def _is_day_and_month(raw: str, words: tuple[str, ...]) -> bool:
+    """Say whether a typed date is a day and a month (not words such as "tomorrow")."""
+    if NUMERIC.match(raw) is not None:
+        return True
+    joined = " ".join(words)
+    return DAY_MONTH.match(joined) is not None or MONTH_DAY.match(joined) is not None

@@ -774,8 +774,7 @@ def save(ctx: StepContext, draft: DiaryDraft, *before: Effect) -> Outcome[DiaryD
         media=list(draft.media),
         from_note=draft.note_id,
     )
-    language = language_of(ctx)
-    line = saved_line(observation, draft.place, language)
+    line = saved_line(ctx, observation, draft.place)
     where = _saved_where(draft, draft.place)
     if where is not None:
         line = replace(line, params={**line.params, "where": where})

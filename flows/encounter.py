@@ -377,7 +377,7 @@ def quote(ctx: StepContext, inp: Input, draft: EncounterDraft, value: str) -> Ou
     effects: list[Effect] = [
         CallbackAnswer(),
         Reply(key, edit=True),
-        saved_line(observation, draft.place, language_of(ctx), key="encounter.saved"),
+        saved_line(ctx, observation, draft.place, key="encounter.saved"),
     ]
     if too_big(observation):
         effects.append(Reply("observe.file_too_big"))

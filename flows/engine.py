@@ -102,6 +102,11 @@ class Input:
     keyboard_key: str | None = None
     # An edit of an earlier message (a live location moving is an edit of its first message).
     edited: bool = False
+    # The data of the inline buttons on the bot message this one replies to (a saved line).
+    reply_to_buttons: tuple[str, ...] = ()
+    # Set when a reply to a bot message is a verdict word ("+1", "klopt niet"): supports or
+    # contradicts (bot/dispatch/typed.py reads the words from the catalogs).
+    verdict: str | None = None
     # The sender's Telegram first name: only offered back as a display name, never kept as is.
     first_name: str | None = None
     # In a group: the message this one replies to (a card of the team feed), the group's title.
@@ -184,7 +189,14 @@ class SetCommands:
     role: str | None
 
 
-Effect = Reply | CallbackAnswer | SetCommands | Reaction
+@dataclass(frozen=True)
+class EditButtons:
+    """Replace the buttons of the message whose button was tapped, keeping its words."""
+
+    buttons: tuple[tuple[Button, ...], ...]
+
+
+Effect = Reply | CallbackAnswer | SetCommands | Reaction | EditButtons
 
 
 @dataclass(frozen=True)
@@ -210,6 +222,17 @@ class WeeklyPicture:
     """One week's picture of the buurt in one language: the summary message and the HTML."""
 
     week_label: str
+    language: str
+    summary: Text
+    html: str
+
+
+@dataclass(frozen=True)
+class RoundPicture:
+    """A round report in one language: the period, the summary message and the HTML."""
+
+    first_day: date
+    last_day: date
     language: str
     summary: Text
     html: str
@@ -289,6 +312,22 @@ class ReportMaker(Protocol):
 
     def write_picture(self, picture: WeeklyPicture, media_dir: str, folder: str, tag: str) -> str:
         """Write a picture's HTML into a folder under the media folder; return its path."""
+        ...
+
+    def round_report(
+        self,
+        session: Session,
+        organisation_id: int,
+        first_day: date,
+        last_day: date,
+        language: str,
+        timezone: str,
+    ) -> RoundPicture:
+        """Build and render the round report of a period (both days included)."""
+        ...
+
+    def write_round_report(self, report: RoundPicture, media_dir: str, folder: str) -> str:
+        """Write a round report's HTML into a folder under the media folder; return its path."""
         ...
 
     def write_member_data(

@@ -55,7 +55,7 @@ from flows.engine import (
     onward,
     stay,
 )
-from flows.observe import language_of, saved_line, text_of
+from flows.observe import saved_line, text_of
 from flows.places import author_of
 from storage import observations as obs
 from storage.models import Observation
@@ -279,7 +279,7 @@ def save(ctx: StepContext, draft: KeyPersonDraft, *before: Effect) -> Outcome[An
         details=details,
         follow_up_on=draft.follow_up_on,
     )
-    saved = saved_line(observation, draft.place, language_of(ctx), key="keyperson.saved")
+    saved = saved_line(ctx, observation, draft.place, key="keyperson.saved")
     return done(*before, saved)
 
 

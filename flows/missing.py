@@ -133,8 +133,17 @@ class MissingDraft:
     impact: str | None = None
 
 
-def _media(inp: Input, role: str) -> tuple[RoleMedia, ...]:
+def role_media(inp: Input, role: str) -> tuple[RoleMedia, ...]:
+    """Return the file an input carries, marked with the question it answers."""
     return tuple(RoleMedia(role, **asdict(item)) for item in media_of(inp))
+
+
+def stored_media(media: tuple[RoleMedia, ...]) -> list[NewMedia]:
+    """Return a draft's files as they are stored with the observation, in the order they came."""
+    return [
+        NewMedia(m.kind, m.file_id, m.file_unique_id, m.file_size, m.duration, m.mime_type)
+        for m in media
+    ]
 
 
 # Questions (also used to ask again when something unexpected arrives).
@@ -221,7 +230,7 @@ def start(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingD
 def what(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
     """Keep what is missing (words, a photo or a voice message) and ask for a theme."""
     text = text_of(inp)
-    media = _media(inp, "what")
+    media = role_media(inp, "what")
     if text is None and not media:
         return stay(draft, ask=True)
     return onward(
@@ -248,7 +257,7 @@ def more(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDr
     added = replace(
         draft,
         text="\n".join(texts) if texts else None,
-        media=(*draft.media, *_media(inp, "what")),
+        media=(*draft.media, *role_media(inp, "what")),
     )
     return stay(added, Reaction(), ask=True)
 
@@ -369,7 +378,7 @@ def choose_transport(
 def _answered(inp: Input, draft: MissingDraft, name: str) -> MissingDraft:
     """Return the draft with an optional answer in words or a voice message."""
     answer: dict[str, Any] = {name: text_of(inp)}
-    return replace(draft, **answer, media=(*draft.media, *_media(inp, name)))
+    return replace(draft, **answer, media=(*draft.media, *role_media(inp, name)))
 
 
 def affected(ctx: StepContext, inp: Input, draft: MissingDraft) -> Outcome[MissingDraft]:
@@ -429,15 +438,12 @@ def save(ctx: StepContext, draft: MissingDraft) -> Outcome[Any]:
         chat_id=draft.chat_id,
         message_id=draft.message_id,
         details=details,
-        media=[
-            NewMedia(m.kind, m.file_id, m.file_unique_id, m.file_size, m.duration, m.mime_type)
-            for m in draft.media
-        ],
+        media=stored_media(draft.media),
         from_note=draft.note_id,
     )
     effects: list[Effect] = [
         CallbackAnswer(),
-        saved_line(observation, draft.place, language_of(ctx), key="missing.saved"),
+        saved_line(ctx, observation, draft.place, key="missing.saved"),
     ]
     if too_big(observation):
         effects.append(Reply("observe.file_too_big"))

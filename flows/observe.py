@@ -18,7 +18,7 @@ something further back after asking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +43,7 @@ from flows.engine import (
     goto,
     reply,
 )
+from flows.evidence import evidence_rows
 from flows.places import place_label
 from flows.themes import THEMES, theme_buttons
 from storage import observations as obs
@@ -91,24 +92,32 @@ def where(place: Place | None, language: str) -> Text:
     return Text("observe.in_place", {"place": label})
 
 
-def saved_line(
-    observation: Observation, place: Place | None, language: str, key: str = "observe.saved"
+def saved_words(
+    ctx: StepContext, observation: Observation, place: Place | None, key: str = "observe.saved"
 ) -> Reply:
-    """Return the one-line acknowledgement with theme and undo buttons."""
+    """Return the one-line acknowledgement of a saved observation, without its buttons."""
+    params: dict[str, Any] = {"where": where(place, language_of(ctx))}
+    if observation.theme:
+        return Reply("observe.saved_theme", {**params, "theme": Text(f"theme.{observation.theme}")})
+    return Reply(key, params)
+
+
+def saved_line(
+    ctx: StepContext, observation: Observation, place: Place | None, key: str = "observe.saved"
+) -> Reply:
+    """Return the one-line acknowledgement with theme and undo buttons, and verdict buttons.
+
+    The verdict buttons (flows/evidence.py) mark the observation as evidence for the open
+    hypotheses it concerns.
+    """
     buttons = (
         (
             Button("observe.button_theme", f"g|obs|{observation.id}|tags"),
             Button("observe.button_undo", f"g|obs|{observation.id}|undo"),
         ),
+        *evidence_rows(ctx, observation),
     )
-    params: dict[str, Any] = {"where": where(place, language)}
-    if observation.theme:
-        return Reply(
-            "observe.saved_theme",
-            {**params, "theme": Text(f"theme.{observation.theme}")},
-            buttons=buttons,
-        )
-    return Reply(key, params, buttons=buttons)
+    return replace(saved_words(ctx, observation, place, key), buttons=buttons)
 
 
 def language_of(ctx: StepContext) -> str:
@@ -142,7 +151,6 @@ def obs_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, .
     if observation is None or observation.member_id != ctx.member.id:
         return stale
     action = args[1] if len(args) > 1 else ""
-    language = language_of(ctx)
     if action == "tags":
         return (
             CallbackAnswer(),
@@ -156,7 +164,7 @@ def obs_button(ctx: StepContext, inp: Input, args: list[str]) -> tuple[Effect, .
         observation.theme = args[2]
         return (
             CallbackAnswer("observe.theme_set", {"theme": Text(f"theme.{args[2]}")}),
-            replace_edit(saved_line(observation, place_of(observation), language)),
+            replace_edit(saved_line(ctx, observation, place_of(observation))),
         )
     if action == "undo":
         if observation.created_at < ctx.now - BUTTON_UNDO_WINDOW:

@@ -40,6 +40,7 @@ from flows.engine import (
     stay,
 )
 from flows.help import help_reply
+from flows.hypothesis import is_link, mark_from_link
 from flows.name import NAMES, chosen_name, name_question, name_saved
 from flows.roles import FIELDWORKERS, consent_audience
 from storage import organisations as orgs
@@ -122,6 +123,11 @@ def ask_consent(ctx: StepContext, draft: JoinDraft) -> tuple[Reply, ...]:
 def start(ctx: StepContext, inp: Input, draft: JoinDraft) -> Outcome[JoinDraft]:
     """Greet a member, explain joining to a stranger, or begin joining with a code."""
     code = inp.args.strip()
+    if is_link(code):
+        # A weekly picture's link that marks evidence: for the team, never an invite code.
+        if ctx.member is None:
+            return done(reply("stranger.how_to_join"))
+        return done(*mark_from_link(ctx, code))
     if ctx.member is not None:
         key = "start.already_member" if code else "start.welcome_back"
         return done(

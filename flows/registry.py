@@ -13,7 +13,9 @@ from flows.digest import DIGEST
 from flows.encounter import ENCOUNTER
 from flows.engine import Effect, Flow, Input, InputKind, StepContext, Switch
 from flows.export import EXPORT
+from flows.focusgroup import FOCUSGROUP
 from flows.help import HELP
+from flows.hypothesis import HYPOTHESIS, evidence_button, evidence_reply_button, verdict_reply
 from flows.invite import INVITE
 from flows.keyperson import KEYPERSON
 from flows.language import LANGUAGE
@@ -22,6 +24,7 @@ from flows.name import NAME
 from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
+from flows.rounds import REPORT, ROUND
 from flows.survey import LINK_PREFIX, SURVEY
 from flows.team import TEAM
 from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
@@ -46,10 +49,14 @@ FLOWS: dict[str, Flow[Any]] = {
         ENCOUNTER,
         KEYPERSON,
         MISSING,
+        FOCUSGROUP,
         AREA,
         DIARY,
         DIGEST,
         SURVEY,
+        REPORT,
+        ROUND,
+        HYPOTHESIS,
         NOTE_FLOW,
         NAME,
         LINKTEAM,
@@ -75,8 +82,13 @@ GLOBAL_BUTTONS: dict[
     "note": note_button,
     "consent": consent_button,
     "diary": diary_button,
+    "hyp": evidence_button,
+    "hypr": evidence_reply_button,
     "team": team_button,
 }
+
+# A verdict word replying to a saved line ("+1", "klopt niet"): evidence for a hypothesis.
+VERDICT_REPLY: Callable[[StepContext, Input], tuple[Effect, ...] | None] = verdict_reply
 
 # When a flow ends, these may put the chat back into a longer-running flow.
 RESUME: list[Callable[[StepContext], Position | None]] = [walk.resume_walk]

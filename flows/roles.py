@@ -13,6 +13,8 @@ EVERYONE = frozenset({*MEMBER_ROLES, STRANGER})
 MEMBERS = frozenset(MEMBER_ROLES)
 COORDINATORS = frozenset({COORDINATOR})
 FIELDWORKERS = frozenset({COORDINATOR, STAFF, VOLUNTEER})
+# Paid staff: methods that take some skill to run (a focus group) are theirs.
+STAFF_ROLES = frozenset({COORDINATOR, STAFF})
 
 
 def consent_audience(role: str) -> str:

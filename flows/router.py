@@ -15,6 +15,8 @@
 | anything else             | in a flow                  | the state's step, or ask again   |
 | a file or location        | in a flow whose state does | kept as a note of its own, and   |
 |                           | not take it                | the question asked again         |
+| verdict word replying to  | always (team members)      | evidence marked for a hypothesis |
+| a saved line              |                            | (flows/hypothesis.verdict_reply) |
 | text, file, location      | idle (members)             | kept as a note (flows/capture)   |
 | a sticker, a dice ...     | idle (members)             | 'this cannot be kept' reply      |
 | anything                  | idle (strangers)           | how to join                      |
@@ -59,7 +61,7 @@ from flows.engine import (
 from flows.help import role_of, speaks
 from flows.menu import MENU_HINT, WALKING_HINT, menu_for, show_menu
 from flows.privacy import needs_consent, reconsent_prompt
-from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, START_LINKS
+from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, START_LINKS, VERDICT_REPLY
 from flows.roles import STRANGER
 from flows.teamfeed import in_group
 from storage import organisations as orgs
@@ -413,6 +415,11 @@ def _route(ctx: StepContext, inp: Input, position: Position) -> Transition:
         return unmoved(*reconsent_prompt(ctx))
     if inp.kind == InputKind.COMMAND:
         return _command(ctx, inp, position)
+    if inp.verdict is not None and ctx.member is not None:
+        # A verdict word replying to a saved line: evidence for a hypothesis, whatever the flow.
+        answered = VERDICT_REPLY(ctx, inp)
+        if answered is not None:
+            return unmoved(*answered)
     flow = FLOWS.get(position.flow or "")
     if inp.kind == InputKind.CALLBACK and (inp.callback_data or "").startswith(GLOBAL_PREFIX):
         parts = (inp.callback_data or "").split("|")

@@ -164,8 +164,7 @@ def note(ctx: StepContext, inp: Input, draft: WalkDraft) -> Outcome[WalkDraft]:
         details={"focus": walk.focus} if walk.focus else {},
         media=media_of(inp),
     )
-    language = language_of(ctx)
-    effects: list[Effect] = [Reaction(), saved_line(observation, place, language)]
+    effects: list[Effect] = [Reaction(), saved_line(ctx, observation, place)]
     if too_big(observation):
         effects.append(reply("observe.file_too_big"))
     if place is None:

@@ -32,6 +32,7 @@ from reports.model import (
     Entry,
     Fact,
     Figure,
+    FocusGroupLine,
     FollowUp,
     IndicatorRow,
     KeyPerson,
@@ -61,7 +62,9 @@ from reports.sections import (
     diary,
     entries,
     findings,
+    focusgroups,
     glance,
+    hypotheses,
     missing,
     participation,
     people,
@@ -125,13 +128,15 @@ def build_digest(
     media_dir: str | Path | None = None,
     *,
     as_of: datetime | None = None,
+    bot_username: str | None = None,
 ) -> WeeklyDigest:
     """Build the picture of one organisation's ISO week (reads only; changes nothing).
 
     With `as_of` inside the week, the week is "so far": data up to that moment, compared with
     the week before up to the same weekday and hour. `media_dir` is where stored photos and
-    voice notes are (without it none are shown). Raises LookupError for an unknown
-    organisation and ValueError for a week that does not exist.
+    voice notes are (without it none are shown). `bot_username`, when configured, names the
+    bot in the links that mark evidence (else the one the bot learnt and stored). Raises
+    LookupError for an unknown organisation and ValueError for a week that does not exist.
     """
     language = geo.normalize_language(language)
     organisation = weekly.organisation_row(session, organisation_id)
@@ -176,6 +181,8 @@ def build_digest(
         (first_day, min(last_day, shell.day(end - timedelta(microseconds=1)))),
         people.follow_up_days(shell),
     )
+    if bot_username:
+        rows = replace(rows, bot_username=bot_username)
     week = replace(
         shell,
         current=tuple(o for o in rows.observations if o.created_at >= start),
@@ -262,6 +269,10 @@ def build_from_week(
         media=media_summary,
         retention=retention,
         surveys=survey_results,
+        hypotheses=hypotheses.build(
+            week, rows.hypotheses, rows.evidence, numbers, rows.bot_username
+        ),
+        focus_groups=focusgroups.build(week, numbers),
     )
     digest = replace(digest, findings=findings.build(digest))
     return replace(digest, questions=questions.build(digest))
@@ -281,6 +292,7 @@ __all__ = [
     "Entry",
     "Fact",
     "Figure",
+    "FocusGroupLine",
     "FollowUp",
     "IndicatorRow",
     "KeyPerson",

@@ -219,6 +219,8 @@ def popup(properties: dict[str, Any], labels: Labels) -> tuple[str, str]:
     )
     if where:
         lines.append(f"{labels.column('wijk_name')}: {where}")
+    if entry.describe is not None:
+        lines.extend(entry.describe(properties, labels))
     moment = _local_moment(properties.get("created_at"))
     author = properties.get("author")
     lines.append(" · ".join(part for part in (moment, author) if part))

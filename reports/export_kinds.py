@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from storage.focusgroups import ATTENDANCE, OTHER_CHANNEL
+from storage.focusgroups import CHANNELS as FOCUS_GROUP_CHANNELS
 from storage.themes import THEMES
 
 ColumnType = Literal["text", "integer", "number", "boolean", "date", "datetime", "code", "list"]
@@ -41,7 +43,7 @@ class Column:
     @property
     def labels(self) -> str:
         """Return the catalog key prefix of this column's code labels."""
-        if self.name == "theme":
+        if self.name == "theme" or self.vocabulary == "theme":
             return "theme"  # the life domains keep the words the bot uses everywhere
         if self.name == "kind":
             return "export.kind"
@@ -58,6 +60,8 @@ class ExportKind:
     title: tuple[str, ...] = ("text",)
     # Features of a kind not stored as an observation, given the export's scope.
     features: Callable[[Any], Iterator[dict[str, Any]]] | None = None
+    # More lines for a map popup's description, given the properties and the export's words.
+    describe: Callable[[dict[str, Any], Any], list[str]] | None = None
 
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
@@ -163,6 +167,22 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
         ),
     ),
     ExportKind(
+        "focus_group",
+        (
+            Column("held_on", "date"),
+            *(Column(group, "integer") for group in ATTENDANCE),
+            Column("people", "integer"),
+            Column("channel", "code", (*FOCUS_GROUP_CHANNELS, OTHER_CHANNEL)),
+            Column("channel_text"),
+            Column("place_text"),
+            # Each question with what was said and the agreed quotes, as JSON for tools.
+            Column("questions"),
+            Column("missing_voices"),
+            Column("media_roles", "list"),
+        ),
+        title=("text", "missing_voices"),
+    ),
+    ExportKind(
         "diary_entry",
         (
             Column("day_number", "integer"),
@@ -191,6 +211,42 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
             Column("survey_progress", "integer"),
         ),
         title=("survey",),
+    ),
+)
+
+
+def _hypothesis_features(scope: Any) -> Iterator[dict[str, Any]]:
+    """Yield the hypotheses of an export (reports/export_hypotheses.py reads them)."""
+    from reports.export_hypotheses import hypothesis_features
+
+    return hypothesis_features(scope)
+
+
+def _describe_hypothesis(properties: dict[str, Any], labels: Any) -> list[str]:
+    """Return a hypothesis's popup lines (reports/export_hypotheses.py words them)."""
+    from reports.export_hypotheses import describe
+
+    return describe(properties, labels)
+
+
+# Not an observation: the team's hypotheses, without geometry, with the evidence marked.
+EXPORT_KINDS = (
+    *EXPORT_KINDS,
+    ExportKind(
+        "hypothesis",
+        (
+            Column("number", "integer"),
+            Column("themes", "code", THEMES, vocabulary="theme"),
+            Column("wijken", "list"),
+            Column("hypothesis_status", "code", ("open", "closed")),
+            Column("closed_at", "datetime"),
+            Column("observations", "list"),
+            Column("verdicts", "code", ("supports", "contradicts"), vocabulary="verdict"),
+            Column("supports", "integer"),
+            Column("contradicts", "integer"),
+        ),
+        features=_hypothesis_features,
+        describe=_describe_hypothesis,
     ),
 )
 

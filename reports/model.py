@@ -31,6 +31,7 @@ GLANCE = (
     "encounters",
     "key_persons",
     "missing",
+    "focus_groups",
     "diary_entries",
     "diarists",
     "survey_responses",
@@ -298,7 +299,8 @@ class DiarySummary:
 
 @dataclass(frozen=True)
 class Voice:
-    """An anonymous quote: an encounter that agreed to be quoted, or a walk reflection."""
+    """An anonymous quote: an encounter that agreed to be quoted, a quote a focus group's
+    participant agreed to share, or a walk reflection (`kind` says which)."""
 
     kind: str
     text: str
@@ -308,6 +310,26 @@ class Voice:
     wijk: str | None
     day: date
     number: int = 0
+
+
+@dataclass(frozen=True)
+class FocusGroupLine:
+    """A focus group of the week: when and where it met, who came (numbers per kind of person
+    in storage.focusgroups.ATTENDANCE order, never names), how it came together (a channel
+    code, or typed words), how many questions and agreed quotes, and whose voice was missing.
+    """
+
+    number: int
+    held_on: date
+    wijk: str | None
+    attendance: tuple[Tally, ...]
+    people: int
+    channel: str
+    channel_text: str | None
+    questions: int
+    quotes: int
+    missing_voices: str | None
+    theme: str | None
 
 
 @dataclass(frozen=True)
@@ -401,7 +423,7 @@ class Participation:
     `roles`: observations per member role (label `role.<code>`; None: a member who left).
     `diarists`: each running diary's progress. `channels`: encounters per channel (every
     channel listed, also at 0, so the team sees whose voice it is not hearing); `who`:
-    encounters per kind of person.
+    encounters per kind of person; `focus_channels`: focus groups per channel.
     """
 
     roles: tuple[Tally, ...]
@@ -411,6 +433,9 @@ class Participation:
     encounters: int
     # Observations per team member, by the name they chose (members without one are not named).
     people: tuple[Tally, ...] = ()
+    # Focus groups per channel (storage.focusgroups.CHANNELS, label `focusgroup.channel.<code>`),
+    # only in a week that had one.
+    focus_channels: tuple[Tally, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -493,6 +518,44 @@ class SurveyResult:
 
 
 @dataclass(frozen=True)
+class HypothesisCandidate:
+    """An observation of the week that concerns an open hypothesis and is not marked for it yet.
+
+    `number` is its number in the picture's list (0 when not listed); the links open the bot
+    and mark it as supporting or contradicting in one tap (None when the bot's username is not
+    known yet).
+    """
+
+    observation_id: int
+    number: int
+    kind: str
+    text: str | None
+    supports_link: str | None
+    contradicts_link: str | None
+
+
+@dataclass(frozen=True)
+class HypothesisSummary:
+    """One open hypothesis: its words, what it concerns, its evidence and the week's candidates.
+
+    `supports` and `contradicts` count every mark so far, `*_week` those made this week;
+    `candidates` are the newest unmarked observations of the week that share a theme or wijk
+    with it (never diary entries), `more_candidates` how many more there are.
+    """
+
+    number: int
+    statement: str | None
+    themes: tuple[str, ...]
+    wijken: tuple[str, ...]
+    supports: int
+    contradicts: int
+    supports_week: int
+    contradicts_week: int
+    candidates: tuple[HypothesisCandidate, ...]
+    more_candidates: int
+
+
+@dataclass(frozen=True)
 class WeeklyDigest:
     """The picture of one organisation's buurt for one ISO week, compared with the week before.
 
@@ -535,6 +598,10 @@ class WeeklyDigest:
     retention: RetentionNote | None = None
     # The surveys running this week, with their results so far.
     surveys: tuple[SurveyResult, ...] = ()
+    # The open hypotheses with their evidence and the week's candidates (round 2 onwards).
+    hypotheses: tuple[HypothesisSummary, ...] = ()
+    # The week's focus groups, one line each.
+    focus_groups: tuple[FocusGroupLine, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -567,6 +634,7 @@ __all__ = [
     "Entry",
     "Fact",
     "Figure",
+    "FocusGroupLine",
     "FollowUp",
     "IndicatorRow",
     "KeyPerson",

@@ -37,23 +37,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from reports import svg
-from reports.model import Figure, Msg, Quantity, Tally, WeeklyDigest
-from storage.kinds import MAP_KINDS
+from reports.model import GLANCE, Figure, Msg, Quantity, Tally, WeeklyDigest
+from reports.round.model import RoundReport
+from storage.kinds import KINDS, MAP_KINDS
 
 LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
 MAX_SUMMARY = 4096
 SUMMARY_TEXT_LIMIT = 90
 SHARE_COLOURS = ("#1a7f37", "#9a6700", "#cf222e")
 # Figures of the compact count line, in order (km and time go with the walks).
-COUNT_LINE = (
-    "walks",
-    "notes",
-    "encounters",
-    "key_persons",
-    "missing",
-    "diary_entries",
-    "survey_responses",
-)
+COUNT_LINE = tuple(key for key in GLANCE if key not in ("km", "hours", "diarists"))
 
 ENV = Environment(
     loader=PackageLoader("reports", "templates"),
@@ -62,6 +55,8 @@ ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# Each listed kind's number badge takes its map colour (storage/kinds.py is the one source).
+ENV.globals["entry_colours"] = {kind.name: kind.colour for kind in KINDS if not kind.private}
 
 
 class Catalog(Protocol):
@@ -408,6 +403,97 @@ def render_digest_html(digest: WeeklyDigest, catalog: Catalog) -> str:
     )
 
 
+# -- the round report -----------------------------------------------------------------------
+
+
+def heat_level(count: int, peak: int) -> int:
+    """Return a heat-table cell's level, 0 (none) to 4 (the peak)."""
+    if count <= 0 or peak <= 0:
+        return 0
+    return max(1, min(4, round(4 * count / peak)))
+
+
+HEAT_COLOURS = ("", "#fdf0c8", "#f9d28a", "#f0a35e", "#d9653b")
+
+
+def render_round_html(report: RoundReport, catalog: Catalog) -> str:
+    """Return the round report as one self-contained HTML file (inline CSS and SVG)."""
+    from reports.round.buurtkaart import DRAWN_AS
+
+    words = Words(report.language, report.timezone, catalog)
+    weeks: list[str] = []
+    if "trends" in report.names:
+        weeks = [week.label for week in report.section("trends").weeks]
+
+    def sparkline(series: Any) -> Markup:
+        title = words.plain(f"round.trends.{series.key}")
+        labels = [
+            f"{label}: {words.num(v)}" for label, v in zip(weeks, series.values, strict=False)
+        ]
+        return svg.sparkline(series.values, title, labels)
+
+    def share_bar(diaries: Any) -> Markup:
+        parts = (
+            (words.plain("digest.diary.inside"), diaries.met_inside, SHARE_COLOURS[0]),
+            (words.plain("digest.diary.partly"), diaries.met_partly, SHARE_COLOURS[1]),
+            (words.plain("digest.diary.outside"), diaries.met_outside, SHARE_COLOURS[2]),
+        )
+        return svg.share_bar(
+            [(label, n, colour, words.pct(diaries.share(n))) for label, n, colour in parts],
+            words.plain("round.diaries.title"),
+        )
+
+    def kaart_map(kaart: Any) -> Markup:
+        counts = [
+            (
+                w.lat,
+                w.lon,
+                w.count,
+                words.plain("round.kaart.diary_count", wijk=w.name, count=w.count),
+            )
+            for w in kaart.diary_wijken
+        ]
+        return svg.map_svg(
+            kaart.map,
+            words.plain("round.section.buurtkaart"),
+            crowd=words.plain("round.kaart.crowd"),
+            scale_label=words.metres,
+            counts=counts,
+        )
+
+    def kaart_legend(kaart: Any) -> list[tuple[str, Markup]]:
+        kinds = {place.kind for place in kaart.places}
+        return [(kind, svg.legend_symbol(DRAWN_AS[kind])) for kind in DRAWN_AS if kind in kinds]
+
+    script = _script()
+    return ENV.get_template("round.html").render(
+        r=report,
+        w=words,
+        t=words.t,
+        sparkline=sparkline,
+        share_bar=share_bar,
+        share_colours=SHARE_COLOURS,
+        kaart_map=kaart_map,
+        kaart_legend=kaart_legend,
+        count_symbol=svg.count_symbol(),
+        drawn_as=DRAWN_AS,
+        heat_level=heat_level,
+        heat_style=lambda n, peak: (
+            f"background:{HEAT_COLOURS[heat_level(n, peak)]}" if heat_level(n, peak) else ""
+        ),
+        theme_label=lambda theme: _theme_label(words, theme),
+        kinds=_Labels(lambda kind: words.plain(f"digest.kind.{kind}")),
+        themes=_Labels(lambda theme: _theme_label(words, theme)),
+        script=Markup(script),
+        script_hash=_script_hash(script),
+        print_header=css_string(
+            f"{words.plain('round.kicker')} · {report.organisation_name} · "
+            f"{words.day(report.first_day)} – {words.long_day(report.last_day)}"
+        ),
+        print_page=css_string(words.plain("digest.print.page")),
+    )
+
+
 # -- Telegram summary ------------------------------------------------------------------------
 
 
@@ -461,6 +547,43 @@ def summary_message(digest: WeeklyDigest) -> Msg:
     return Msg(
         "digest.summary",
         {"title": title, "lines": tuple(lines), "closing": Msg("digest.summary.closing")},
+    )
+
+
+def round_summary(report: RoundReport) -> Msg:
+    """Return the Telegram message that comes with a round report, as a tree of catalog keys.
+
+    Like `summary_message`: numbers and dates written out, user text shortened, a `count`
+    kept as an int for the plural form; a few bounded lines, far below 4096 characters.
+    """
+    words = Words(report.language, report.timezone)
+    title = Msg(
+        "round.summary.title",
+        {
+            "organisation": _short(report.organisation_name),
+            "start": words.day(report.first_day),
+            "end": words.long_day(report.last_day),
+        },
+    )
+    lines: list[Msg] = [Msg("round.summary.observations", {"count": report.observations})]
+    names = report.names
+    if "missing" in names and report.section("missing").groups:
+        top = report.section("missing").groups[0]
+        params = {"what": _short(top.text) or "–", "count": top.count}
+        lines.append(Msg("round.summary.missing", params))
+    if "register" in names and report.section("register").people:
+        register = report.section("register")
+        params = {"count": len(register.people), "dormant": words.num(len(register.dormant), 0)}
+        lines.append(Msg("round.summary.register", params))
+    if "hypotheses" in names and report.section("hypotheses").items:
+        items = report.section("hypotheses").items
+        marked = sum(len(h.supports) + len(h.contradicts) for h in items)
+        lines.append(
+            Msg("round.summary.hypotheses", {"count": len(items), "marked": words.num(marked, 0)})
+        )
+    return Msg(
+        "round.summary",
+        {"title": title, "lines": tuple(lines), "closing": Msg("round.summary.closing")},
     )
 
 
@@ -523,5 +646,7 @@ __all__ = [
     "digest_summary_text",
     "format_telegram",
     "render_digest_html",
+    "render_round_html",
+    "round_summary",
     "summary_message",
 ]

@@ -61,6 +61,7 @@ LABEL_STYLE = {
     'text-anchor="middle"',
 }
 LAST_WEEK = "#b9c2c9"
+COUNT_COLOUR = "#a371f7"
 UNVISITED_PATTERN = (
     '<defs><pattern id="unvisited" width="7" height="7" patternUnits="userSpaceOnUse" '
     'patternTransform="rotate(45)"><rect width="7" height="7" fill="#fdf0c8"/>'
@@ -406,6 +407,49 @@ def _scale_bar(projection: Projection, label_of: Any) -> str:
     )
 
 
+def _count_circle(x: float, y: float, count: int, label: str) -> str:
+    """Return a shaded circle with a count, sized by it (an aggregate, not a point)."""
+    radius = min(9 + 3 * math.sqrt(count), 26)
+    return (
+        f'<g class="agg"><title>{escape(label)}</title>'
+        f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(radius)}" fill="{COUNT_COLOUR}" '
+        'fill-opacity="0.35" stroke="#6e40c9" stroke-width="1"/>'
+        f'<text x="{_num(x)}" y="{_num(y)}" dy="0.35em" {FONT} {HALO} font-size="{TEXT}" '
+        f'font-weight="700" fill="#3c1e70" text-anchor="middle">{count}</text></g>'
+    )
+
+
+def count_symbol() -> Markup:
+    """Return the legend symbol of a count circle."""
+    return Markup(
+        '<svg class="sym" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">'
+        f'<circle cx="8" cy="8" r="6.5" fill="{COUNT_COLOUR}" fill-opacity="0.35" '
+        'stroke="#6e40c9"/></svg>'
+    )
+
+
+def sparkline(values: Sequence[float], title: str, labels: Sequence[str]) -> Markup:
+    """Return a small bar chart of one count per week (each bar titled with its label)."""
+    width, height, gap = 120.0, 34.0, 2.0
+    top = max(values, default=0) or 1
+    step = width / max(len(values), 1)
+    bars = []
+    for index, value in enumerate(values):
+        h = max(height * value / top, 1.0 if value else 0.0)
+        x = index * step + gap / 2
+        label = labels[index] if index < len(labels) else ""
+        bars.append(
+            f'<rect x="{_num(x)}" y="{_num(height - h)}" width="{_num(step - gap)}" '
+            f'height="{_num(h)}" fill="{THIS_WEEK}"><title>{escape(label)}</title></rect>'
+        )
+    baseline = f'<path d="M0 {_num(height)}H{_num(width)}" stroke="#8c959f" stroke-width="1"/>'
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {_num(width)} {_num(height + 1)}" role="img" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>{"".join(bars)}'
+        f"{baseline}</svg>"
+    )
+
+
 def _metres(length: int) -> str:
     return f"{length // 1000} km" if length >= 1000 else f"{length} m"
 
@@ -415,12 +459,15 @@ def map_svg(
     title: str,
     crowd: str = "",
     scale_label: Any = _metres,
+    counts: Sequence[tuple[float, float, int, str]] = (),
 ) -> Markup:
     """Return the map: wijken outlined and named (unvisited buurt wijken shaded), walk tracks
     with their start and end, and the week's observations as numbered markers.
 
     `crowd` starts the title of a badge ("Observations" -> "Observations 3, 7, 9");
-    `scale_label` writes the scale bar's length (metres) in the reader's language.
+    `scale_label` writes the scale bar's length (metres) in the reader's language. `counts`
+    are (lat, lon, count, title) drawn as shaded circles with their count: places counted per
+    area (a diary's places), never anyone's own point.
     """
     projection = Projection.fit(data.frame)
     step = 0.6
@@ -455,6 +502,8 @@ def map_svg(
             if half + 2 <= x <= projection.width - half - 2 and 14 <= y <= projection.height - 8:
                 name = escape(area.name)
                 parts.append(f'<text x="{_num(x)}" y="{_num(y)}" {LABEL_STYLE[css]}>{name}</text>')
+    for lat, lon, count, label in counts:
+        parts.append(_count_circle(*projection.xy(lat, lon), count, label))
     parts.extend(_markers(data.points, projection, crowd))
     parts.append(_scale_bar(projection, scale_label))
     height = _num(projection.height)

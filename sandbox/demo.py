@@ -1,11 +1,17 @@
 """`buurtbot demo`: four weeks of scripted fieldwork through the real bot and the sandbox.
 
 Several simulated people join with invites, walk with live locations, note encounters, key
-persons and what is missing, each at its own hour of four past weeks; then the weekly pictures
-and the exports are written to the output folder. No token, no network.
+persons and what is missing, each at its own hour of four past weeks; the coordinator sets the
+round with /round. Then the weekly pictures, the round report and the exports are written to
+the output folder. No token, no network.
 
 The weeks differ as real ones do: a first week with a new key person, a quiet second week
-(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week.
+(only the diaries), a third whose walk went mostly outside the buurt, and a full fourth week
+that ends with a focus group at the tenants' committee (counts, two questions, a voice note,
+agreed quotes and whose voice was missing).
+In week 1 the coordinator records two hypotheses (round 2 of the method); as the weeks go the
+team marks observations as evidence: a tap under a saved line, a reply "-1" to one, and a link
+from the weekly picture.
 The clock moves on through each walk, so walks last an hour or so. Photos are small JPEGs
 drawn here with Pillow, and the voice note is a short Ogg/Opus file encoded here with
 soundfile (libsndfile): nothing is downloaded.
@@ -30,6 +36,7 @@ from bot.runtime.settings import Settings
 from sandbox.server import SandboxServer
 from storage import organisations as orgs
 from storage.db import make_engine, make_session_factory, upgrade
+from storage.focusgroups import ATTENDANCE
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # The buurt of the demo organisation: from the Grote Markt to Anneessens and the Marolles.
@@ -221,8 +228,8 @@ def walk(
     actor.expect("walk.reflection_saved")
 
 
-def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str]) -> None:
-    """Note a conversation with a resident met on the street."""
+def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str]) -> dict[str, Any]:
+    """Note a conversation with a resident met on the street; return its saved line."""
     user = actor.user
     user.send_command("/encounter")
     actor.tap(actor.expect("encounter.ask_who"), f"who:{answers['who']}")
@@ -236,7 +243,43 @@ def encounter(actor: Actor, point: tuple[float, float], answers: dict[str, str])
     user.send_text(answers["needs"])
     actor.tap(actor.expect("encounter.ask_theme"), f"theme:{answers['theme']}")
     actor.tap(actor.expect("encounter.ask_quote"), "quote:yes")
-    actor.expect("encounter.saved", "observe.saved", "observe.saved_theme")
+    return actor.expect("encounter.saved", "observe.saved", "observe.saved_theme")
+
+
+COUNT_QUESTIONS = tuple(f"focusgroup.ask_count.{group}" for group in ATTENDANCE)
+
+
+def focus_group(actor: Actor, point: tuple[float, float], group: dict[str, Any]) -> None:
+    """Record yesterday's focus group: counts, channel, questions with voice and quotes."""
+    user = actor.user
+    user.send_command("/focusgroup")
+    actor.tap(actor.expect("focusgroup.ask_when"), "when:yesterday")
+    actor.expect("focusgroup.ask_where")
+    user.send_location(*point)
+    for count in group["counts"]:
+        actor.tap(actor.expect(*COUNT_QUESTIONS), f"n:{count}")
+    actor.tap(actor.expect("focusgroup.ask_channel"), f"ch:{group['channel']}")
+    for number, question in enumerate(group["questions"], start=1):
+        actor.expect("focusgroup.ask_question", "focusgroup.ask_next_question")
+        user.send_text(question["question"])
+        actor.expect("focusgroup.ask_said")
+        for said in question["said"]:
+            if said is None:
+                user.send_voice(demo_voice(6.0), duration=6)
+            else:
+                user.send_text(said)
+            kept = actor.expect("focusgroup.said_kept")
+        actor.tap(kept, "said:done")
+        asked = actor.expect("focusgroup.ask_quotes")
+        for quote in question["quotes"]:
+            user.send_text(quote)
+            asked = actor.expect("focusgroup.quote_kept")
+        last = number == len(group["questions"])
+        actor.tap(asked, "next:end" if last else "next:question")
+    actor.tap(actor.expect("focusgroup.ask_theme"), f"theme:{group['theme']}")
+    actor.expect("focusgroup.ask_reflection")
+    user.send_text(group["missing_voices"])
+    actor.expect("focusgroup.saved", "observe.saved_theme")
 
 
 def missing(actor: Actor, what: str, theme: str, alternative: str, transport: str) -> None:
@@ -276,6 +319,96 @@ def key_person(actor: Actor, alias: str, role: str, network: str) -> None:
     actor.expect("keyperson.saved", "observe.saved", "observe.saved_theme")
 
 
+def set_round(actor: Actor) -> None:
+    """Set the fieldwork round with /round: from today, four weeks."""
+    actor.user.send_command("/round")
+    actor.tap(actor.expect("round.set.ask_start"), "rs:today")
+    actor.tap(actor.expect("round.set.ask_weeks"), "rw:4")
+    actor.expect("round.set.saved")
+
+
+def current(actor: Actor, message: dict[str, Any]) -> dict[str, Any]:
+    """Return a bot message as it is now, with its edits."""
+    return next(m for m in actor.user.messages() if m["message_id"] == message["message_id"])
+
+
+def button_data(message: dict[str, Any], value: str) -> str | None:
+    """Return the callback data of a message's button with this value, if it has one."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    found = [b.get("callback_data", "") for r in rows for b in r]
+    return next((data for data in found if data.split("|", 1)[-1] == value), None)
+
+
+def tick(actor: Actor, message: dict[str, Any], value: str, timeout: float = 30.0) -> None:
+    """Tap a button that edits its own message, and wait for the edit to arrive."""
+    before = button_data(current(actor, message), value)
+    actor.tap(current(actor, message), value)
+    deadline = time.monotonic() + timeout
+    while button_data(current(actor, message), value) == before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the message was not edited after tapping {value}")
+        time.sleep(0.05)
+
+
+def record_hypothesis(
+    actor: Actor, statement: str, themes: tuple[str, ...], wijken: tuple[int, ...]
+) -> None:
+    """Record a hypothesis with /hypothesis: the words, the themes ticked, the wijken ticked."""
+    actor.user.send_command("/hypothesis")
+    actor.expect("hypothesis.menu")
+    actor.user.send_text(statement)
+    question = actor.expect("hypothesis.ask_themes")
+    for theme in themes:
+        tick(actor, question, f"th:{theme}")
+    actor.tap(current(actor, question), "next")
+    question = actor.expect("hypothesis.ask_wijken")
+    for code in wijken:
+        tick(actor, question, f"wk:{code}")
+    actor.tap(current(actor, question), "save")
+    actor.expect("hypothesis.saved")
+
+
+def mark_by_tap(actor: Actor, line: dict[str, Any], verdict: str, number: int) -> None:
+    """Tap 👍 or 👎 for hypothesis H`number` under a saved line."""
+    label = f"{'👍' if verdict == 'supports' else '👎'} H{number}"
+    before = current(actor, line)
+    actor.user.click(label, message=before)
+    deadline = time.monotonic() + 30
+    while current(actor, line).get("reply_markup") == before.get("reply_markup"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"tapping {label} changed nothing")
+        time.sleep(0.05)
+
+
+def mark_by_reply(actor: Actor, line: dict[str, Any], words: str) -> None:
+    """Reply to a saved line with a verdict word ("+1", "-1", "klopt niet" ...)."""
+    actor.user.send_text(words, reply_to=line["message_id"])
+    actor.expect("hypothesis.marked_supports", "hypothesis.marked_contradicts")
+
+
+def mark_from_picture(
+    actor: Actor, factory: Any, org_id: int, start: datetime, end: datetime
+) -> None:
+    """Open the weekly picture's 👍 link of H1's newest missing-thing candidate of a week."""
+    from sqlalchemy import select
+
+    from storage import hypotheses as hyp
+    from storage.models import Observation
+
+    with factory() as session:
+        first = hyp.list_hypotheses(session, org_id)[0]
+        candidates = hyp.candidate_ids(session, org_id, first, start, end)
+        missing_ids = session.scalars(
+            select(Observation.id)
+            .where(Observation.id.in_(candidates), Observation.kind == "missing")
+            .order_by(Observation.id.desc())
+        ).all()
+    if not missing_ids:
+        raise LookupError("the picture lists no missing thing for H1")
+    actor.user.send_command("/start", hyp.link_payload(first.id, missing_ids[0], hyp.SUPPORTS))
+    actor.expect("hypothesis.marked_supports")
+
+
 def enrol_diary(actor: Actor, home: tuple[float, float]) -> None:
     """Start a 30-day diary with an evening reminder and home given as a location."""
     user = actor.user
@@ -313,6 +446,16 @@ DIARY_NEEDS = (
     ("Help with a letter from the OCMW", "welfare", "no", "Molenbeek", "transit"),
 )
 
+# Round 2 of the method: the coordinator writes down what the team expects to find.
+HYPOTHESES = (
+    (
+        "Oudere bewoners hebben geen plek meer om samen te komen sinds de bank dicht is.",
+        ("welfare", "shops"),
+        (1,),
+    ),
+    ("Jongeren hebben 's avonds niets te doen in de buurt.", ("youth", "safety"), ()),
+)
+
 WEEKS: list[dict[str, Any]] = [
     {  # A first full week, with a new key person.
         "notes": [
@@ -331,6 +474,7 @@ WEEKS: list[dict[str, Any]] = [
                 "places": "The market on Sunday and the laundrette, where you always meet someone.",
                 "needs": "A place to sit and have coffee without having to buy much.",
                 "theme": "welfare",
+                "mark": ("tap", "supports", 1),
             }
         ],
         "missing": ("Een bank- of postkantoor", "shops", "Anderlecht", "transit"),
@@ -357,6 +501,7 @@ WEEKS: list[dict[str, Any]] = [
                 "places": "The community garden and the library.",
                 "needs": "Better lighting and something for teenagers in the evening.",
                 "theme": "safety",
+                "mark": ("tap", "supports", 2),
             }
         ],
         "missing": ("A cheap supermarket within walking distance", "food", "Molenbeek", "foot"),
@@ -388,10 +533,38 @@ WEEKS: list[dict[str, Any]] = [
                 "places": "My shop, the mosque, the square.",
                 "needs": "Somewhere to send people for help with paperwork.",
                 "theme": "welfare",
+                # Their shop is a place where people meet: it speaks against H1.
+                "mark": ("reply", "-1", 1),
             },
         ],
         "missing": ("Geen wassalon meer sinds de zomer", "shops", "Schaerbeek", "transit"),
         "key_person": ("The chair of the tenants' committee", "volunteer", "Tenants of the towers"),
+        # Thursday evening's focus group at the tenants' committee, recorded on Friday.
+        "focus_group": {
+            "counts": ("8", "3", "2", "0"),
+            "channel": "partner",
+            "questions": [
+                {
+                    "question": "Où est-ce que vous vous retrouvez dans le quartier ?",
+                    "said": [
+                        "La laverie et le marché du dimanche, faute d'autre endroit.",
+                        None,  # a voice note: what the group said, summed up aloud
+                    ],
+                    "quotes": ["Ici, on se croise tous les jours mais on ne se parle pas."],
+                },
+                {
+                    "question": "Qu'est-ce qui manque pour les jeunes le soir ?",
+                    "said": ["Un local ouvert après 18 h, avec un éducateur."],
+                    "quotes": [
+                        "Mon fils traîne sur la place parce qu'il n'y a rien d'autre.",
+                        "Un ping-pong, ça suffirait pour commencer.",
+                    ],
+                },
+            ],
+            "theme": "youth",
+            "missing_voices": "Les jeunes eux-mêmes, et les habitants des tours qui ne parlent "
+            "ni français ni néerlandais.",
+        },
     },
 ]
 
@@ -418,12 +591,22 @@ def play_week(
         walk(people["staff"], clock, _at(tuesday, 9, 40), week, route)
         for index, answers in enumerate(week["encounters"]):
             clock.set(_at(wednesday, 14 + 2 * index, 25))
-            encounter(people["volunteer"], route[2 + index], answers)
+            line = encounter(people["volunteer"], route[2 + index], answers)
+            if "mark" in answers:
+                clock.set(_at(wednesday, 14 + 2 * index, 40))
+                how, verdict, number = answers["mark"]
+                if how == "tap":
+                    mark_by_tap(people["volunteer"], line, verdict, number)
+                else:
+                    mark_by_reply(people["volunteer"], line, verdict)
         clock.set(_at(thursday, 11, 15))
         missing(people["resident"], *week["missing"])
         if week["key_person"]:
             clock.set(_at(thursday, 16, 5))
             key_person(people["staff"], *week["key_person"])
+        if week.get("focus_group"):
+            clock.set(_at(monday + timedelta(days=4), 9, 30))
+            focus_group(people["staff"], route[-1], week["focus_group"])
     days = (0, 2, 4) if week.get("quiet") else range(5)
     for day in days:
         clock.set(_at(monday + timedelta(days=day), 19 + day % 3, 5 + 11 * day))
@@ -481,6 +664,7 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         }
         for role, actor in people.items():
             actor.join(codes[role])
+        set_round(people["coordinator"])
         diarists = [people["resident"]]
         for user_id, language in ((105, "fr"), (106, "en")):
             neighbour = Actor(server.user(user_id=user_id, language_code=language), language)
@@ -489,8 +673,18 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
         for number, diarist in enumerate(diarists):
             enrol_diary(diarist, ROUTE[number + 2])
         progress("a team of four and two more residents joined; three residents keep a diary")
+        clock.set(_at(first_monday, 10, 30))
+        for statement, themes, wijken in HYPOTHESES:
+            record_hypothesis(people["coordinator"], statement, themes, wijken)
+        progress("the coordinator recorded two hypotheses")
         for number, week in enumerate(WEEKS):
             monday = first_monday + timedelta(weeks=number)
+            if number == 1:
+                # Monday morning: the coordinator marks from last week's picture.
+                clock.set(_at(monday, 9, 30))
+                mark_from_picture(
+                    people["coordinator"], factory, org_id, _at(first_monday, 0), _at(monday, 0)
+                )
             play_week(people, diarists, clock, monday, number, week)
             progress(f"week {monday.isocalendar().year}-W{monday.isocalendar().week:02d} played")
         from sandbox.demo_survey import RESPONDENTS, play_survey
@@ -506,27 +700,51 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
     finally:
         bot.stop()
         server.stop()
-    return write_outputs(factory, org_id, first_monday, out, progress)
+    return write_outputs(
+        factory, org_id, first_monday, out, progress, bot_username=server.bot_username
+    )
 
 
 def write_outputs(
-    factory: Any, org_id: int, first_monday: date, out: Path, progress: Callable[[str], None]
+    factory: Any,
+    org_id: int,
+    first_monday: date,
+    out: Path,
+    progress: Callable[[str], None],
+    bot_username: str | None = None,
 ) -> list[Path]:
-    """Write the four weekly pictures and the exports."""
+    """Write the four weekly pictures, the round report and the exports."""
     from bot.reporting import catalog_for
     from reports import export as exports
     from reports.digest import build_digest
-    from reports.render import render_digest_html
+    from reports.render import render_digest_html, render_round_html
+    from reports.round.build import build_round_report
+    from storage import round as rounds
 
     written: list[Path] = []
     with factory() as session:
         for number in range(len(WEEKS)):
             monday = first_monday + timedelta(weeks=number)
             year, week, _ = monday.isocalendar()
-            digest = build_digest(session, org_id, year, week, "nl", media_dir=out / "media")
+            digest = build_digest(
+                session,
+                org_id,
+                year,
+                week,
+                "nl",
+                media_dir=out / "media",
+                bot_username=bot_username,
+            )
             path = out / f"buurtbeeld-{year}-W{week:02d}.html"
             path.write_text(render_digest_html(digest, catalog_for("nl")), encoding="utf-8")
             written.append(path)
+        # The round the coordinator set with /round: its report, next to the weekly pictures.
+        first, weeks = rounds.round_of(session, org_id) or (first_monday, len(WEEKS))
+        last = first + timedelta(weeks=weeks, days=-1)
+        report = build_round_report(session, org_id, first, last, "nl")
+        path = out / f"rondeverslag-{first}-{last}.html"
+        path.write_text(render_round_html(report, catalog_for("nl")), encoding="utf-8")
+        written.append(path)
         labels = exports.Labels("nl", catalog_for("nl"))
         data = exports.open_export(session, org_id, None, None, labels=labels)
         for fmt, name, options in (

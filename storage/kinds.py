@@ -46,6 +46,7 @@ KEY_PERSON = "key_person"
 MISSING = "missing"
 DIARY_ENTRY = "diary_entry"
 SURVEY_RESPONSE = "survey_response"
+FOCUS_GROUP = "focus_group"
 
 KINDS: tuple[Kind, ...] = (
     Kind(WALK_NOTE, "notes", on_map=True, colour="#1f6feb", photos=True, themed=True),
@@ -88,6 +89,19 @@ KINDS: tuple[Kind, ...] = (
     Kind(DIARY_ENTRY, "diary_entries", themed=True, asks_theme=True, private=True, record=True),
     # One person's answers to a survey; shown as the survey's results, not one by one.
     Kind(SURVEY_RESPONSE, "survey_responses", record=True, summarised=True),
+    # A group conversation the team ran: counts of who came, questions, what was said, quotes.
+    Kind(
+        FOCUS_GROUP,
+        "focus_groups",
+        on_map=True,
+        colour="#9a6700",
+        shape="square",
+        layer=2,
+        photos=True,
+        themed=True,
+        asks_theme=True,
+        record=True,
+    ),
 )
 
 BY_NAME: dict[str, Kind] = {kind.name: kind for kind in KINDS}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -67,6 +68,12 @@ class Organisation(Base):
     digest_time: Mapped[str] = mapped_column(String(5), default="09:00", server_default="09:00")
     # Media and free text older than this are deleted by the retention job.
     retention_months: Mapped[int] = mapped_column(Integer, default=24, server_default="24")
+    # The fieldwork round coordinators set with /round: its first day and how many weeks it
+    # runs; its report goes to coordinators once the last week is over.
+    round_start: Mapped[date | None] = mapped_column(Date, nullable=True)
+    round_weeks: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    # Whether staff may record and edit hypotheses too (coordinators always may).
+    staff_hypotheses: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     members: Mapped[list[Member]] = relationship(back_populates="organisation")
     wijken: Mapped[list[OrganisationWijk]] = relationship(
@@ -309,6 +316,8 @@ class Observation(Base):
         Index("ix_observations_walk", "walk_id"),
         # The weekly picture counts each buurt wijk's observations since the start (index only).
         Index("ix_observations_org_wijk", "organisation_id", "wijk_code", "created_at", "kind"),
+        # The round report reads one kind over the whole history (the key-person register).
+        Index("ix_observations_org_kind", "organisation_id", "kind", "created_at"),
     )
 
 
@@ -318,7 +327,13 @@ class MediaFile(Base):
     __tablename__ = "media_files"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    # A file belongs to an observation, or is the voice note a hypothesis was recorded as.
+    observation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), nullable=True
+    )
+    hypothesis_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hypotheses.id", ondelete="CASCADE"), nullable=True
+    )
     kind: Mapped[str] = mapped_column(String(10))
     file_id: Mapped[str] = mapped_column(String(200))
     file_unique_id: Mapped[str] = mapped_column(String(100))
@@ -334,11 +349,12 @@ class MediaFile(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime]
 
-    observation: Mapped[Observation] = relationship(back_populates="media")
+    observation: Mapped[Observation | None] = relationship(back_populates="media")
 
     __table_args__ = (
         Index("ix_media_status", "status", "id"),
         Index("ix_media_observation", "observation_id"),
+        Index("ix_media_hypothesis", "hypothesis_id"),
         Index("ix_media_due", "status", "next_try_at"),
     )
 
@@ -439,6 +455,63 @@ class SurveyResponse(Base):
     __table_args__ = (
         UniqueConstraint("survey_id", "respondent_key", name="uq_survey_respondent"),
     )
+class RoundReport(Base):
+    """One round's report of one organisation: sent at most once per round (its first day)."""
+
+    __tablename__ = "round_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    round_start: Mapped[date] = mapped_column(Date)
+    round_end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Relative path of the HTML file under the media folder.
+    path: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    __table_args__ = (UniqueConstraint("organisation_id", "round_start", name="uq_round_report"),)
+
+
+class Hypothesis(Base):
+    """A hypothesis about the buurt the team tests in the field (round 2 of the method)."""
+
+    __tablename__ = "hypotheses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    author_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+    # Empty while a hypothesis recorded as a voice note has no words yet.
+    statement: Mapped[str] = mapped_column(Text, default="")
+    # Theme names (storage/themes.py) and mdrc wijk codes it concerns, in the order chosen.
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    wijken: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    __table_args__ = (Index("ix_hypotheses_org_status", "organisation_id", "status"),)
+
+
+class HypothesisLink(Base):
+    """An observation marked as supporting or contradicting a hypothesis."""
+
+    __tablename__ = "hypothesis_links"
+
+    hypothesis_id: Mapped[int] = mapped_column(
+        ForeignKey("hypotheses.id", ondelete="CASCADE"), primary_key=True
+    )
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), primary_key=True
+    )
+    verdict: Mapped[str] = mapped_column(String(12))
+    marked_at: Mapped[datetime]
+    marked_by_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (Index("ix_hypothesis_links_observation", "observation_id"),)
 
 
 class TeamGroup(Base):
@@ -525,6 +598,8 @@ __all__ = [
     "FeedItem",
     "FeedPost",
     "GeocodeEntry",
+    "Hypothesis",
+    "HypothesisLink",
     "MediaFile",
     "Observation",
     "TrackPoint",
@@ -540,6 +615,7 @@ __all__ = [
     "OutboxMessage",
     "Survey",
     "SurveyResponse",
+    "RoundReport",
     "TeamGroup",
     "UTCDateTime",
 ]

@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage import feed, pipeline
+from storage import feed, hypotheses, pipeline
 from storage.db import checkpoint_sqlite
 from storage.models import (
     ChatState,
     Diarist,
     FeedComment,
+    Hypothesis,
+    HypothesisLink,
     InboxUpdate,
     Invite,
     MediaFile,
@@ -149,6 +151,27 @@ def member_data(session: Session, member: Member, secret_key: str) -> dict[str, 
             "home_wijk": diarist.home_wijk,
             "consent_version": diarist.consent_version,
         },
+        "hypotheses_you_recorded": [
+            {
+                "id": h.id,
+                "statement": h.statement,
+                "themes": list(h.themes or ()),
+                "wijken": list(h.wijken or ()),
+                "status": h.status,
+                "created_at": _iso(h.created_at),
+                "closed_at": _iso(h.closed_at),
+            }
+            for h in hypotheses.member_hypotheses(session, member.id)
+        ],
+        "evidence_you_marked": [
+            {
+                "hypothesis_id": link.hypothesis_id,
+                "observation_id": link.observation_id,
+                "verdict": link.verdict,
+                "marked_at": _iso(link.marked_at),
+            }
+            for link in hypotheses.member_marks(session, member.id)
+        ],
         "invites_you_made": [
             {"role": i.role, "created_at": _iso(i.created_at), "uses": i.uses} for i in invites
         ],
@@ -197,7 +220,10 @@ def forget_failed_updates(session: Session, telegram_id: int) -> int:
 
 
 def forget_member(session: Session, member: Member) -> list[str]:
-    """Erase a member: diary entries go with their media, other observations lose every link.
+    """Erase a member: diary entries go with their media, other records lose every link.
+
+    Observations and hypotheses the member recorded stay as the team's work, under a stand-in
+    pseudonym or no author; the evidence they marked stays without their name.
 
     Returns the files to delete from disk: the diary's media and /mydata files not sent yet.
     On SQLite the write-ahead log is emptied once the erasure is committed, so the erased
@@ -214,6 +240,7 @@ def forget_member(session: Session, member: Member) -> list[str]:
         )
     ).all()
     paths = [m.path for o in diary for m in o.media if m.path]
+    hypotheses.unlink_observations(session, [o.id for o in diary])
     for observation in diary:
         session.delete(observation)
     session.execute(
@@ -225,6 +252,16 @@ def forget_member(session: Session, member: Member) -> list[str]:
         update(Walk)
         .where(Walk.member_id == member.id)
         .values(member_id=None, author=stand_in, chat_id=0, live_message_id=None)
+    )
+    session.execute(
+        update(Hypothesis)
+        .where(Hypothesis.author_member_id == member.id)
+        .values(author_member_id=None)
+    )
+    session.execute(
+        update(HypothesisLink)
+        .where(HypothesisLink.marked_by_member_id == member.id)
+        .values(marked_by_member_id=None)
     )
     session.execute(
         update(Invite)

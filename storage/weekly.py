@@ -24,8 +24,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import deployment
+from storage import hypotheses as hyp
 from storage.diaries import DIARY_DAYS
 from storage.feed import CommentRow, comments_on
+from storage.hypotheses import Evidence, HypothesisView
 from storage.kinds import DIARY_ENTRY
 from storage.models import (
     Diarist,
@@ -144,6 +146,11 @@ class WeekRows:
     coverage: dict[int, int]
     roles: dict[int, str]
     retention: dict[str, Any] | None = field(default=None)
+    # Every hypothesis (numbered H1, H2 ... in this order), the evidence of the open ones,
+    # and the bot's username for the links that mark evidence.
+    hypotheses: tuple[HypothesisView, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    bot_username: str | None = None
     # Team comments on the week's observations (by observation id), and members' chosen names.
     comments: dict[int, list[CommentRow]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
@@ -238,6 +245,7 @@ def load_week(
     # The week's tracks are drawn; last week's are measured only when no distance was kept.
     wanted = [w.id for w in walks if w.started_at >= start or w.distance_m is None]
     week_ids = [o.id for o in observations if o.created_at >= start]
+    views, evidence, bot_username = hypotheses(session, org_id)
     return WeekRows(
         organisation=organisation,
         observations=observations,
@@ -249,9 +257,24 @@ def load_week(
         coverage=coverage(session, org_id, organisation.buurt, end),
         roles=roles(session, org_id),
         retention=retention(session, org_id),
+        hypotheses=views,
+        evidence=evidence,
+        bot_username=bot_username,
         comments=comments(session, week_ids),
         names=display_names(session, org_id),
     )
+
+
+def hypotheses(
+    session: Session, organisation_id: int
+) -> tuple[tuple[HypothesisView, ...], tuple[Evidence, ...], str | None]:
+    """Return every hypothesis, the open ones' evidence, and the bot's username for links."""
+    views = tuple(hyp.list_hypotheses(session, organisation_id))
+    open_ids = [view.id for view in views if view.status == hyp.OPEN]
+    if not open_ids:
+        return views, (), None
+    evidence = tuple(hyp.evidence_for(session, organisation_id, open_ids))
+    return views, evidence, deployment.get_value(session, "bot_username")
 
 
 def tracks(session: Session, walk_ids: Sequence[int]) -> dict[int, list[tuple[float, float]]]:

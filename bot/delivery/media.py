@@ -170,7 +170,7 @@ class MediaDownloader:
             row.path = path
             row.next_try_at = None
             observation = row.observation
-            if notify and observation.chat_id:
+            if notify and observation is not None and observation.chat_id:
                 member = orgs.get_member(session, observation.chat_id)
                 language = member.language if member else self.default_language
                 target = RenderTarget(observation.chat_id, language, 0, self.media_dir)

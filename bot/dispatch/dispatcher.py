@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.flood import FloodGuard
 from bot.dispatch.render import Renderer, RenderTarget
-from bot.dispatch.typed import typed_button, typed_key, typed_menu
+from bot.dispatch.typed import typed_button, typed_key, typed_menu, typed_verdict
 from bot.intake.updates import parse_update
 from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
 from flows.menu import menu_keys
@@ -240,6 +240,11 @@ class Dispatcher:
         if inp.kind != InputKind.TEXT or not inp.text or inp.chat_type != "private":
             return inp
         translator = self.renderer.translator
+        if inp.reply_to_buttons:
+            # A verdict word replying to a saved line marks evidence (flows/hypothesis.py).
+            verdict = typed_verdict(translator, inp.text)
+            if verdict is not None:
+                return replace(inp, verdict=verdict)
         value = typed_button(translator, inp.text, shown_buttons(ctx, position))
         if value is not None:
             data = encode_button(position.version, value)

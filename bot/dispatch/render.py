@@ -10,7 +10,16 @@ from typing import Any
 from bot.dispatch.i18n import Translator
 from bot.runtime.qr import qr_file_in
 from flows.commands import commands_for
-from flows.engine import Button, CallbackAnswer, Effect, Reaction, Reply, SetCommands, Text
+from flows.engine import (
+    Button,
+    CallbackAnswer,
+    EditButtons,
+    Effect,
+    Reaction,
+    Reply,
+    SetCommands,
+    Text,
+)
 from flows.router import encode_button
 from storage.pipeline import OutgoingCall
 
@@ -190,7 +199,9 @@ class Renderer:
             if answer.key:
                 payload["text"] = self.translator.plain(target.language, answer.key, answer.params)
             calls.append(OutgoingCall(target.chat_id, "answerCallbackQuery", payload))
-            edits_source = any(isinstance(e, Reply) and e.edit for e in effects)
+            edits_source = any(
+                isinstance(e, EditButtons) or (isinstance(e, Reply) and e.edit) for e in effects
+            )
             if target.clear_source_keyboard and target.callback_message_id and not edits_source:
                 calls.append(
                     OutgoingCall(
@@ -204,6 +215,18 @@ class Renderer:
                 calls.extend(self._reply(effect, target))
             elif isinstance(effect, SetCommands):
                 calls.append(self._commands(effect, target))
+            elif isinstance(effect, EditButtons) and target.callback_message_id:
+                calls.append(
+                    OutgoingCall(
+                        target.chat_id,
+                        "editMessageReplyMarkup",
+                        {
+                            "chat_id": target.chat_id,
+                            "message_id": target.callback_message_id,
+                            "reply_markup": self._inline_keyboard(effect.buttons, target),
+                        },
+                    )
+                )
             elif isinstance(effect, Reaction) and target.source_message_id:
                 calls.append(
                     OutgoingCall(

@@ -2,7 +2,8 @@
 
 A label matches in any of the three languages, ignoring case, accents, punctuation, spaces and
 emoji; so do the short words a catalog lists for a button under `<key>.aliases` ("ja|ok").
-Only the whole text counts: "nee" is the decline button, "nee, want ..." is a sentence.
+Only the whole text counts: "nee" is the decline button, "nee, want ..." is a sentence. A number
+counts only as itself: "-3" or "2,5" names no button.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def _match(translator: Translator, text: str, buttons: Iterable[Button]) -> str 
         return None
     typed = normalise(text)
     if not typed:
+        return None
+    if typed.isdigit() and text.strip() != typed:
+        # "-3" or "2,5" is not the button "3" or "25": signs and commas change a number.
         return None
     values = {button.value for button in buttons if typed in label_words(translator, button)}
     return values.pop() if len(values) == 1 else None
@@ -101,3 +105,56 @@ def typed_menu(translator: Translator, text: str, keys: Iterable[MenuKey]) -> st
         return None
     commands = {key.command for key in keys if typed in _menu_words(translator, key.label)}
     return commands.pop() if len(commands) == 1 else None
+
+
+# The words that, sent as a reply to a saved line, mark it as evidence: a catalog entry per
+# verdict, "|"-separated, read in every language.
+VERDICT_WORDS = {
+    "supports": "hypothesis.reply_words.supports",
+    "contradicts": "hypothesis.reply_words.contradicts",
+}
+_VERDICT_WORDS: dict[int, tuple[Translator, dict[str, tuple[set[str], set[str]]]]] = {}
+
+
+def _compact(text: str) -> str:
+    """Return a text lower case without spaces: how signs such as "+1" or "👍" are compared."""
+    return "".join(text.casefold().split())
+
+
+def _has_letters(text: str) -> bool:
+    """Say whether a text holds a letter: words compare normalised, signs ("+1") as typed."""
+    return any(unicodedata.category(char).startswith("L") for char in text)
+
+
+def _verdict_words(translator: Translator) -> dict[str, tuple[set[str], set[str]]]:
+    """Return per verdict its words (normalised) and its signs (compared as typed)."""
+    cached = _VERDICT_WORDS.get(id(translator))
+    if cached is None or cached[0] is not translator:
+        found: dict[str, tuple[set[str], set[str]]] = {}
+        for verdict, key in VERDICT_WORDS.items():
+            words: set[str] = set()
+            signs: set[str] = set()
+            for language in LANGUAGES:
+                for word in translator.catalogs[language].get(key, "").split("|"):
+                    # "+1" and "-1" differ only in signs, which normalise() drops.
+                    if _has_letters(word):
+                        words.add(normalise(word))
+                    elif _compact(word):
+                        signs.add(_compact(word))
+            found[verdict] = (words, signs)
+        cached = _VERDICT_WORDS[id(translator)] = (translator, found)
+    return cached[1]
+
+
+def typed_verdict(translator: Translator, text: str) -> str | None:
+    """Return the verdict (supports, contradicts) a reply's whole text names, if exactly one."""
+    if len(text) > MAX_TYPED:
+        return None
+    letters = _has_letters(text)
+    typed = normalise(text) if letters else _compact(text)
+    verdicts = {
+        verdict
+        for verdict, (words, signs) in _verdict_words(translator).items()
+        if typed and typed in (words if letters else signs)
+    }
+    return verdicts.pop() if len(verdicts) == 1 else None

@@ -123,6 +123,25 @@ def _command(message: Message) -> tuple[str, str] | None:
     return command_named(name), text[entities[0].length :].strip()
 
 
+def _reply_to_buttons(message: Message) -> tuple[str, ...]:
+    """Return the callback data of the bot message's buttons this message replies to.
+
+    Telegram fills reply_to_message itself: a sender cannot make it up.
+    """
+    original = message.reply_to_message
+    if original is None or original.from_user is None or not original.from_user.is_bot:
+        return ()
+    markup = original.reply_markup
+    if markup is None:
+        return ()
+    return tuple(
+        button.callback_data
+        for row in markup.inline_keyboard
+        for button in row
+        if isinstance(button.callback_data, str)
+    )
+
+
 def _content_type(message: Message) -> str:
     for name in SUPPORTED_HINT_TYPES:
         if getattr(message, name, None):
@@ -157,7 +176,8 @@ def _from_message(message: Message, base: dict[str, Any], edited: bool) -> Input
     if command is not None:
         return Input(kind=InputKind.COMMAND, command=command[0], args=command[1], **base)
     if message.text is not None:
-        return Input(kind=InputKind.TEXT, text=message.text, **base)
+        replied = _reply_to_buttons(message)
+        return Input(kind=InputKind.TEXT, text=message.text, reply_to_buttons=replied, **base)
     if message.photo:
         largest = max(
             message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)

@@ -34,7 +34,7 @@ from bot.runtime.leadership import ROLES, Role, lead
 from bot.runtime.logs import protect_logs
 from bot.runtime.settings import Settings
 from bot.runtime.waiting import pause
-from flows import diary, digest, keyperson, walk
+from flows import diary, digest, keyperson, rounds, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from geo import Geocoder, NominatimGeocoder
@@ -60,6 +60,7 @@ SWEEPS = (
     (diary.due_reminders, 30),
     (diary.due_summaries, 600),
     (digest.due_digests, 300),
+    (rounds.due_round_reports, 600),
 )
 
 
@@ -145,7 +146,7 @@ def build_app(
         secret_key=deployment_secret(factory, settings.secret_key, "secret_key"),
         timezone=settings.timezone,
         media_dir=str(media_dir),
-        reports=ReportFiles(renderer.translator.raw),
+        reports=ReportFiles(renderer.translator.raw, settings.bot_username),
     )
     root = settings.telegram_api_url.rstrip("/")
     application = (

@@ -8,7 +8,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import NoReturn
@@ -124,6 +124,13 @@ def build_parser() -> Parser:
     digest.add_argument("--week", required=True, help="ISO week, e.g. 2026-W48")
     digest.add_argument("--out", metavar="FILE.html", type=Path, required=True)
     digest.add_argument("--language", choices=("nl", "fr", "en"), help="default: the org's")
+
+    report = commands.add_parser("report", help="compile the round report of a period as HTML")
+    report.add_argument("--org", type=_positive, required=True, help="organisation id")
+    report.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    report.add_argument("--out", metavar="FILE.html", type=Path, required=True)
+    report.add_argument("--language", choices=("nl", "fr", "en"), help="default: the org's")
 
     inbox = commands.add_parser(
         "inbox",
@@ -528,15 +535,21 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
     from reports.render import render_digest_html
 
     year, week = parse_iso_week(args.week)
-    if args.out.is_dir() or not (args.out.parent if str(args.out.parent) else Path(".")).is_dir():
-        raise CliError(f"cannot write {args.out}: give a file in an existing folder")
+    _html_target(args.out)
     with _session_factory(settings)() as session:
         organisation = organisations.get_organisation(session, args.org)
         if organisation is None:
             raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
         language = args.language or organisation.language
         digest = build_digest(
-            session, args.org, year, week, language, settings.timezone, settings.media_path
+            session,
+            args.org,
+            year,
+            week,
+            language,
+            settings.timezone,
+            settings.media_path,
+            bot_username=settings.bot_username,
         )
     page = render_digest_html(digest, catalog_for(language))
     try:
@@ -560,6 +573,39 @@ def cmd_survey_qr(settings: Settings, args: argparse.Namespace) -> str:
         return survey_cli.survey_qr(_session_factory(settings), settings, args)
     except survey_cli.SurveyCliError as error:
         raise CliError(str(error)) from None
+def _iso_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"{option} wants a date as YYYY-MM-DD, not {text!r}") from None
+
+
+def _html_target(out: Path) -> None:
+    if out.is_dir() or not (out.parent if str(out.parent) else Path(".")).is_dir():
+        raise CliError(f"cannot write {out}: give a file in an existing folder")
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> str:
+    """Compile one organisation's round report of a period into an HTML file."""
+    from bot.reporting import catalog_for
+    from reports.render import render_round_html
+    from reports.round.build import build_round_report, check_period
+
+    first, last = _iso_day(args.start, "--from"), _iso_day(args.end, "--to")
+    check_period(first, last)
+    _html_target(args.out)
+    with _session_factory(settings)() as session:
+        organisation = organisations.get_organisation(session, args.org)
+        if organisation is None:
+            raise CliError(f"there is no organisation with id {args.org} (see: buurtbot org list)")
+        language = args.language or organisation.language
+        report = build_round_report(session, args.org, first, last, language, settings.timezone)
+    page = render_round_html(report, catalog_for(language))
+    try:
+        args.out.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write {args.out}: {error.strerror}") from None
+    return f"wrote {args.out}: {first} to {last}, {report.observations} observations"
 
 
 HANDLERS = {
@@ -571,6 +617,7 @@ HANDLERS = {
     ("db", "copy"): cmd_db_copy,
     ("export", None): cmd_export,
     ("digest", None): cmd_digest,
+    ("report", None): cmd_report,
     ("inbox", None): cmd_inbox,
     ("inbox", "retry"): cmd_inbox_retry,
     ("survey", "list"): cmd_survey_list,

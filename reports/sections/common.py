@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -78,6 +79,12 @@ def normalise(text: str | None) -> str:
     """Return text reduced for grouping: case, accents, punctuation and a leading article go."""
     if not text:
         return ""
+    return _normalised(str(text))
+
+
+@lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
+    # A round report groups tens of thousands of texts, most of them repeated.
     folded = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     words = re.sub(r"[^\w]+", " ", plain).split()

@@ -11,9 +11,10 @@ from collections.abc import Mapping
 
 from reports.images import EntryMedia
 from reports.model import Comment, Entry, Fact, Msg, Photo, Quantity
+from reports.sections import focusgroups
 from reports.sections.common import Week, clip, is_reflection
 from reports.sections.voices import said
-from storage.kinds import kind_of
+from storage.kinds import FOCUS_GROUP, kind_of
 from storage.weekly import ObservationRow
 
 MAX_ENTRY_TEXT = 1500
@@ -73,6 +74,9 @@ def _facts(observation: ObservationRow) -> tuple[str | None, list[Fact]]:
         if observation.follow_up_on is not None:
             facts.append(Fact("digest.entry.follow_up_on", observation.follow_up_on))
         return clip(text, MAX_ENTRY_TEXT), facts
+    if kind == FOCUS_GROUP:
+        facts.extend(_focus_group_facts(observation))
+        return clip(observation.text, MAX_ENTRY_TEXT), facts
     if kind == "missing":
         if d.get("status"):
             add("digest.entry.status", Msg(f"digest.status.{d['status']}", {"code": d["status"]}))
@@ -88,6 +92,31 @@ def _facts(observation: ObservationRow) -> tuple[str | None, list[Fact]]:
         add("digest.entry.affected", d.get("affected"))
         add("digest.entry.impact", d.get("impact"))
     return clip(observation.text, MAX_ENTRY_TEXT), facts
+
+
+def _focus_group_facts(observation: ObservationRow) -> list[Fact]:
+    """Return a focus group's facts: when, who came, how, what was said, quotes, who was missing."""
+    d = observation.details
+    facts: list[Fact] = []
+    held_on = focusgroups.held_on_of(observation)
+    if held_on is not None:
+        facts.append(Fact("digest.entry.held_on", held_on))
+    counts = {item.label: item.count for item in focusgroups.attendance_of(observation)}
+    facts.append(Fact("digest.entry.attendance", Msg("digest.entry.attendance_value", counts)))
+    channel = _coded(
+        "focusgroup.channel", focusgroups.channel_of(observation), d.get("channel_text")
+    )
+    if channel is not None:
+        facts.append(Fact("digest.entry.channel", channel))
+    for label, value in (
+        ("digest.entry.said", " · ".join(focusgroups.said_of(observation))),
+        ("digest.entry.quotes", " ".join(f"“{q}”" for q in focusgroups.quotes_of(observation))),
+        ("digest.entry.missing_voices", d.get("missing_voices")),
+    ):
+        text = clip(value, MAX_FACT_TEXT)
+        if text:
+            facts.append(Fact(label, text))
+    return facts
 
 
 def build(

@@ -41,28 +41,29 @@ def goes_somewhere(details: Mapping[str, Any]) -> bool:
     return bool(details.get("alternative")) or source == "location"
 
 
+def summarise_group(group: Sequence[ObservationRow], numbers: Mapping[int, int]) -> MissingGroup:
+    """Summarise one group of reports of the same missing thing (`numbers`: id -> reference)."""
+    details = [o.details for o in group]
+    statuses = Counter(d.get("status") for d in details if d.get("status"))
+    return MissingGroup(
+        text=representative(group),
+        theme=group[0].theme,
+        count=len(group),
+        status=statuses.most_common(1)[0][0] if statuses else None,
+        alternatives=tally(_alternative(d) for d in details if goes_somewhere(d)),
+        nowhere=sum(1 for d in details if d.get("alternative_source") == "nowhere"),
+        median_distance_m=median(d.get("distance_m") for d in details),
+        transports=tally(d.get("transport") for d in details if d.get("transport")),
+        affected=distinct((d.get("affected") for d in details), 3),
+        impacts=distinct((d.get("impact") for d in details), 2),
+        numbers=tuple(numbers[o.id] for o in group if o.id in numbers),
+    )
+
+
 def build(week: Week, numbers: Mapping[int, int]) -> MissingSummary:
     """Summarise the week's missing things; `numbers` maps observation ids to list numbers."""
     reports = [o for o in week.current if o.kind == "missing"]
-    groups: list[MissingGroup] = []
-    for group in ranked_groups(reports):
-        details = [o.details for o in group]
-        statuses = Counter(d.get("status") for d in details if d.get("status"))
-        groups.append(
-            MissingGroup(
-                text=representative(group),
-                theme=group[0].theme,
-                count=len(group),
-                status=statuses.most_common(1)[0][0] if statuses else None,
-                alternatives=tally(_alternative(d) for d in details if goes_somewhere(d)),
-                nowhere=sum(1 for d in details if d.get("alternative_source") == "nowhere"),
-                median_distance_m=median(d.get("distance_m") for d in details),
-                transports=tally(d.get("transport") for d in details if d.get("transport")),
-                affected=distinct((d.get("affected") for d in details), 3),
-                impacts=distinct((d.get("impact") for d in details), 2),
-                numbers=tuple(numbers[o.id] for o in group if o.id in numbers),
-            )
-        )
+    groups = [summarise_group(group, numbers) for group in ranked_groups(reports)]
     every = [o.details for o in reports]
     distances = [d.get("distance_m") for d in every]
     return MissingSummary(

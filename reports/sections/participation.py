@@ -1,5 +1,6 @@
 """Participation: observations per role and per team member by the name they chose (residents
-stay unnamed), diaries by progress, encounters by channel and by kind of person."""
+stay unnamed), diaries by progress, encounters and focus groups by channel, encounters by kind
+of person."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 from reports.model import DiaristProgress, Participation, Tally
+from reports.sections import focusgroups
 from reports.sections.common import Week
 from storage.kinds import kind_of
 
@@ -55,4 +57,5 @@ def build(week: Week) -> Participation:
         channels=tuple(Tally(code, channels[code]) for code in CHANNELS),
         who=tuple(Tally(code, count) for code, count in who.most_common()),
         encounters=len(encounters),
+        focus_channels=focusgroups.channels(week.current),
     )

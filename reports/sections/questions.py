@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reports.model import Msg, WeeklyDigest
+from reports.sections.common import clip
 
 MAX_QUESTIONS = 4
 
@@ -14,7 +15,8 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
     """Return up to three questions prompted by the week, most telling first, then always
     "what does this picture tell us?".
 
-    When most located notes fall outside the buurt, the team is asked whether the buurt should
+    When a focus group noted whose voice was missing, the team is asked how to hear them. When
+    most located notes fall outside the buurt, the team is asked whether the buurt should
     change (/area); when some of the buurt's wijken had no visit, that question is always
     among them. A week with little to go on also asks what is still missing.
     """
@@ -23,6 +25,10 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
     last: list[Msg] = []
     if digest.is_empty:
         found.append(Msg("digest.q.quiet"))
+    # A focus group hears few voices; the one the team noted as missing leads the questions.
+    missed = [g.missing_voices for g in digest.focus_groups if g.missing_voices]
+    if missed:
+        found.append(Msg("digest.q.missing_voices", {"voices": clip(missed[-1], 120)}))
     coverage = digest.coverage
     if coverage is not None and coverage.mostly_outside and not digest.is_empty:
         first.append(Msg("digest.q.area", {"count": coverage.outside}))

@@ -20,6 +20,13 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     names = sorted(path.name for path in written)
     pictures = [name for name in names if name.startswith("buurtbeeld-")]
     assert len(pictures) == 4
+    # The round the coordinator set with /round, reported next to the weekly pictures.
+    [round_report] = [name for name in names if name.startswith("rondeverslag-")]
+    report = (tmp_path / round_report).read_text(encoding="utf-8")
+    for section in ("trends", "missing", "diaries", "register", "hypotheses", "swot"):
+        assert f'<section id="{section}"' in report
+    assert report.count('class="quadrant') == 4 and 'href="#obs-' in report
+    assert report.count("<script") == 1 and "<script src" not in report
     assert {"observations.geojson", "observations.csv", "observations.xlsx"} <= set(names)
     assert {"observations-points.geojson", "observations-tracks.geojson"} <= set(names)
     assert "observations-excel.csv" in names
@@ -34,7 +41,15 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
         assert all(f["properties"]["name"] for f in split["features"])
     collection = json.loads((tmp_path / "observations.geojson").read_text())
     kinds = {feature["properties"]["kind"] for feature in collection["features"]}
-    assert {"walk_note", "encounter", "key_person", "missing", "diary_entry", "walk_track"} <= kinds
+    assert {
+        "walk_note",
+        "encounter",
+        "key_person",
+        "missing",
+        "focus_group",
+        "diary_entry",
+        "walk_track",
+    } <= kinds
     for name in pictures:
         page = (tmp_path / name).read_text()
         assert "<svg" in page and 'id="list"' in page
@@ -61,15 +76,15 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
         assert timedelta(minutes=45) <= ended - started <= timedelta(hours=3)
 
     # Real media made here: small JPEGs drawn with Pillow, a valid Ogg/Opus voice note.
-    # One spoken walk note and two answers spoken on a doorstep.
-    voices = sorted((tmp_path / "media" / "voice").rglob("*.*"))
-    assert len(voices) == 3
-    voice = voices[0]
-    data = voice.read_bytes()
-    assert data.startswith(b"OggS") and b"OpusHead" in data[:200] and b"OpusTags" in data
     import soundfile
 
-    assert soundfile.info(str(voice)).duration > 2
+    # One on the walk, one in the focus group, two answers spoken on a doorstep.
+    voices = list((tmp_path / "media" / "voice").rglob("*.*"))
+    assert len(voices) == 4
+    for voice in voices:
+        data = voice.read_bytes()
+        assert data.startswith(b"OggS") and b"OpusHead" in data[:200] and b"OpusTags" in data
+        assert soundfile.info(str(voice)).duration > 2
     photos = list((tmp_path / "media" / "photo").rglob("*.jpg"))
     assert len(photos) == 3
     for photo in photos:
@@ -90,3 +105,31 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     assert "/area" in outside.split('id="questions"')[1].split("</section>")[0]
     assert "<audio" in full and full.count("data:image/jpeg") >= 1
     assert said("digest.find.key_person") in full
+
+    # Two hypotheses recorded in week 1; the team marked evidence as the weeks went: a tap, a
+    # link from the first week's picture, a tap, and a reply "-1".
+    from storage import hypotheses as hyp
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    with make_session_factory(engine)() as session:
+        first_h, second_h = hyp.list_hypotheses(session, 1)
+        evidence = hyp.evidence_for(session, 1, [first_h.id, second_h.id])
+    engine.dispose()
+    assert first_h.themes == ("welfare", "shops") and first_h.wijken == (1,)
+    verdicts = sorted((e.hypothesis_id, e.verdict) for e in evidence)
+    assert verdicts == [
+        (first_h.id, "contradicts"),
+        (first_h.id, "supports"),
+        (first_h.id, "supports"),
+        (second_h.id, "supports"),
+    ]
+    for page in (first, full):
+        section = page.split('id="hypotheses"')[1].split("</section>")[0]
+        assert "H1" in section and "H2" in section and "https://t.me/" in section
+    # The fourth week's focus group: its line, and a quote the tenants agreed to share.
+    groups = full.split('id="focus-groups"')[1].split("</section>")[0]
+    assert "Bewoners 8" in groups and "Les jeunes eux-mêmes" in groups
+    voiced = full.split('id="voices"')[1].split("</section>")[0]
+    assert "Ici, on se croise tous les jours mais on ne se parle pas." in voiced
+    assert all('id="focus-groups"' not in page for page in (first, quiet, outside))

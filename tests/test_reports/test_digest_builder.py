@@ -320,6 +320,7 @@ def test_at_a_glance_counts_this_week_against_the_week_before(session_factory, s
         "encounters": (2, 1, 1),
         "key_persons": (1, 0, 1),
         "missing": (5, 2, 3),
+        "focus_groups": (0, 0, 0),
         "diary_entries": (5, 0, 5),
         "diarists": (1, 0, 1),
         "survey_responses": (0, 0, 0),

@@ -275,7 +275,7 @@ def record(factory, fx: Fixture, kind: str, now: datetime, **options) -> None:
 
 def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> None:
     fx = data_fixture
-    # A note kept outside any flow, so that every kind is in the export.
+    # A note kept outside any flow and a focus group, so that every kind is in the export.
     moment = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
     record(session_factory, fx, "note", moment, text="The library opens late", place=DANSAERT)
     # And a survey answer that gave a place: one column per question, a point.
@@ -295,6 +295,15 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
                 "s1_q1": "Park",
             },
         )
+    record(
+        session_factory,
+        fx,
+        "focus_group",
+        moment + timedelta(hours=1),
+        text="What would make the square safer?",
+        place=DANSAERT,
+        details={"residents": 6, "users": 2, "partners": 1, "others": 0, "people": 9},
+    )
     data = build(session_factory, fx)
     path = exports.write_geojson(data, tmp_path / "out.geojson")
     collection = json.loads(path.read_text(encoding="utf-8"))
@@ -302,7 +311,7 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
     assert "crs" not in collection
     features = collection["features"]
     ids = [feature["id"] for feature in features]
-    assert len(ids) == len(set(ids)) == 9  # 8 observations + 1 track (a 1-point walk is none)
+    assert len(ids) == len(set(ids)) == 10  # 9 observations + 1 track (a 1-point walk is none)
     points = [f for f in features if f["properties"]["kind"] != "walk_track"]
     assert {f["properties"]["kind"] for f in points} == set(obs.KINDS)
     for feature in points:

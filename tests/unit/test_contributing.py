@@ -65,7 +65,7 @@ def test_every_command_the_guide_runs_exists() -> None:
 def example_flow() -> Flow[Any]:
     """Run the guide's example module and return the flow it declares."""
     [code] = re.findall(r"```python\n(.*?)```", section("How to add a flow"), re.DOTALL)
-    module = types.ModuleType("focusgroup_example")
+    module = types.ModuleType("meeting_example")
     sys.modules[module.__name__] = module  # dataclasses and typed drafts look their module up
     exec(compile(code, "CONTRIBUTING.md", "exec", dont_inherit=True), module.__dict__)
     [flow] = [value for value in vars(module).values() if isinstance(value, Flow)]
@@ -86,7 +86,7 @@ def test_the_example_flow_runs_to_its_end() -> None:
 
     ctx: Any = None  # the example's steps need neither the database nor the member
     answers = [
-        (None, said(InputKind.COMMAND, command="focusgroup"), "topic"),
+        (None, said(InputKind.COMMAND, command="meeting"), "topic"),
         ("topic", said(InputKind.TEXT, text="De speeltuin"), "size"),
         ("size", said(InputKind.CALLBACK, callback_data="size:medium"), "outcome"),
         ("outcome", said(InputKind.TEXT, text="Meer schaduw"), END),

@@ -10,7 +10,7 @@ from bot.dispatch.i18n import LANGUAGES, load_translator
 from flows import diary, encounter, missing, walk
 from reports import export as exports
 from reports import export_kinds as fields
-from storage import kinds
+from storage import focusgroups, kinds
 
 TRANSLATOR = load_translator()
 
@@ -65,6 +65,7 @@ def test_the_registry_knows_every_code_the_flows_store() -> None:
         ("missing", "status"): {status for status, _ in missing.STATUSES.values()},
         ("missing", "since"): {since for _, since in missing.STATUSES.values() if since},
         ("missing", "transport"): set(missing.TRANSPORTS),
+        ("focus_group", "channel"): {*focusgroups.CHANNELS, focusgroups.OTHER_CHANNEL},
         ("diary_entry", "met"): set(diary.MET),
         ("diary_entry", "transport"): set(diary.TRANSPORTS),
         ("diary_entry", "duration"): set(diary.DURATIONS),

@@ -25,6 +25,9 @@ def test_every_kind_has_its_catalog_entries(language: str) -> None:
         assert f"kind.{kind.name}" in keys, (language, kind.name)
         if kind.on_map:
             assert f"digest.map.kind.{kind.name}" in keys, (language, kind.name)
+        if not kind.private:
+            # Listed in the picture's numbered list under this label.
+            assert f"digest.kind.{kind.name}" in keys, (language, kind.name)
 
 
 def test_the_map_and_the_picture_read_the_registry() -> None:
@@ -38,6 +41,9 @@ def test_the_map_and_the_picture_read_the_registry() -> None:
     # Every glance figure a kind counts in is one the picture shows.
     assert {kind.tally for kind in kinds.KINDS} <= set(digest_builder.GLANCE)
     assert render.MAP_KINDS is kinds.MAP_KINDS
+    # A listed kind's number badge takes its colour from the registry too.
+    listed = {kind.name: kind.colour for kind in kinds.KINDS if not kind.private}
+    assert render.ENV.globals["entry_colours"] == listed
 
 
 def test_map_symbols_differ_per_kind() -> None:

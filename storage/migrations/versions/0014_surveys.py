@@ -1,7 +1,7 @@
 """surveys and their responses
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-03 13:15:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.models
 
 revision: str = "0014"
-down_revision: str | None = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

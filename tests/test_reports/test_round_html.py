@@ -1,0 +1,143 @@
+"""The round report as one HTML file and a short Telegram summary, in nl, fr and en.
+
+The page is parsed, never compared as bytes (see test_digest_html.py for the parser).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import pytest
+
+from bot.dispatch.i18n import load_translator
+from bot.reporting import catalog_for
+from reports.render import ENV, format_telegram, render_round_html, round_summary
+from reports.round.sections import SECTIONS
+from tests.test_reports.test_digest_html import Page, plain, section
+from tests.test_reports.test_round_builder import build_report
+
+TRANSLATOR = load_translator()
+LANGUAGES = ("nl", "fr", "en")
+
+
+def page_of(session_factory, scene, language: str) -> str:
+    """Return the scene's round report as HTML."""
+    report = build_report(session_factory, scene, language)
+    return render_round_html(report, catalog_for(language))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_section_shows_in_every_language(session_factory, round_scene, language) -> None:
+    source = page_of(session_factory, round_scene, language)
+    page = Page(source)
+    assert f'<html lang="{language}">' in source
+    ids = page.ids()
+    for item in SECTIONS:
+        assert item.name in ids
+        assert plain(f"round.section.{item.name}", language) in page.headings
+    # No catalog key leaks onto the page, in any language.
+    assert not re.search(r"\b(round|digest)\.[a-z_]+\.[a-z_]", page.plain)
+    # The table of contents links every section.
+    links = {a["href"] for a in page.all("a") if (a.get("href") or "").startswith("#")}
+    assert {f"#{item.name}" for item in SECTIONS} <= links
+
+
+def test_every_link_in_the_page_has_its_anchor(session_factory, round_scene) -> None:
+    page = Page(page_of(session_factory, round_scene, "en"))
+    ids = page.ids()
+    hrefs = [a["href"] for a in page.all("a") if (a.get("href") or "").startswith("#")]
+    assert any(href.startswith("#obs-") for href in hrefs)
+    assert [href for href in hrefs if href[1:] not in ids] == []
+    # The SWOT links the bank office to both reports of it.
+    swot = section(page_of(session_factory, round_scene, "en"), "swot")
+    refs = {a["href"] for a in swot.all("a")}
+    assert {f"#obs-{round_scene.ids['bank1']}", f"#obs-{round_scene.ids['bank2']}"} <= refs
+
+
+def test_user_text_is_escaped_and_nothing_private_shows(session_factory, round_scene) -> None:
+    source = page_of(session_factory, round_scene, "en")
+    assert "Park &lt;b&gt;Fontainas&lt;/b&gt;" in source
+    assert "<b>Fontainas</b>" not in source
+    assert "SECRET-CONTACT" not in source
+    page = Page(source)
+    # The diary is shown by pseudonym, never entry by entry and never as a point.
+    cited = section(source, "cited")
+    diary_ids = {f"obs-{v}" for k, v in round_scene.ids.items() if k.startswith("diary")}
+    assert not diary_ids & cited.ids()
+    assert "diary_entry" not in {c for a in page.all("li") for c in (a.get("class") or "").split()}
+    assert "P-000003" in section(source, "diaries").plain
+
+
+def test_the_register_flags_the_dormant_contact(session_factory, round_scene) -> None:
+    register = section(page_of(session_factory, round_scene, "nl"), "register")
+    [dormant] = register.all("tr", "dormant")
+    assert plain("round.register.dormant", "nl") in register.plain
+    text = register.plain
+    assert text.index("Imam at the bakery") < text.index("Chair of the committee")
+    assert dormant is not None
+
+
+def test_the_hypothesis_shows_its_evidence(session_factory, round_scene) -> None:
+    hypotheses = section(page_of(session_factory, round_scene, "fr"), "hypotheses")
+    text = hypotheses.plain
+    assert "Older residents lost their meeting places" in text
+    assert plain("round.hypotheses.supports", "fr", count=1) in text
+    assert plain("round.hypotheses.contradicts", "fr", count=1) in text
+    assert f"#{round_scene.ids['bank2']}" in text  # an unlinked candidate
+
+
+def test_the_map_draws_places_and_diary_counts(session_factory, round_scene) -> None:
+    kaart = section(page_of(session_factory, round_scene, "en"), "buurtkaart")
+    assert kaart.all("svg", "map")
+    markers = kaart.all("a", "mk")
+    assert len(markers) == 4
+    # The diaries' wijk count is a shaded circle with its number, not a marker.
+    assert kaart.all("g", "agg")
+    assert "2" in kaart.svg_text
+
+
+def test_the_swot_page_has_four_quadrants_space_to_write_and_questions(
+    session_factory, round_scene
+) -> None:
+    swot = section(page_of(session_factory, round_scene, "nl"), "swot")
+    assert len(swot.all("div", "quadrant")) == 4
+    assert len(swot.all("div", "write")) >= 16
+    for key in ("picture", "reach", "revive", "next"):
+        assert plain(f"round.question.{key}", "nl") in swot.plain
+
+
+def test_an_empty_report_says_so(session_factory, round_scene) -> None:
+    from datetime import date
+
+    from reports.round.build import build_round_report
+
+    with session_factory() as session:
+        report = build_round_report(
+            session, round_scene.org_id, date(2025, 1, 1), date(2025, 1, 31), "en"
+        )
+    page = Page(render_round_html(report, catalog_for("en")))
+    assert plain("round.empty", "en") in page.plain
+    assert plain("digest.missing.none", "en") in page.plain
+    assert plain("round.register.none", "en") in page.plain
+
+
+def test_one_environment_and_only_the_hashed_script(session_factory, round_scene) -> None:
+    source = page_of(session_factory, round_scene, "en")
+    page = Page(source)
+    assert ENV.autoescape
+    [script] = page.scripts
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in source
+    assert "http://" not in source.replace("http://www.w3.org/2000/svg", "")
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_telegram_summary(session_factory, round_scene, language) -> None:
+    report = build_report(session_factory, round_scene, language)
+    text = format_telegram(round_summary(report), catalog_for(language))
+    assert len(text) < 4096
+    assert "Bank office" in text or "Laundrette" in text
+    assert "{" not in text
+    assert re.sub(r"<[^>]+>", "", TRANSLATOR.raw(language, "round.summary.closing")) in text
