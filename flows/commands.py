@@ -117,8 +117,17 @@ COMMANDS: tuple[Command, ...] = (
         {"nl": ("mijngegevens",), "fr": ("mesdonnees",)},
     ),
     Command("name", MEMBERS, "name", "command.name", {"nl": ("naam",), "fr": ("nom",)}),
+    # Everyone: someone who answered a survey through its link is no member, yet may erase it.
     Command(
-        "forget", MEMBERS, "forget", "command.forget", {"nl": ("vergeten",), "fr": ("oublier",)}
+        "forget", EVERYONE, "forget", "command.forget", {"nl": ("vergeten",), "fr": ("oublier",)}
+    ),
+    # Coordinators design surveys; staff and volunteers ask people on their doorstep.
+    Command(
+        "survey",
+        FIELDWORKERS,
+        "survey",
+        "command.survey",
+        {"nl": ("bevraging",), "fr": ("enquete",)},
     ),
     Command(
         "invite",

@@ -41,8 +41,10 @@ from flows.engine import (
     goto,
     reply,
 )
+from flows.onboarding import preferred_language
 from flows.roles import RESIDENT, VOLUNTEER
 from storage import privacy as privacy_db
+from storage import surveys as surveys_db
 
 FORGET_ANSWER = Choice(
     "forget", ("yes", "no"), label={"yes": "forget.button_yes", "no": "forget.button_no"}
@@ -110,13 +112,20 @@ def send_my_data(ctx: StepContext, inp: Input, draft: NoDraft) -> Outcome[Any]:
 def ask_forget(ctx: StepContext, inp: Input, draft: ForgetDraft) -> Outcome[ForgetDraft]:
     """Explain what /forget erases and what stays, then ask for confirmation."""
     if ctx.member is None:
-        return done(reply("stranger.how_to_join"))
+        # Someone who answered a survey through its link: their answers are found again by
+        # recomputing the keyed hashes, since no Telegram id is stored with them.
+        answered = surveys_db.responses_of_person(ctx.session, inp.user_id or 0)
+        if not answered:
+            return done(reply("stranger.how_to_join"))
+        language = preferred_language(inp.language_code, ctx.config.default_language)
+        return goto("confirm", ForgetDraft(language=language))
     return goto("confirm", ForgetDraft(language=ctx.member.language))
 
 
 def forget_question(ctx: StepContext, draft: ForgetDraft) -> tuple[Reply, ...]:
     """Return the confirmation question, worded for the member's role."""
-    assert ctx.member is not None
+    if ctx.member is None:
+        return (Reply("survey.forget_ask", buttons=FORGET_ANSWER.rows(per_row=2)),)
     key = "forget.ask_resident" if ctx.member.role in (RESIDENT, VOLUNTEER) else "forget.ask_staff"
     return (
         Reply(
@@ -129,9 +138,13 @@ def forget_question(ctx: StepContext, draft: ForgetDraft) -> tuple[Reply, ...]:
 
 def confirm_forget(ctx: StepContext, inp: Input, draft: ForgetDraft, answer: str) -> Outcome[Any]:
     """Erase the member and their personal data, or keep everything."""
-    if answer != "yes" or ctx.member is None:
+    if answer != "yes":
         return done(reply("forget.kept"))
-    paths = privacy_db.forget_member(ctx.session, ctx.member)
+    answers = surveys_db.forget_respondent(ctx.session, inp.user_id or 0)
+    if ctx.member is None:
+        ctx.reports().delete_media(ctx.config.media_dir, answers)
+        return done(reply("survey.forgotten"))
+    paths = answers + privacy_db.forget_member(ctx.session, ctx.member)
     ctx.reports().delete_media(ctx.config.media_dir, paths)
     ctx.member = None
     # Nothing of the member's menus stays behind: the command menu and the main buttons go.

@@ -25,6 +25,7 @@ from flows.observe import UNDO, obs_button
 from flows.onboarding import ONBOARDING
 from flows.privacy import FORGET, MYDATA, consent_button
 from flows.rounds import REPORT, ROUND
+from flows.survey import LINK_PREFIX, SURVEY
 from flows.team import TEAM
 from flows.teamfeed import LINKTEAM, UNLINKTEAM, team_button
 
@@ -52,6 +53,7 @@ FLOWS: dict[str, Flow[Any]] = {
         AREA,
         DIARY,
         DIGEST,
+        SURVEY,
         REPORT,
         ROUND,
         HYPOTHESIS,
@@ -61,6 +63,9 @@ FLOWS: dict[str, Flow[Any]] = {
         UNLINKTEAM,
     )
 }
+
+# A /start argument with one of these prefixes opens another flow than joining (a survey link).
+START_LINKS: dict[str, str] = {LINK_PREFIX: SURVEY.name}
 
 # Inputs handled whatever flow the chat is in (a live location keeps feeding the walk's track).
 BACKGROUND: dict[InputKind, Callable[[StepContext, Input], tuple[Effect, ...] | None]] = {

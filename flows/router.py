@@ -61,7 +61,7 @@ from flows.engine import (
 from flows.help import role_of, speaks
 from flows.menu import MENU_HINT, WALKING_HINT, menu_for, show_menu
 from flows.privacy import needs_consent, reconsent_prompt
-from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, VERDICT_REPLY
+from flows.registry import BACKGROUND, FLOWS, GLOBAL_BUTTONS, RESUME, START_LINKS, VERDICT_REPLY
 from flows.roles import STRANGER
 from flows.teamfeed import in_group
 from storage import organisations as orgs
@@ -192,11 +192,20 @@ def _run(ctx: StepContext, flow: Flow[Any], call: Call[Any], here: str | None) -
     return _settle(ctx, flow, call.go, here, call.go.step(*call.args))
 
 
+def _flow_name(name: str, args: str) -> str | None:
+    """Return the flow a command starts: /start with a survey link's code opens the survey."""
+    if name == "start":
+        for prefix, flow in START_LINKS.items():
+            if args.strip().startswith(prefix):
+                return flow
+    return COMMANDS_BY_NAME[name].flow
+
+
 def _start_command(ctx: StepContext, inp: Input, name: str) -> Transition:
-    command = COMMANDS_BY_NAME[name]
-    if command.flow is None:
+    flow_name = _flow_name(name, inp.args)
+    if flow_name is None:
         return unmoved()
-    flow = FLOWS[command.flow]
+    flow = FLOWS[flow_name]
     return _run(ctx, flow, Call(flow.start, (ctx, inp, flow.fresh())), None)
 
 
@@ -228,13 +237,14 @@ def _command(ctx: StepContext, inp: Input, position: Position) -> Transition:
         return unmoved(reply("error.not_allowed", command=command.word(speaks(ctx, inp))))
     if name in RECORDING and needs_consent(ctx):
         return unmoved(*reconsent_prompt(ctx))
-    target = FLOWS.get(command.flow or "")
+    flow_name = _flow_name(name, inp.args)
+    target = FLOWS.get(flow_name or "")
     if target is not None and not target.states:
         # A one-shot answer such as /help leaves the current flow where it is.
         answered = target.start.step(ctx, inp, target.fresh())
         return unmoved(*target.settle(ctx, target.start, None, answered).effects)
     flow = FLOWS.get(position.flow or "")
-    if flow is not None and flow.keeps_draft and position.flow != command.flow:
+    if flow is not None and flow.keeps_draft and position.flow != flow_name:
         draft = {**position.draft, PENDING: {"command": name, "args": inp.args}}
         return Transition(
             effects=(_confirm_abandon(ctx, inp, name),),

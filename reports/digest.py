@@ -48,6 +48,7 @@ from reports.model import (
     Photo,
     Quantity,
     RetentionNote,
+    SurveyResult,
     Tally,
     ThemeCount,
     Voice,
@@ -68,10 +69,12 @@ from reports.sections import (
     participation,
     people,
     questions,
+    surveys,
     themes,
     voices,
 )
 from reports.sections.common import Week, clip, normalise
+from storage import surveys as surveys_db
 from storage import weekly
 from storage.kinds import kind_of
 from storage.weeks import last_full_week, previous_week, week_of, week_start
@@ -202,6 +205,9 @@ def build_digest(
         iso=(iso_year, iso_week, prev_year, prev_week),
         media_dir=media_dir,
         retention=_retention(rows.retention, organisation.retention_months, start, end),
+        survey_results=surveys.build(
+            surveys_db.survey_results(session, organisation_id, start, end), start, language
+        ),
     )
 
 
@@ -214,6 +220,7 @@ def build_from_week(
     iso: tuple[int, int, int, int],
     media_dir: str | Path | None,
     retention: RetentionNote | None,
+    survey_results: tuple[SurveyResult, ...] = (),
 ) -> WeeklyDigest:
     """Run the section builders over a week's rows and assemble the picture."""
     listed = entries.listed(week)
@@ -261,6 +268,7 @@ def build_from_week(
         participation=participation.build(week),
         media=media_summary,
         retention=retention,
+        surveys=survey_results,
         hypotheses=hypotheses.build(
             week, rows.hypotheses, rows.evidence, numbers, rows.bot_username
         ),

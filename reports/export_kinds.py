@@ -198,6 +198,20 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
         ),
         title=("need", "text"),
     ),
+    # One person's answers to a survey; then one column per question, `s<survey>_q<n>`, as
+    # stored (storage/surveys.py), after these.
+    ExportKind(
+        "survey_response",
+        (
+            Column("survey_id", "integer"),
+            Column("survey"),
+            Column("survey_channel", "code", ("door", "self", "trial")),
+            Column("survey_status", "code", ("partial", "complete")),
+            Column("survey_language"),
+            Column("survey_progress", "integer"),
+        ),
+        title=("survey",),
+    ),
 )
 
 

@@ -34,6 +34,7 @@ GLANCE = (
     "focus_groups",
     "diary_entries",
     "diarists",
+    "survey_responses",
 )
 
 
@@ -475,6 +476,48 @@ class RetentionNote:
 
 
 @dataclass(frozen=True)
+class SurveyQuestionResult:
+    """What the answers to one survey question add up to.
+
+    `answered` counts respondents who gave an answer (skips and those who stopped before are
+    not counted); `counts` holds choices or scale points with how often each was given (every
+    choice and point shown, even at 0); `average` is the mean of a scale or number question
+    over those `answered`; `samples` a few free answers, newest first; `spoken` how many were
+    voice notes.
+    """
+
+    number: int
+    text: str
+    kind: str
+    theme: str | None
+    answered: int
+    counts: tuple[Tally, ...] = ()
+    average: float | None = None
+    samples: tuple[str, ...] = ()
+    spoken: int = 0
+
+
+@dataclass(frozen=True)
+class SurveyResult:
+    """One survey's results so far, and who answered: by channel and by wijk.
+
+    `responses` = `complete` + `partial`; `this_week` of them began this week. `channels`
+    tallies door to door and self-completed (both always listed); `wijken` the respondents'
+    wijk names from a place answer (None: no place given), most first.
+    """
+
+    title: str
+    status: str
+    responses: int
+    complete: int
+    partial: int
+    this_week: int
+    channels: tuple[Tally, ...]
+    wijken: tuple[Tally, ...]
+    questions: tuple[SurveyQuestionResult, ...]
+
+
+@dataclass(frozen=True)
 class HypothesisCandidate:
     """An observation of the week that concerns an open hypothesis and is not marked for it yet.
 
@@ -554,6 +597,8 @@ class WeeklyDigest:
     media: Media | None = None
     # Set when the retention job removed old free text or media during this week.
     retention: RetentionNote | None = None
+    # The surveys running this week, with their results so far.
+    surveys: tuple[SurveyResult, ...] = ()
     # The open hypotheses with their evidence and the week's candidates (round 2 onwards).
     hypotheses: tuple[HypothesisSummary, ...] = ()
     # The week's focus groups, one line each.
@@ -581,6 +626,8 @@ class WeeklyDigest:
 
 __all__ = [
     "GLANCE",
+    "SurveyQuestionResult",
+    "SurveyResult",
     "ContextSummary",
     "Coverage",
     "DiaristProgress",

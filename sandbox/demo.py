@@ -687,6 +687,15 @@ def run_demo(settings: Settings, out: Path, progress: Callable[[str], None] = pr
                 )
             play_week(people, diarists, clock, monday, number, week)
             progress(f"week {monday.isocalendar().year}-W{monday.isocalendar().week:02d} played")
+        from sandbox.demo_survey import RESPONDENTS, play_survey
+
+        last_monday = first_monday + timedelta(weeks=len(WEEKS) - 1)
+        play_survey(
+            server, people, clock, factory, _at(last_monday + timedelta(days=2), 9), demo_voice
+        )
+        progress(
+            f"a five-question survey was designed, opened and answered by {len(RESPONDENTS)} people"
+        )
         time.sleep(1.0)
     finally:
         bot.stop()

@@ -35,6 +35,8 @@ class Kind:
     private: bool = False
     # A record made of several answers rather than one message: /undo asks before removing it.
     record: bool = False
+    # Shown only in a section of its own (a survey's results), never in the list of entries.
+    summarised: bool = False
 
 
 WALK_NOTE = "walk_note"
@@ -43,6 +45,7 @@ ENCOUNTER = "encounter"
 KEY_PERSON = "key_person"
 MISSING = "missing"
 DIARY_ENTRY = "diary_entry"
+SURVEY_RESPONSE = "survey_response"
 FOCUS_GROUP = "focus_group"
 
 KINDS: tuple[Kind, ...] = (
@@ -84,6 +87,8 @@ KINDS: tuple[Kind, ...] = (
         record=True,
     ),
     Kind(DIARY_ENTRY, "diary_entries", themed=True, asks_theme=True, private=True, record=True),
+    # One person's answers to a survey; shown as the survey's results, not one by one.
+    Kind(SURVEY_RESPONSE, "survey_responses", record=True, summarised=True),
     # A group conversation the team ran: counts of who came, questions, what was said, quotes.
     Kind(
         FOCUS_GROUP,

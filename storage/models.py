@@ -415,6 +415,46 @@ class Digest(Base):
     )
 
 
+class Survey(Base):
+    """A short questionnaire a coordinator designed: its questions, translations and status."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # What follows "s_" in the t.me link; random, so surveys cannot be guessed in turn.
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # draft -> open -> closed
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    # One object per question: type, theme, text per language, options per language.
+    questions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # No foreign key: a forgotten coordinator's surveys stay with the organisation.
+    created_by_member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SurveyResponse(Base):
+    """Links one person's answers (an observation) to a survey under a keyed respondent hash.
+
+    The key is an HMAC of the survey and the Telegram user (storage/surveys.py): it finds a
+    person's response again and keeps them to one, but no Telegram id is stored with it.
+    """
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    respondent_key: Mapped[str] = mapped_column(String(64))
+    observation_id: Mapped[int] = mapped_column(
+        ForeignKey("observations.id", ondelete="CASCADE"), unique=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("survey_id", "respondent_key", name="uq_survey_respondent"),
+    )
 class RoundReport(Base):
     """One round's report of one organisation: sent at most once per round (its first day)."""
 
@@ -573,6 +613,8 @@ __all__ = [
     "Organisation",
     "OrganisationWijk",
     "OutboxMessage",
+    "Survey",
+    "SurveyResponse",
     "RoundReport",
     "TeamGroup",
     "UTCDateTime",

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from bot.runtime import survey_cli
 from bot.runtime.settings import Settings, SettingsError, load_settings
 from flows.invite import invite_link
 from storage import deployment, organisations, pipeline
@@ -150,6 +151,8 @@ def build_parser() -> Parser:
         "id", metavar="ID", nargs="?", type=_positive, help="an id from: buurtbot inbox --failed"
     )
     which.add_argument("--all", action="store_true", help="every failed update")
+
+    survey_cli.add_parsers(commands, _positive)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, parser_class=Parser)
@@ -556,6 +559,20 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> str:
     return f"wrote {args.out}: week {digest.week_label}, {digest.observations} observations"
 
 
+def cmd_survey_list(settings: Settings, args: argparse.Namespace) -> str:
+    """List an organisation's surveys."""
+    try:
+        return survey_cli.survey_list(_session_factory(settings), settings, args)
+    except survey_cli.SurveyCliError as error:
+        raise CliError(str(error)) from None
+
+
+def cmd_survey_qr(settings: Settings, args: argparse.Namespace) -> str:
+    """Write a survey's QR code."""
+    try:
+        return survey_cli.survey_qr(_session_factory(settings), settings, args)
+    except survey_cli.SurveyCliError as error:
+        raise CliError(str(error)) from None
 def _iso_day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())
@@ -603,6 +620,8 @@ HANDLERS = {
     ("report", None): cmd_report,
     ("inbox", None): cmd_inbox,
     ("inbox", "retry"): cmd_inbox_retry,
+    ("survey", "list"): cmd_survey_list,
+    ("survey", "qr"): cmd_survey_qr,
 }
 
 
@@ -612,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = next(
         (
             getattr(args, name, None)
-            for name in ("org_command", "db_command", "inbox_command")
+            for name in ("org_command", "db_command", "inbox_command", "survey_command")
             if getattr(args, name, None)
         ),
         None,

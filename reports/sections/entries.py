@@ -23,7 +23,9 @@ MAX_FACT_TEXT = 600
 
 def listed(week: Week) -> tuple[ObservationRow, ...]:
     """Return the week's observations the list shows (every kind that is not private)."""
-    return tuple(o for o in week.current if not kind_of(o.kind).private)
+    return tuple(
+        o for o in week.current if not (kind_of(o.kind).private or kind_of(o.kind).summarised)
+    )
 
 
 def numbers(rows: tuple[ObservationRow, ...]) -> dict[int, int]:

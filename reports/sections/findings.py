@@ -59,7 +59,7 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
     found: list[Msg] = []
     # A week with only diaries says so once, not again per wijk and per figure.
     no_fieldwork = not digest.entries and not digest.figure("walks").value
-    if no_fieldwork:
+    if no_fieldwork and digest.figure("diary_entries").value:
         found.append(Msg("digest.find.no_fieldwork"))
     coverage = digest.coverage
     if coverage is not None and coverage.mostly_outside:
@@ -127,6 +127,20 @@ def build(digest: WeeklyDigest) -> tuple[Msg, ...]:
         names = [w.name for w in coverage.unvisited]
         shown = ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
         found.append(Msg("digest.find.unvisited", {"count": len(names), "wijken": shown}))
+    answered = next((survey for survey in digest.surveys if survey.this_week), None)
+    if answered is not None:
+        door = next((t.count for t in answered.channels if t.label == "door"), 0)
+        found.append(
+            Msg(
+                "digest.find.survey",
+                {
+                    "count": answered.this_week,
+                    "title": answered.title,
+                    "total": answered.responses,
+                    "door": door,
+                },
+            )
+        )
     change = None if no_fieldwork else _sharp_change(digest)
     if change is not None:
         found.append(change)

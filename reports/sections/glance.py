@@ -10,6 +10,7 @@ import geo
 from reports.model import GLANCE, Figure
 from reports.sections.common import Week, is_reflection
 from storage.kinds import DIARY_ENTRY, KINDS, kind_of
+from storage.surveys import CHANNEL_KEY, TRIAL
 from storage.weekly import ObservationRow, WalkRow
 
 
@@ -51,7 +52,12 @@ def walk_totals(
 
 def counts(observations: Sequence[ObservationRow]) -> dict[str, int]:
     """Count observations per figure (walk notes and notes alike), and the diarists."""
-    tallied = Counter(kind_of(o.kind).tally for o in observations if not is_reflection(o))
+    # A coordinator trying a survey out is no respondent (a trial's answers go when it ends).
+    tallied = Counter(
+        kind_of(o.kind).tally
+        for o in observations
+        if not is_reflection(o) and o.details.get(CHANNEL_KEY) != TRIAL
+    )
     diarists = {o.member_id or o.author for o in observations if o.kind == DIARY_ENTRY}
     return {**{kind.tally: tallied[kind.tally] for kind in KINDS}, "diarists": len(diarists)}
 

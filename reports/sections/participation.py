@@ -10,6 +10,7 @@ from datetime import timedelta
 from reports.model import DiaristProgress, Participation, Tally
 from reports.sections import focusgroups
 from reports.sections.common import Week
+from storage.kinds import kind_of
 
 ROLES = ("coordinator", "staff", "volunteer", "resident")
 # The encounter flow's channels (its buttons), every one shown even at 0.
@@ -18,7 +19,9 @@ CHANNELS = ("street", "event", "visit", "focus", "activity", "other")
 
 def build(week: Week) -> Participation:
     """Return who the week's observations come from."""
-    roles = Counter(week.roles.get(o.member_id) if o.member_id else None for o in week.current)
+    # Survey answers are counted in their own section (a link respondent is nobody's member).
+    counted = [o for o in week.current if not kind_of(o.kind).summarised]
+    roles = Counter(week.roles.get(o.member_id) if o.member_id else None for o in counted)
     ordered = [r for r in ROLES if roles[r]] + sorted(
         (r for r in roles if r not in ROLES and r is not None), key=str
     )

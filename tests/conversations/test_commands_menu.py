@@ -52,7 +52,8 @@ def test_start_up_sets_the_strangers_menu_in_each_language_with_its_words(sandbo
         assert menu[0]["description"] == TRANSLATOR.plain(language, "command.start")
     # Telegram shows the default to everyone else: the deployment's language (nl).
     default = sandbox.commands()
-    assert [c["command"] for c in default] == ["beginnen", "hulp", "taal", "stoppen"]
+    # /forget too: someone who answered a survey through its link is no member.
+    assert [c["command"] for c in default] == ["beginnen", "hulp", "taal", "stoppen", "vergeten"]
     # Every setMyCommands call was checked against the Bot API (the fixture fails otherwise).
     calls = sandbox.calls("setMyCommands")
     assert {call["params"].get("language_code") for call in calls} == {None, "nl", "fr", "en"}

@@ -54,6 +54,18 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
         page = (tmp_path / name).read_text()
         assert "<svg" in page and 'id="list"' in page
         assert page.count("<script") == 1 and "<script src" not in page
+    # The survey: 12 people answered (6 at the door, 6 through the link, one stopped halfway).
+    answers = [
+        f["properties"]
+        for f in collection["features"]
+        if f["properties"]["kind"] == "survey_response"
+    ]
+    assert len(answers) == 12
+    assert sorted(a["survey_channel"] for a in answers) == ["door"] * 6 + ["self"] * 6
+    assert [a["survey_status"] for a in answers].count("partial") == 1
+    assert all(a.get("s1_q1") for a in answers)  # one column per question
+    last = (tmp_path / pictures[-1]).read_text()
+    assert 'class="survey"' in last and "Aan de deur gevraagd" in last
     for feature in collection["features"]:
         if feature["properties"]["kind"] == "diary_entry":
             assert feature["geometry"] is None  # where a resident went stays private
@@ -66,9 +78,9 @@ def test_demo_writes_four_weekly_pictures_and_the_exports(tmp_path) -> None:
     # Real media made here: small JPEGs drawn with Pillow, a valid Ogg/Opus voice note.
     import soundfile
 
-    # One on the walk, one in the focus group.
+    # One on the walk, one in the focus group, two answers spoken on a doorstep.
     voices = list((tmp_path / "media" / "voice").rglob("*.*"))
-    assert len(voices) == 2
+    assert len(voices) == 4
     for voice in voices:
         data = voice.read_bytes()
         assert data.startswith(b"OggS") and b"OpusHead" in data[:200] and b"OpusTags" in data

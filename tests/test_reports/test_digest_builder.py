@@ -323,6 +323,7 @@ def test_at_a_glance_counts_this_week_against_the_week_before(session_factory, s
         "focus_groups": (0, 0, 0),
         "diary_entries": (5, 0, 5),
         "diarists": (1, 0, 1),
+        "survey_responses": (0, 0, 0),
     }
     assert (digest.first_day, digest.last_day) == (MON, SUN)
     assert (digest.previous_year, digest.previous_week) == (2026, 47)

@@ -278,6 +278,23 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
     # A note kept outside any flow and a focus group, so that every kind is in the export.
     moment = datetime(2026, 11, 24, 10, 5, tzinfo=UTC)
     record(session_factory, fx, "note", moment, text="The library opens late", place=DANSAERT)
+    # And a survey answer that gave a place: one column per question, a point.
+    with session_factory.begin() as session:
+        obs.add_observation(
+            session,
+            organisation_id=fx.org_id,
+            member_id=None,
+            author="R-0A1B2C3D",
+            kind="survey_response",
+            now=datetime(2026, 11, 24, 10, 6, tzinfo=UTC),
+            place=DANSAERT,
+            details={
+                "survey_id": 1,
+                "survey_channel": "self",
+                "survey_status": "complete",
+                "s1_q1": "Park",
+            },
+        )
     record(
         session_factory,
         fx,
@@ -294,7 +311,7 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
     assert "crs" not in collection
     features = collection["features"]
     ids = [feature["id"] for feature in features]
-    assert len(ids) == len(set(ids)) == 9  # 8 observations + 1 track (a 1-point walk is none)
+    assert len(ids) == len(set(ids)) == 10  # 9 observations + 1 track (a 1-point walk is none)
     points = [f for f in features if f["properties"]["kind"] != "walk_track"]
     assert {f["properties"]["kind"] for f in points} == set(obs.KINDS)
     for feature in points:
@@ -304,10 +321,15 @@ def test_geojson_follows_the_schema(session_factory, data_fixture, tmp_path) -> 
             assert name in properties
         for name in ("municipality", "in_buurt", "walk_id", "media"):
             assert name in properties
-        assert properties["author"] == fx.author
+        # A survey answered through its link has a random stand-in, nobody's pseudonym.
+        expected = "R-0A1B2C3D" if properties["kind"] == "survey_response" else fx.author
+        assert properties["author"] == expected
         assert isinstance(properties["media"], list)
         assert datetime.fromisoformat(properties["created_at"]).utcoffset() is not None
 
+    answer = next(f for f in points if f["properties"]["kind"] == "survey_response")
+    assert answer["properties"]["s1_q1"] == "Park"
+    assert answer["geometry"]["type"] == "Point"
     note = next(f for f in points if f["properties"]["kind"] == "walk_note")
     assert note["geometry"] == {"type": "Point", "coordinates": [4.351577, 50.846678]}
     props = note["properties"]

@@ -37,8 +37,11 @@ EXPECTED = {
     "focusgroup": "CS---",
     "undo": "CSVR-",
     "mydata": "CSVR-",
+    # A stranger is refused unless they answered a survey through its link (then: erased).
     "forget": "CSVR-",
     "diary": "CSVR-",
+    # Coordinators design surveys; staff and volunteers ask people on their doorstep.
+    "survey": "CSV--",
     "invite": "C----",
     "area": "C----",
     "export": "C----",

@@ -30,6 +30,7 @@ from flows.registry import FLOWS
 from flows.router import GLOBAL_PREFIX, PENDING, Position, decode_button, shown_buttons
 from storage import diaries
 from storage import organisations as orgs
+from storage import surveys as surveys_db
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VERSION = 7
@@ -91,6 +92,21 @@ def chat(session_factory, tmp_path: Path) -> Iterator[Chat]:
             home_wijk=None,
             now=NOW,
         )
+        # A survey in the making, so /survey's questions show their buttons.
+        survey = surveys_db.create_survey(
+            session,
+            org.id,
+            "Spelen",
+            [
+                {
+                    "kind": "one",
+                    "base": "nl",
+                    "text": {"nl": "Waar spelen de kinderen?"},
+                    "options": {"nl": ["Park", "Straat"]},
+                }
+            ],
+            NOW,
+        )
         session.flush()
         dispatcher = Dispatcher(session_factory, Renderer(TRANSLATOR), CONFIG, tmp_path)
         # One draft that every question can be asked from (onboarding, /team, /area, diary).
@@ -103,6 +119,7 @@ def chat(session_factory, tmp_path: Path) -> Iterator[Chat]:
             "member_id": colleague.id,
             "pseudonym": "P-ABCDEFGH",
             "mode": "enrol",
+            "survey_id": survey.id,
         }
         yield Chat(session, ctx, dispatcher, draft)
         session.rollback()
