@@ -24,9 +24,18 @@ from sqlalchemy.orm import Session
 
 from storage import deployment
 from storage import hypotheses as stored
-from storage.kinds import DIARY_ENTRY, KEY_PERSON
-from storage.models import Diarist, Observation, Organisation, RoundReport, Walk
+from storage import surveys as stored_surveys
+from storage.kinds import DIARY_ENTRY, KEY_PERSON, SURVEY_RESPONSE
+from storage.models import (
+    Diarist,
+    Observation,
+    Organisation,
+    RoundReport,
+    SurveyResponse,
+    Walk,
+)
 from storage.privacy import pseudonym
+from storage.surveys import ResponseRow, SurveyRow
 from storage.weekly import (
     _OBSERVATION_COLUMNS,
     ObservationRow,
@@ -45,6 +54,7 @@ __all__ = [
     "DiaryRow",
     "RoundRows",
     "HypothesisRows",
+    "SurveyRows",
     "first_observation_at",
     "load_hypotheses",
     "load_round",
@@ -68,13 +78,18 @@ class DiaryRow:
     paused_until: date | None
 
 
+# Each survey open during the period, with its responses of the period.
+SurveyRows = tuple[tuple[SurveyRow, tuple[ResponseRow, ...]], ...]
+
+
 @dataclass(frozen=True)
 class RoundRows:
     """Everything the round report is built from.
 
     `observations` are the period's ([start, end)), oldest first; `walks` the walks started in
     it; `key_persons` every key person recorded before `end` (the register is cumulative),
-    oldest first; `diaries` the diaries running at some day of the period.
+    oldest first; `diaries` the diaries running at some day of the period; `surveys` the
+    surveys open during it, each with its responses begun in the period (trials left out).
     """
 
     organisation: OrganisationRow
@@ -82,6 +97,7 @@ class RoundRows:
     walks: tuple[WalkRow, ...]
     key_persons: tuple[ObservationRow, ...]
     diaries: tuple[DiaryRow, ...]
+    surveys: SurveyRows = ()
 
 
 def load_round(
@@ -146,7 +162,52 @@ def load_round(
         walks=walks,
         key_persons=key_persons,
         diaries=diaries(session, org_id, *days, observations),
+        surveys=surveys(session, org_id, start, end, observations),
     )
+
+
+def surveys(
+    session: Session,
+    org_id: int,
+    start: datetime,
+    end: datetime,
+    observations: tuple[ObservationRow, ...],
+) -> SurveyRows:
+    """Return the surveys open during [start, end), each with its responses of the period.
+
+    A response is an observation of the period, already read: only the surveys themselves
+    and the response-to-survey links of those observations are read here.
+    """
+    running = stored_surveys.running_surveys(session, org_id, start, end)
+    if not running:
+        return ()
+    answers = {o.id: o for o in observations if o.kind == SURVEY_RESPONSE}
+    found: dict[int, list[ResponseRow]] = {survey.id: [] for survey in running}
+    sizes = {survey.id: len(survey.questions or ()) for survey in running}
+    survey_of: dict[int, int] = {
+        observation_id: survey_id
+        for observation_id, survey_id in session.execute(
+            select(SurveyResponse.observation_id, SurveyResponse.survey_id).where(
+                SurveyResponse.observation_id.in_(list(answers)),
+                SurveyResponse.survey_id.in_(list(found)),
+            )
+        )
+    }
+    # Observations come oldest first: each survey keeps that order.
+    for observation in answers.values():
+        survey_id = survey_of.get(observation.id)
+        if survey_id is None or stored_surveys.is_trial(observation.details):
+            continue
+        found[survey_id].append(
+            stored_surveys.response_row(
+                survey_id,
+                sizes[survey_id],
+                observation.created_at,
+                observation.details,
+                observation.wijk_code,
+            )
+        )
+    return tuple((stored_surveys.survey_row(survey), tuple(found[survey.id])) for survey in running)
 
 
 def diaries(

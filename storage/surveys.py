@@ -401,31 +401,44 @@ class ResponseRow:
     answers: dict[int, Any]
 
 
-def _response_row(survey: Survey, observation: Observation) -> ResponseRow:
-    details = observation.details or {}
+def response_row(
+    survey_id: int,
+    questions: int,
+    created_at: datetime,
+    details: dict[str, Any] | None,
+    wijk_code: int | None,
+) -> ResponseRow:
+    """Return a response as the reports read it, from its observation's columns."""
+    details = details or {}
     answers = {
-        index: details[answer_key(survey.id, index)]
-        for index in range(len(survey.questions or ()))
-        if answer_key(survey.id, index) in details
+        index: details[answer_key(survey_id, index)]
+        for index in range(questions)
+        if answer_key(survey_id, index) in details
     }
     return ResponseRow(
-        created_at=observation.created_at,
+        created_at=created_at,
         channel=str(details.get(CHANNEL_KEY) or SELF),
         complete=details.get(STATUS_KEY) == COMPLETE,
-        wijk_code=observation.wijk_code,
+        wijk_code=wijk_code,
         answers=answers,
     )
 
 
-def survey_results(
-    session: Session, organisation_id: int, start: datetime, end: datetime
-) -> list[tuple[SurveyRow, list[ResponseRow]]]:
-    """Return the surveys running during [start, end) with their responses up to `end`.
+def is_trial(details: dict[str, Any] | None) -> bool:
+    """Say whether a response was a coordinator's trial run (never counted)."""
+    return (details or {}).get(CHANNEL_KEY) == TRIAL
 
-    A survey counts when it was opened before `end` and not closed before `start`; its
-    responses are every one since it opened (results add up over the weeks), trials left out.
-    """
-    surveys = [
+
+def survey_row(survey: Survey) -> SurveyRow:
+    """Return a survey as the reports read it."""
+    return SurveyRow(survey.id, survey.title, survey.status, questions_of(survey.questions))
+
+
+def running_surveys(
+    session: Session, organisation_id: int, start: datetime, end: datetime
+) -> list[Survey]:
+    """Return the surveys open at some moment of [start, end), oldest first."""
+    return [
         survey
         for survey in session.scalars(
             select(Survey)
@@ -439,6 +452,17 @@ def survey_results(
         )
         if survey.closed_at is None or survey.closed_at >= start
     ]
+
+
+def survey_results(
+    session: Session, organisation_id: int, start: datetime, end: datetime
+) -> list[tuple[SurveyRow, list[ResponseRow]]]:
+    """Return the surveys running during [start, end) with their responses up to `end`.
+
+    A survey counts when it was opened before `end` and not closed before `start`; its
+    responses are every one since it opened (results add up over the weeks), trials left out.
+    """
+    surveys = running_surveys(session, organisation_id, start, end)
     if not surveys:
         return []
     found: dict[int, list[ResponseRow]] = {survey.id: [] for survey in surveys}
@@ -450,15 +474,18 @@ def survey_results(
         .order_by(Observation.created_at, Observation.id)
     ).all()
     for survey_id, observation in rows:
-        if (observation.details or {}).get(CHANNEL_KEY) != TRIAL:
-            found[survey_id].append(_response_row(by_id[survey_id], observation))
-    return [
-        (
-            SurveyRow(survey.id, survey.title, survey.status, questions_of(survey.questions)),
-            found[survey.id],
-        )
-        for survey in surveys
-    ]
+        if not is_trial(observation.details):
+            survey = by_id[survey_id]
+            found[survey_id].append(
+                response_row(
+                    survey.id,
+                    len(survey.questions or ()),
+                    observation.created_at,
+                    observation.details,
+                    observation.wijk_code,
+                )
+            )
+    return [(survey_row(survey), found[survey.id]) for survey in surveys]
 
 
 def response_counts(session: Session, survey_id: int) -> dict[str, int]:

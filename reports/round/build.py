@@ -82,6 +82,7 @@ def build_round_report(
         walks=rows.walks,
         key_persons=rows.key_persons,
         diaries=rows.diaries,
+        surveys=rows.surveys,
         hypotheses=rounds.load_hypotheses(session, organisation_id, start, end),
     )
     return build_from_period(period, organisation_id, organisation.name, timezone)

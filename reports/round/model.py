@@ -24,9 +24,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.model import FocusGroupLine, MapData, MissingGroup, Msg, Tally
+from reports.model import FocusGroupLine, MapData, MissingGroup, Msg, SurveyResult, Tally
 from reports.sections.common import wijk_name
-from storage.round import DiaryRow, HypothesisRows
+from storage.round import DiaryRow, HypothesisRows, SurveyRows
 from storage.weekly import ObservationRow, WalkRow
 
 # -- what every section builder reads -------------------------------------------------------
@@ -53,7 +53,8 @@ class Period:
     `observations` and `walks` are the period's ([start, end)), oldest first; `key_persons`
     every key person recorded before `end`; `diaries` the diaries running during the period;
     `hypotheses` what the hypotheses store holds for the organisation (see
-    storage/round.py:load_hypotheses); None when it was not read.
+    storage/round.py:load_hypotheses); None when it was not read; `surveys` the surveys open
+    during the period, each with its responses begun in it (trials never).
     """
 
     language: str
@@ -69,6 +70,7 @@ class Period:
     key_persons: tuple[ObservationRow, ...]
     diaries: tuple[DiaryRow, ...]
     hypotheses: HypothesisRows | None = None
+    surveys: SurveyRows = ()
 
     def day(self, moment: datetime) -> date:
         """Return the local day of a moment."""
@@ -372,6 +374,23 @@ class RoundFocusGroups:
     def cited(self) -> tuple[int, ...]:
         """Return the ids of the focus groups, listed at the end of the page."""
         return tuple(group.line.number for group in self.groups)
+
+
+# -- surveys ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundSurveys:
+    """The surveys open during the period, each with the results of the responses begun in
+    it (as in the weekly picture: counts per choice and scale point, averages with n, a few
+    free answers, who answered per channel and per wijk); `respondents` and `partial` over all
+    of them, and `channels` (door to door, self-completed) summed, to see whom the round
+    reached."""
+
+    surveys: tuple[SurveyResult, ...]
+    respondents: int
+    partial: int
+    channels: tuple[Tally, ...]
 
 
 # -- the closing page -----------------------------------------------------------------------

@@ -18,6 +18,7 @@ from reports.round import (
     hypotheses,
     missing,
     register,
+    surveys,
     swot,
     trends,
 )
@@ -38,6 +39,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("diaries", diaries.build),
     Section("register", register.build),
     Section("focus_groups", focus_groups.build),
+    Section("surveys", surveys.build),
     Section("hypotheses", hypotheses.build),
     Section("buurtkaart", buurtkaart.build),
     # The closing page reads the sections above: keep it last.

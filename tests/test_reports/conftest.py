@@ -12,6 +12,7 @@ from tests.test_reports.test_round_builder import (
     RoundScene,
     populate_focus_groups,
     populate_round,
+    populate_surveys,
 )
 
 
@@ -25,3 +26,9 @@ def round_scene(session_factory: sessionmaker[Session], now: datetime) -> RoundS
 def focus_scene(session_factory: sessionmaker[Session], now: datetime) -> RoundScene:
     """Return an organisation whose four weeks hold focus groups."""
     return populate_focus_groups(session_factory, now)
+
+
+@pytest.fixture
+def survey_scene(session_factory: sessionmaker[Session], now: datetime) -> RoundScene:
+    """Return an organisation whose four weeks hold survey answers."""
+    return populate_surveys(session_factory, now)

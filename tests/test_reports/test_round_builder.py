@@ -16,6 +16,7 @@ from reports.round.sections import SECTIONS
 from storage import diaries
 from storage import hypotheses as stored_hypotheses
 from storage import organisations as orgs
+from storage import surveys as surveys_db
 from storage.models import Observation
 from tests.test_reports.test_digest_builder import (
     DANSAERT,
@@ -614,3 +615,101 @@ def test_a_period_without_focus_groups_has_an_empty_section(session_factory, foc
     fg = report.section("focus_groups")
     assert (fg.groups, fg.people, fg.channels, fg.missing_voices) == ((), 0, (), ())
     assert fg.cited() == ()
+
+
+# -- surveys --------------------------------------------------------------------------------
+
+SURVEY_QUESTIONS: list[dict[str, Any]] = [
+    {
+        "kind": "one",
+        "theme": "youth",
+        "base": "nl",
+        "text": {"nl": "Waar spelen de kinderen?", "en": "Where do the children play?"},
+        "options": {"nl": ["Park", "Straat"], "en": ["Park", "Street"]},
+    },
+    {"kind": "scale", "base": "nl", "text": {"nl": "Hoe veilig?", "en": "How safe?"}},
+    {"kind": "text", "base": "nl", "text": {"nl": "Wat mist u?", "en": "What do you miss?"}},
+]
+
+
+def answer_survey(
+    s: Session,
+    survey: Any,
+    key: str,
+    channel: str,
+    when: datetime,
+    answers: list[Any],
+    wijk_at: tuple[float, float] | None = None,
+) -> int:
+    """Store one response with the given answers (fewer than the questions: partial)."""
+    response = surveys_db.start_response(s, survey, key, channel, when, language="nl")
+    for index, value in enumerate(answers):
+        where = place(*wijk_at) if wijk_at and index == len(answers) - 1 else None
+        surveys_db.put_answer(s, response, survey, index, value, when, place=where)
+    return response.id
+
+
+def populate_surveys(factory: sessionmaker[Session], now: datetime) -> RoundScene:
+    """A survey open over the four weeks with answers before, in and after them, a trial run,
+    a second survey opened in week 46, a draft, one closed before the period and another
+    organisation's survey, none of which but the period's real answers may count."""
+    ids: dict[str, int] = {}
+    with factory.begin() as s:
+        org = orgs.create_organisation(s, "Buurthuis Oost", now - timedelta(days=200), "nl", [1])
+        other = orgs.create_organisation(s, "Autre part", now - timedelta(days=200), "fr", [1])
+        play = surveys_db.create_survey(s, org.id, "Spelen <buiten>", SURVEY_QUESTIONS, at(W44))
+        surveys_db.open_survey(s, play, at(W44, 8) - timedelta(days=10))
+        answer_survey(s, play, "before", "door", at(W44) - timedelta(days=5), ["Straat", 1, "x"])
+        ids["door1"] = answer_survey(
+            s, play, "a", "door", at(W44, 10), ["Park", 4, "Een <b>speeltuin</b>"], GRAND_PLACE
+        )
+        answer_survey(s, play, "b", "door", at(W45, 10), ["Straat", 2, "Bomen"], GRAND_PLACE)
+        answer_survey(s, play, "c", "self", at(W46, 20), ["Park"])  # stopped after one
+        answer_survey(s, play, "trial", "trial", at(W46, 21), ["Straat", 5, "test"])
+        answer_survey(s, play, "after", "self", at(W47) + timedelta(days=7), ["Straat", 5, "y"])
+        late = surveys_db.create_survey(s, org.id, "Markt", SURVEY_QUESTIONS[:1], at(W46))
+        surveys_db.open_survey(s, late, at(W46, 9))
+        draft = surveys_db.create_survey(s, org.id, "Ontwerp", SURVEY_QUESTIONS, at(W45))
+        old = surveys_db.create_survey(s, org.id, "Oud", SURVEY_QUESTIONS, at(W44) - timedelta(30))
+        surveys_db.open_survey(s, old, at(W44) - timedelta(days=29))
+        surveys_db.close_survey(old, at(W44) - timedelta(days=20))
+        elsewhere = surveys_db.create_survey(s, other.id, "Ailleurs", SURVEY_QUESTIONS, at(W44))
+        surveys_db.open_survey(s, elsewhere, at(W44, 9))
+        answer_survey(s, elsewhere, "z", "door", at(W45, 11), ["Park", 3, "z"])
+        ids.update(play=play.id, late=late.id, draft=draft.id)
+    return RoundScene(org.id, ids)
+
+
+def test_surveys_add_up_the_period_per_question_channel_and_wijk(
+    session_factory, survey_scene
+) -> None:
+    report = build_report(session_factory, survey_scene)
+    sv = report.section("surveys")
+    # The running surveys only, oldest first: no draft, none closed before, none elsewhere.
+    assert [r.title for r in sv.surveys] == ["Spelen <buiten>", "Markt"]
+    play, late = sv.surveys
+    # Only answers begun in the period; the trial never counts; a partial counts as such.
+    assert (play.responses, play.complete, play.partial) == (3, 2, 1)
+    assert (late.responses, late.complete, late.partial) == (0, 0, 0)
+    assert [(t.label, t.count) for t in play.channels] == [("door", 2), ("self", 1)]
+    # Who answered, by wijk and never closer; the partial answer gave no place.
+    assert [(t.label, t.count) for t in play.wijken] == [("Grand Place", 2), (None, 1)]
+    where, safe, miss = play.questions
+    assert where.text == "Where do the children play?"
+    assert [(t.label, t.count) for t in where.counts] == [("Park", 2), ("Street", 1)]
+    assert (safe.average, safe.answered) == (3.0, 2)
+    assert [t.count for t in safe.counts] == [0, 1, 0, 1, 0]
+    assert miss.samples == ("Bomen", "Een <b>speeltuin</b>")
+    # Over all surveys of the period.
+    assert (sv.respondents, sv.partial) == (3, 1)
+    assert [(t.label, t.count) for t in sv.channels] == [("door", 2), ("self", 1)]
+
+
+def test_a_period_without_surveys_has_an_empty_section(session_factory, survey_scene) -> None:
+    with session_factory() as session:
+        report = build_round_report(
+            session, survey_scene.org_id, date(2025, 1, 1), date(2025, 1, 31), "nl"
+        )
+    sv = report.section("surveys")
+    assert (sv.surveys, sv.respondents, sv.partial) == ((), 0, 0)
+    assert [t.count for t in sv.channels] == [0, 0]

@@ -184,3 +184,39 @@ def test_a_round_without_focus_groups_says_so(session_factory, round_scene) -> N
     groups = section(page_of(session_factory, round_scene, "fr"), "focus_groups")
     assert plain("round.focus_groups.none", "fr") in groups.plain
     assert groups.all("a") == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_surveys_show_each_question_and_who_answered_per_channel_and_wijk(
+    session_factory, survey_scene, language
+) -> None:
+    source = page_of(session_factory, survey_scene, language)
+    assert plain("round.section.surveys", language) in Page(source).headings
+    surveys = section(source, "surveys")
+    text = surveys.plain
+    assert plain("round.surveys.total", language, count=3, partial=1) in text
+    # One block per survey of the period; the draft and the closed survey stay out.
+    play, late = (
+        plain("digest.survey.title", language, title=t) for t in ("Spelen <buiten>", "Markt")
+    )
+    assert play in text and late in text and text.index(play) < text.index(late)
+    assert len(surveys.all("article", "survey")) == 2
+    assert "Ontwerp" not in text and "Oud" not in text and "Ailleurs" not in text
+    assert plain("round.surveys.responses", language, count=3, complete=2, partial=1) in text
+    assert plain("round.surveys.responses", language, count=0, complete=0, partial=0) in text
+    # Who answered: per channel and per wijk, and the note on whom a survey by link misses.
+    assert plain("digest.survey.who", language) in text
+    assert plain("digest.survey.channel.door", language) in text
+    assert plain("digest.survey.channel.self", language) in text
+    assert plain("digest.survey.reach", language) in text
+    assert plain("digest.survey.no_place", language) in text
+    # The questions with their results: choices, the average with its n, free answers.
+    assert plain("digest.survey.average", language, average="3", count=2) in text
+    assert "Een &lt;b&gt;speeltuin&lt;/b&gt;" in source and "<b>speeltuin</b>" not in source
+    assert "Park" in text and "Bomen" in text
+    assert not re.search(r"\b(round|digest|survey)\.[a-z_]+\.[a-z_]", text)
+
+
+def test_a_round_without_surveys_says_so(session_factory, round_scene) -> None:
+    surveys = section(page_of(session_factory, round_scene, "nl"), "surveys")
+    assert plain("round.surveys.none", "nl") in surveys.plain
