@@ -32,7 +32,6 @@ from storage.models import (
     Organisation,
     RoundReport,
     SurveyResponse,
-    Walk,
 )
 from storage.privacy import pseudonym
 from storage.surveys import ResponseRow, SurveyRow
@@ -42,7 +41,9 @@ from storage.weekly import (
     OrganisationRow,
     WalkRow,
     _observation,
+    observations_between,
     organisation_row,
+    walks_between,
 )
 
 DEFAULT_WEEKS = 4
@@ -112,38 +113,8 @@ def load_round(
     `days` are the period's first and last local day (for the diaries running then).
     """
     org_id = organisation.id
-    observations = tuple(
-        _observation(row)
-        for row in session.execute(
-            select(*_OBSERVATION_COLUMNS)
-            .where(
-                Observation.organisation_id == org_id,
-                Observation.created_at >= start,
-                Observation.created_at < end,
-            )
-            .order_by(Observation.created_at, Observation.id)
-        )
-    )
-    walks = tuple(
-        WalkRow(*row)
-        for row in session.execute(
-            select(
-                Walk.id,
-                Walk.author,
-                Walk.started_at,
-                Walk.ended_at,
-                Walk.closed_reason,
-                Walk.last_point_at,
-                Walk.distance_m,
-            )
-            .where(
-                Walk.organisation_id == org_id,
-                Walk.started_at >= start,
-                Walk.started_at < end,
-            )
-            .order_by(Walk.started_at, Walk.id)
-        )
-    )
+    observations = observations_between(session, org_id, start, end)
+    walks = walks_between(session, org_id, start, end)
     key_persons = tuple(
         _observation(row)
         for row in session.execute(

@@ -181,6 +181,50 @@ def _observation(row: Sequence[Any]) -> ObservationRow:
     return ObservationRow(*values)
 
 
+def observations_between(
+    session: Session, org_id: int, start: datetime, end: datetime
+) -> tuple[ObservationRow, ...]:
+    """Read an organisation's observations made in [start, end), oldest first."""
+    return tuple(
+        _observation(row)
+        for row in session.execute(
+            select(*_OBSERVATION_COLUMNS)
+            .where(
+                Observation.organisation_id == org_id,
+                Observation.created_at >= start,
+                Observation.created_at < end,
+            )
+            .order_by(Observation.created_at, Observation.id)
+        )
+    )
+
+
+def walks_between(
+    session: Session, org_id: int, start: datetime, end: datetime
+) -> tuple[WalkRow, ...]:
+    """Read an organisation's walks started in [start, end), oldest first."""
+    return tuple(
+        WalkRow(*row)
+        for row in session.execute(
+            select(
+                Walk.id,
+                Walk.author,
+                Walk.started_at,
+                Walk.ended_at,
+                Walk.closed_reason,
+                Walk.last_point_at,
+                Walk.distance_m,
+            )
+            .where(
+                Walk.organisation_id == org_id,
+                Walk.started_at >= start,
+                Walk.started_at < end,
+            )
+            .order_by(Walk.started_at, Walk.id)
+        )
+    )
+
+
 def organisation_row(session: Session, organisation_id: int) -> OrganisationRow | None:
     """Return the organisation and its buurt, or None when there is no such organisation."""
     organisation = session.get(Organisation, organisation_id)
@@ -210,38 +254,8 @@ def load_week(
     `follow_ups` the first and last day of the follow-ups to list.
     """
     org_id = organisation.id
-    observations = tuple(
-        _observation(row)
-        for row in session.execute(
-            select(*_OBSERVATION_COLUMNS)
-            .where(
-                Observation.organisation_id == org_id,
-                Observation.created_at >= previous_start,
-                Observation.created_at < end,
-            )
-            .order_by(Observation.created_at, Observation.id)
-        )
-    )
-    walks = tuple(
-        WalkRow(*row)
-        for row in session.execute(
-            select(
-                Walk.id,
-                Walk.author,
-                Walk.started_at,
-                Walk.ended_at,
-                Walk.closed_reason,
-                Walk.last_point_at,
-                Walk.distance_m,
-            )
-            .where(
-                Walk.organisation_id == org_id,
-                Walk.started_at >= previous_start,
-                Walk.started_at < end,
-            )
-            .order_by(Walk.started_at, Walk.id)
-        )
-    )
+    observations = observations_between(session, org_id, previous_start, end)
+    walks = walks_between(session, org_id, previous_start, end)
     # The week's tracks are drawn; last week's are measured only when no distance was kept.
     wanted = [w.id for w in walks if w.started_at >= start or w.distance_m is None]
     week_ids = [o.id for o in observations if o.created_at >= start]
