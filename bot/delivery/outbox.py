@@ -175,10 +175,24 @@ class OutboxSender:
             if isinstance(value, dict) and is_member_data(str(value.get("path", ""))):
                 (self.media_dir / value["path"]).unlink(missing_ok=True)
 
+    async def _paced_call(self, chat_id: int, method: str, payload: dict[str, Any]) -> Any:
+        """Make a call, keeping a message call within what Telegram can have seen this second."""
+        if not counts_as_message(method):
+            return await self.call(method, payload)
+        wait = self.pacer.wire_wait()
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = self.pacer.wire_wait()
+        self.pacer.sending()
+        try:
+            return await self.call(method, payload)
+        finally:
+            self.pacer.sent(chat_id)
+
     async def _deliver(self, outbox_id: int, chat_id: int, method: str, payload: dict) -> None:
         now = self.clock
         try:
-            result = await self.call(method, payload)
+            result = await self._paced_call(chat_id, method, payload)
         except RetryAfter as error:
             seconds = error.retry_after
             wait = seconds.total_seconds() if isinstance(seconds, timedelta) else float(seconds)

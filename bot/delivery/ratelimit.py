@@ -39,11 +39,21 @@ def jumps_the_queue(method: str) -> bool:
     return method in JUMPS_THE_QUEUE
 
 
+# How often a call waiting for room re-checks while every recent call is still on the wire.
+WIRE_POLL = 0.01
+
+
 class SendPacer:
     """Hands out send times so no window of one second holds more than `per_second` messages.
 
     Sends are also spaced evenly (a little under the limit): a burst of 30 at once followed by
     30 more a second later lands in one second at Telegram as soon as the network jitters.
+
+    Slots are a plan; what Telegram counts is when calls arrive. A send that starts late (a
+    busy database or event loop) would land in the same second as the ones planned after it,
+    so the sender also asks `wire_wait` just before each call and reports it with `sending`
+    and `sent`: a call arrives no sooner than it starts and no later than its answer, which
+    bounds what Telegram can have seen in any second.
     """
 
     def __init__(
@@ -63,6 +73,9 @@ class SendPacer:
         self._chat_next: dict[int, float] = {}
         self._reaction_next: dict[int, float] = {}
         self._paused_until = 0.0
+        # Message calls started and not yet answered, and when recent ones were answered.
+        self._on_the_wire = 0
+        self._answered: deque[float] = deque()
 
     def interval(self, chat_id: int) -> float:
         """Return the minimum gap between two messages to this chat."""
@@ -90,6 +103,36 @@ class SendPacer:
         if len(self._chat_next) > 50_000:
             self._forget_idle_chats(now)
         return slot
+
+    def wire_wait(self) -> float:
+        """Return how long a message call must still wait before it may start."""
+        now = self.clock()
+        while self._answered and self._answered[0] <= now - 1.0:
+            self._answered.popleft()
+        # Any call on the wire or answered less than a second ago may have arrived within a
+        # second of this one: together they must stay under the limit.
+        if self._on_the_wire + len(self._answered) < self.per_second:
+            return 0.0
+        if self._answered:
+            return max(self._answered[0] + 1.0 - now, 0.001)
+        return WIRE_POLL
+
+    def sending(self) -> None:
+        """Note that a message call is starting now."""
+        self._on_the_wire += 1
+
+    def sent(self, chat_id: int) -> None:
+        """Note that a message call to this chat was answered (or failed) now.
+
+        The chat's next message waits a full interval from here, not from its planned slot:
+        Telegram measures the gap between arrivals, and this one may have arrived late.
+        """
+        now = self.clock()
+        self._on_the_wire = max(self._on_the_wire - 1, 0)
+        self._answered.append(now)
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), now + self.interval(chat_id)
+        )
 
     def reaction_ready_at(self, chat_id: int) -> float:
         """Return the earliest moment a reaction in this chat may be set."""

@@ -98,3 +98,39 @@ def test_tap_answers_and_reactions_jump_the_queue() -> None:
 
     assert jumps_the_queue("answerCallbackQuery") and jumps_the_queue("setMessageReaction")
     assert not jumps_the_queue("sendMessage") and not jumps_the_queue("editMessageText")
+
+
+def test_calls_on_the_wire_and_just_answered_fill_the_second() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    for _ in range(29):
+        assert pacer.wire_wait() == 0.0
+        pacer.sending()
+    clock.now = 100.5
+    pacer.sent(1)  # answered: it may have arrived any time up to now
+    assert pacer.wire_wait() == 0.0
+    pacer.sending()  # 30 calls that may share a second at Telegram
+    assert pacer.wire_wait() > 0
+    # Only when the answered call is a second old may one more start.
+    clock.now = 101.49
+    assert pacer.wire_wait() > 0
+    assert abs(pacer.wire_wait() - 0.01) < 1e-6
+    clock.now = 101.5
+    assert pacer.wire_wait() == 0.0
+
+
+def test_a_late_message_pushes_its_chats_next_one_back() -> None:
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    slot = pacer.reserve(7)
+    assert pacer.chat_ready_at(7) == slot + pacer.private_interval
+    # The call started late and came back 0.4 s after its slot: the chat's next message keeps
+    # a full interval from the answer, so the two cannot arrive less than a second apart.
+    clock.now = slot + 0.4
+    pacer.sending()
+    pacer.sent(7)
+    assert pacer.chat_ready_at(7) == slot + 0.4 + pacer.private_interval
+    # A group keeps its own, longer interval.
+    pacer.sending()
+    pacer.sent(-100)
+    assert pacer.chat_ready_at(-100) == clock.now + pacer.group_interval
