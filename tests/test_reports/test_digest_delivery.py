@@ -16,6 +16,7 @@ from flows.digest import due_digests, due_week
 from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs
 from storage.models import Digest, Organisation
+from tests.test_reports.files import make_waiting_files
 from tests.test_reports.test_digest_builder import GRAND_PLACE, TUE, add, at, make_member, place
 
 # Monday 30 November 2026 (week 49): the picture of week 48 is due at 09:00 Brussels (08:00 UTC).
@@ -23,15 +24,18 @@ MONDAY_AFTER = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
 def sweep(factory: sessionmaker[Session], now: datetime, media: Path):
-    """Run the sweep in one transaction, as the scheduler does; return its results."""
+    """Run the sweep in one transaction, as the scheduler does, then make the file jobs it
+    recorded, as the file worker does; return the messages made."""
+    config = FlowConfig(
+        media_dir=str(media),
+        timezone="Europe/Brussels",
+        reports=ReportFiles(load_translator().raw),
+    )
     with factory.begin() as session:
-        config = FlowConfig(
-            media_dir=str(media),
-            timezone="Europe/Brussels",
-            reports=ReportFiles(load_translator().raw),
-        )
         ctx = StepContext(session=session, now=now, config=config, member=None)
-        return due_digests(ctx)
+        # The sweep only records: the files are made outside its transaction.
+        assert due_digests(ctx) == []
+    return make_waiting_files(factory, config, now)
 
 
 def digests(factory: sessionmaker[Session]) -> list[tuple[int, int, int, str | None]]:
