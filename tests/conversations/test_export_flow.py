@@ -61,6 +61,13 @@ def choose(user, language: str, format_key: str, period_key: str) -> list[dict]:
     tap(user, ask_period, TRANSLATOR.raw(language, period_key))
 
 
+def made(user, language: str, count: int) -> list[dict]:
+    """Wait for the line saying the export is coming, then the `count` messages that follow."""
+    coming, *rest = user.wait_for_messages(1 + count)
+    assert says(coming, "export.coming", language)
+    return rest
+
+
 def test_excel_comes_first_and_speaks_the_coordinator_language(sandbox, world, join_member):
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
     record_fieldwork(world, member.organisation_id, member.id)
@@ -71,7 +78,7 @@ def test_excel_comes_first_and_speaks_the_coordinator_language(sandbox, world, j
     tap(coordinator, ask_format, offered[0])
     [ask_period] = coordinator.wait_for_messages(1)
     tap(coordinator, ask_period, TRANSLATOR.raw("fr", "export.period.week"))
-    ready, document = coordinator.wait_for_messages(2)
+    ready, document = made(coordinator, "fr", 2)
     assert says(ready, "export.ready", "fr")
     assert document["document"]["file_name"].endswith(".xlsx")
     content = sandbox.file_bytes(document["document"]["file_id"])
@@ -99,7 +106,7 @@ def test_coordinator_gets_a_geojson_document(sandbox, world, join_member) -> Non
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "en")
     record_fieldwork(world, member.organisation_id, member.id)
     choose(coordinator, "en", "export.format.geojson", "export.period.week")
-    ready, document = coordinator.wait_for_messages(2)
+    ready, document = made(coordinator, "en", 2)
     assert says(ready, "export.ready", "en")
     assert "Observations: 2 (with a location: 1)" in ready["text"]
     assert document["document"]["file_name"].endswith(".geojson")
@@ -119,7 +126,7 @@ def test_csv_comes_with_its_track_file(sandbox, world, join_member) -> None:
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
     record_fieldwork(world, member.organisation_id, member.id)
     choose(coordinator, "fr", "export.format.csv", "export.period.all")
-    ready, table, tracks_text, tracks = coordinator.wait_for_messages(4)
+    ready, table, tracks_text, tracks = made(coordinator, "fr", 4)
     assert says(ready, "export.ready", "fr")
     assert says(tracks_text, "export.tracks_file", "fr", points=2)
     rows = list(csv.reader(io.StringIO(sandbox.file_bytes(table["document"]["file_id"]).decode())))
@@ -131,7 +138,7 @@ def test_csv_comes_with_its_track_file(sandbox, world, join_member) -> None:
 def test_an_empty_period_sends_no_file(sandbox, world, join_member) -> None:
     coordinator, _member = join_member(COORDINATOR_ID, "coordinator", "nl")
     choose(coordinator, "nl", "export.format.xlsx", "export.period.four_weeks")
-    [answer] = coordinator.wait_for_messages(1)
+    [answer] = made(coordinator, "nl", 1)
     assert says(answer, "export.empty", "nl")
     assert not sandbox.calls("sendDocument")
 
