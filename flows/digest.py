@@ -129,15 +129,7 @@ def make(ctx: StepContext, inp: Input, draft: NoDraft, period: str) -> Outcome[A
     else:
         week, as_of = last_full_week(ctx.now, timezone), None
     params = {"week": list(week), "as_of": as_of, "tag": period}
-    filejobs.add_job(
-        ctx.session,
-        PICTURE_JOB,
-        ctx.member.organisation_id,
-        params,
-        ctx.now,
-        member_id=ctx.member.id,
-        chat_id=inp.chat_id,
-    )
+    filejobs.add_member_job(ctx.session, PICTURE_JOB, ctx.member, inp.chat_id, params, ctx.now)
     return done(CallbackAnswer(), reply("digest.coming"))
 
 

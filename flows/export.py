@@ -138,15 +138,7 @@ def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -
         "start": start_date.isoformat() if start_date else None,
         "end": end_date.isoformat() if end_date else None,
     }
-    filejobs.add_job(
-        ctx.session,
-        EXPORT_JOB,
-        ctx.member.organisation_id,
-        params,
-        ctx.now,
-        member_id=ctx.member.id,
-        chat_id=inp.chat_id,
-    )
+    filejobs.add_member_job(ctx.session, EXPORT_JOB, ctx.member, inp.chat_id, params, ctx.now)
     return done(reply("export.coming"))
 
 

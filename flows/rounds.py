@@ -173,15 +173,7 @@ def make_report(
     if inp.chat_id is None:
         return done(CallbackAnswer(), reply("error.not_allowed", command="report"))
     params = {"first": first.isoformat(), "last": last.isoformat()}
-    filejobs.add_job(
-        ctx.session,
-        ROUND_JOB,
-        ctx.member.organisation_id,
-        params,
-        ctx.now,
-        member_id=ctx.member.id,
-        chat_id=inp.chat_id,
-    )
+    filejobs.add_member_job(ctx.session, ROUND_JOB, ctx.member, inp.chat_id, params, ctx.now)
     return done(CallbackAnswer(), reply("round.report.coming"))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import FileJob
+from storage.models import FileJob, Member
 
 PENDING = "pending"
 MAKING = "making"
@@ -61,6 +61,15 @@ def add_job(
     session.add(job)
     session.flush()
     return job
+
+
+def add_member_job(
+    session: Session, kind: str, member: Member, chat_id: int, params: dict[str, Any], now: datetime
+) -> FileJob:
+    """Record a file a member asked for, to be sent to their chat."""
+    return add_job(
+        session, kind, member.organisation_id, params, now, member_id=member.id, chat_id=chat_id
+    )
 
 
 def has_due_job(session: Session, now: datetime) -> bool:
