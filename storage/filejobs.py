@@ -21,6 +21,8 @@ PENDING = "pending"
 MAKING = "making"
 DONE = "done"
 FAILED = "failed"
+# The session's info key saying that its transaction recorded a job.
+RECORDED = "file_job_recorded"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def add_job(
     )
     session.add(job)
     session.flush()
+    # Read after the commit: a worker in this process is woken then (bot/runtime/filejobs.py).
+    session.info[RECORDED] = True
     return job
 
 

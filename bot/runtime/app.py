@@ -254,8 +254,6 @@ async def _dispatch_loop(app: Buurtbot) -> None:
     def wake_sender() -> None:
         loop.call_soon_threadsafe(app.outbox_event.set)
         loop.call_soon_threadsafe(app.media_event.set)
-        # A step may have recorded a file job (/export, /digest, /report).
-        loop.call_soon_threadsafe(app.files_event.set)
 
     failures = 0
     while not app.stop_event.is_set():

@@ -13,12 +13,14 @@ failing ends with a message to whoever was to get the file; its parameters stay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.dispatcher import Clock, utc_now
@@ -70,6 +72,19 @@ class FileWorker:
     media_dir: Path
     clock: Clock = utc_now
     kinds: dict[str, tuple[Maker, str]] = field(default_factory=lambda: dict(KINDS))
+    # Called once a transaction that recorded a job has committed (set by run()).
+    wake: Callable[[], None] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Woken by the commit of a job rather than after every dispatched batch: the ingest's
+        # hot path pays a dictionary look-up, not a query.
+        event.listen(self.session_factory, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(filejobs.RECORDED, False) and self.wake is not None:
+            # The loop may have closed meanwhile: the job waits for the next start then.
+            with contextlib.suppress(RuntimeError):
+                self.wake()
 
     def run_once(self) -> bool:
         """Make the next waiting file, if any; return whether a job was taken."""
@@ -157,8 +172,21 @@ class FileWorker:
     ) -> None:
         """Make files until `stop` is set; `wake` says a job was recorded, `on_queued` is told
         when messages were queued."""
+        loop = asyncio.get_running_loop()
+        self.wake = lambda: loop.call_soon_threadsafe(wake.set)
+        try:
+            await self._work(stop, wake, on_queued)
+        finally:
+            self.wake = None
+
+    async def _work(
+        self, stop: asyncio.Event, wake: asyncio.Event, on_queued: Callable[[], None]
+    ) -> None:
+        """Take jobs one at a time; between them wait to be woken, or look again after a while."""
         failures = 0
         while not stop.is_set():
+            # Cleared before looking: a job recorded during the look wakes the next wait.
+            wake.clear()
             try:
                 job = await asyncio.to_thread(self.take)
             except Exception as error:  # noqa: BLE001 - the database may be briefly away
@@ -168,7 +196,6 @@ class FileWorker:
                 continue
             failures = 0
             if job is None:
-                wake.clear()
                 await pause(wake, IDLE_CHECK)
                 continue
             keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")

@@ -119,8 +119,6 @@ def sweep_job(sweep: Sweep) -> Callable[[ContextTypes.DEFAULT_TYPE], object]:
             return
         if queued:
             app.outbox_event.set()
-        # The weekly picture and the round report sweeps record file jobs rather than messages.
-        app.files_event.set()
 
     job.__name__ = f"sweep_{sweep.__name__}"
     return job
