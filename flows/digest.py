@@ -213,6 +213,8 @@ def make_picture_file(ctx: StepContext, job: ClaimedJob) -> FileMade:
     """
     week = (int(job.params["week"][0]), int(job.params["week"][1]))
     if job.member_id is not None:
+        if not _is_coordinator(ctx):
+            return to_asker(job, reply("error.not_allowed", command="digest"))
         assert ctx.member is not None
         as_of = job.params.get("as_of")
         made = picture(

@@ -152,6 +152,9 @@ def make_export_file(ctx: StepContext, job: ClaimedJob) -> FileMade:
     Runs in the file worker with a read session: the database is read while the file is
     written, and no write lock is held meanwhile.
     """
+    if ctx.member is None or ctx.member.role != COORDINATOR:
+        # No longer a coordinator since asking: the organisation's data is not theirs to take.
+        return to_asker(job, reply("error.not_allowed", command="export"))
     fmt, period = job.params["format"], job.params["period"]
     start_date, end_date = _day(job.params.get("start")), _day(job.params.get("end"))
     period_text = _period_text(start_date, end_date)

@@ -401,6 +401,8 @@ def make_round_file(ctx: StepContext, job: ClaimedJob) -> FileMade:
     first = date.fromisoformat(job.params["first"])
     last = date.fromisoformat(job.params["last"])
     if job.member_id is not None:
+        if not _is_coordinator(ctx):
+            return to_asker(job, reply("error.not_allowed", command="report"))
         assert ctx.member is not None
         made = report_of(ctx, job.organisation_id, first, last, ctx.member.language)
         return to_asker(job, report_reply(ctx, made, ON_DEMAND_FOLDER))

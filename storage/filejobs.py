@@ -82,24 +82,6 @@ def has_due_job(session: Session, now: datetime) -> bool:
     return found is not None
 
 
-def next_due_time(session: Session) -> datetime | None:
-    """Return when the earliest waiting job may be tried, or None when none waits."""
-    first_pending = session.scalar(
-        select(FileJob.not_before)
-        .where(FileJob.status == PENDING)
-        .order_by(FileJob.not_before)
-        .limit(1)
-    )
-    first_lease = session.scalar(
-        select(FileJob.lease_until)
-        .where(FileJob.status == MAKING)
-        .order_by(FileJob.lease_until)
-        .limit(1)
-    )
-    moments = [moment for moment in (first_pending, first_lease) if moment is not None]
-    return min(moments) if moments else None
-
-
 def _due(now: datetime) -> Any:
     return or_(
         (FileJob.status == PENDING) & (FileJob.not_before <= now),

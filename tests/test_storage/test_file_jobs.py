@@ -170,3 +170,13 @@ def test_finished_jobs_are_purged_and_failed_ones_kept_longer(
         later = ASKED + timedelta(minutes=1)
         assert filejobs.purge_finished(session, later, later) == 1
     assert jobs(session_factory) == []
+
+
+def test_a_member_no_longer_coordinator_gets_no_file(session_factory, config, asked) -> None:
+    with session_factory.begin() as session:
+        orgs.get_member(session, COORDINATOR).role = "staff"
+    assert worker(session_factory, config, ASKED).run_once()
+    [(method, payload)] = sent_calls(session_factory)
+    assert method == "sendMessage"
+    assert payload["text"] == TRANSLATOR.text("fr", "error.not_allowed", {"command": "export"})
+    assert not (Path(config.media_dir) / "exports").exists()
