@@ -15,6 +15,7 @@ from flows.drafts import check_draft_type, read_draft, write_draft
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from storage.filejobs import ClaimedJob
     from storage.models import Member
 
 
@@ -255,6 +256,28 @@ class ExportTooBigError(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
+
+
+# What a sweep or a file job sends: (chat, member id, effects) per recipient.
+Messages = list[tuple[int, int, tuple[Effect, ...]]]
+
+
+@dataclass(frozen=True)
+class FileMade:
+    """What a file job made: the messages to queue, and what to record with them.
+
+    `record` runs in the worker's last transaction, with the messages and the job's done-mark
+    (the path of a scheduled picture on its row, say).
+    """
+
+    messages: Messages = field(default_factory=list)
+    record: Callable[[Session], None] | None = None
+
+
+def to_asker(job: ClaimedJob, *effects: Effect) -> FileMade:
+    """Return a file job's messages for the member who asked for it, in their chat."""
+    assert job.chat_id is not None and job.member_id is not None
+    return FileMade([(job.chat_id, job.member_id, effects)])
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,14 @@
 | format  | tap fmt:FORMAT                   | choose_format | period  |
 | period  | tap period:week, four_weeks, all | make_export   | end     |
 
-The file is written under the media folder in `exports/` (swept after a day) and sent as a
-document. Nothing in the period gives a short answer instead of an empty file; a file over
-Telegram's upload limit is not sent, with advice to pick a shorter period or use the CLI. The
-file is written while the database is read, and given up as soon as it passes the limit, so
-"everything" over a long history costs neither memory nor minutes.
+The step records a file job and answers at once that the file is coming: the file is made
+outside the step's transaction by the file worker (bot/runtime/filejobs.py, with
+`make_export_file`), so an export of years holds no write lock while it is written. It goes
+under the media folder in `exports/` (swept after a day) and is sent as a document. Nothing
+in the period gives a short answer instead of an empty file; a file over Telegram's upload
+limit is not sent, with advice to pick a shorter period or use the CLI. The file is written
+while the database is read, and given up as soon as it passes the limit, so "everything"
+over a long history costs neither memory nor minutes.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from zoneinfo import ZoneInfo
 from flows.engine import (
     END,
     Choice,
+    Effect,
     ExportTooBigError,
+    FileMade,
     Flow,
     Go,
     Input,
@@ -39,11 +44,16 @@ from flows.engine import (
     onward,
     reply,
     stay,
+    to_asker,
 )
 from flows.observe import language_of
 from flows.roles import COORDINATOR
+from storage import filejobs
+from storage.filejobs import ClaimedJob
 
 EXPORT_FOLDER = "exports"
+# The file job's kind (storage/filejobs.py); bot/runtime/filejobs.py maps it to its maker.
+EXPORT_JOB = "export"
 PERIODS = ("week", "four_weeks", "all")
 
 
@@ -115,14 +125,38 @@ def _file_name(fmt: str, period: str, ctx: StepContext) -> str:
 
 
 def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -> Outcome[Any]:
-    """Build the export, write it under the media folder and send it."""
+    """Record the export to make and say it comes in a moment (a file worker makes it)."""
     fmt = draft.format
     if fmt not in export_formats(ctx, draft):
         return stay(draft, ask=True)
-    if ctx.member is None or ctx.member.role != COORDINATOR:
+    if ctx.member is None or ctx.member.role != COORDINATOR or inp.chat_id is None:
         return done(reply("error.not_allowed", command="export"))
-    today = ctx.today()
-    start_date, end_date = period_dates(period, today)
+    start_date, end_date = period_dates(period, ctx.today())
+    params = {
+        "format": fmt,
+        "period": period,
+        "start": start_date.isoformat() if start_date else None,
+        "end": end_date.isoformat() if end_date else None,
+    }
+    filejobs.add_member_job(ctx.session, EXPORT_JOB, ctx.member, inp.chat_id, params, ctx.now)
+    return done(reply("export.coming"))
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def make_export_file(ctx: StepContext, job: ClaimedJob) -> FileMade:
+    """Write a recorded export under the media folder; return the messages that send it.
+
+    Runs in the file worker with a read session: the database is read while the file is
+    written, and no write lock is held meanwhile.
+    """
+    if ctx.member is None or ctx.member.role != COORDINATOR:
+        # No longer a coordinator since asking: the organisation's data is not theirs to take.
+        return to_asker(job, reply("error.not_allowed", command="export"))
+    fmt, period = job.params["format"], job.params["period"]
+    start_date, end_date = _day(job.params.get("start")), _day(job.params.get("end"))
     period_text = _period_text(start_date, end_date)
     folder = Path(ctx.config.media_dir) / EXPORT_FOLDER
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -131,7 +165,7 @@ def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -
         # A file passing the limit is abandoned at once, its full size estimated.
         written = ctx.reports().write_export(
             ctx.session,
-            ctx.member.organisation_id,
+            job.organisation_id,
             start_date,
             end_date,
             ctx.config.timezone,
@@ -142,16 +176,16 @@ def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -
         )
     except ExportTooBigError as error:
         size_mb = error.size / 1_000_000
-        return done(reply("export.too_big", size=f"{size_mb:.0f}", period=period_text))
+        return to_asker(job, reply("export.too_big", size=f"{size_mb:.0f}", period=period_text))
     if written is None:
-        return done(reply("export.empty", period=period_text))
+        return to_asker(job, reply("export.empty", period=period_text))
     params = {
         "observations": written.observations,
         "located": written.located,
         "tracks": written.tracks,
         "period": period_text,
     }
-    effects = [Reply("export.ready", params, document=f"{EXPORT_FOLDER}/{name}")]
+    effects: list[Effect] = [Reply("export.ready", params, document=f"{EXPORT_FOLDER}/{name}")]
     if written.tracks_path is not None:
         effects.append(
             Reply(
@@ -160,7 +194,7 @@ def make_export(ctx: StepContext, inp: Input, draft: ExportDraft, period: str) -
                 document=f"{EXPORT_FOLDER}/{written.tracks_path.name}",
             )
         )
-    return done(*effects)
+    return to_asker(job, *effects)
 
 
 EXPORT = Flow(

@@ -20,19 +20,20 @@ round:
 | weeks   | text                    | weeks_typed  | end        |
 
 /report asks for a period: the last 4 weeks, everything since the first observation, or two
-days typed (flows/dates.py reads the Belgian ways of writing a day), and answers with a short
-summary and the round report as one HTML file. Files asked for this way go to `exports/`
-(swept after a day); the reports sent at a round's end go to `rounds/` and stay, referenced
-by their RoundReport row.
+days typed (flows/dates.py reads the Belgian ways of writing a day), records a file job and
+says the report is coming; the file worker (bot/runtime/filejobs.py, with `make_round_file`)
+makes it outside the step's transaction and sends a short summary and the round report as
+one HTML file. Files asked for this way go to `exports/` (swept after a day); the reports
+sent at a round's end go to `rounds/` and stay, referenced by their RoundReport row.
 
 /round sets the fieldwork round: its first day and how many weeks it runs (4 by default).
 
-Scheduled: `due_round_reports()` makes, for every organisation whose round is over (the day
+Scheduled: `due_round_reports()` records, for every organisation whose round is over (the day
 after its last day, at the organisation's weekly-picture time), that round's report once: the
 RoundReport row (unique per organisation and round start) is written in the same transaction
-as the messages, so a report is never sent twice, also with several workers, and a round
-that ended while the bot was down is caught up at the next sweep. Every active coordinator gets
-the summary and the file, in their own language.
+as its file job, so a report is never sent twice, also with several workers, and a round
+that ended while the bot was down is caught up at the next sweep. The file worker then makes
+it and every active coordinator gets the summary and the file, in their own language.
 """
 
 from __future__ import annotations
@@ -44,16 +45,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flows.dates import read_day
-from flows.digest import weekly_moment
+from flows.digest import by_language, weekly_moment
 from flows.engine import (
     END,
     TEXT,
     CallbackAnswer,
     Choice,
     Effect,
+    FileMade,
     Flow,
     Go,
     Input,
+    Messages,
     Outcome,
     Reply,
     RoundPicture,
@@ -63,13 +66,17 @@ from flows.engine import (
     goto,
     reply,
     stay,
+    to_asker,
 )
 from flows.observe import text_of
 from flows.roles import COORDINATOR
-from storage import digests
+from storage import digests, filejobs
 from storage import round as rounds
+from storage.filejobs import ClaimedJob
 
 ROUND_FOLDER = "rounds"
+# The file job's kind (storage/filejobs.py); bot/runtime/filejobs.py maps it to its maker.
+ROUND_JOB = "round_report"
 ON_DEMAND_FOLDER = "exports"
 LAST_WEEKS = 4
 PERIODS = ("last4", "all", "custom")
@@ -161,10 +168,13 @@ def past_day(typed: str, today: date) -> date | None:
 def make_report(
     ctx: StepContext, inp: Input, draft: ReportDraft, first: date, last: date
 ) -> Outcome[Any]:
-    """Build a period's report and send the summary with the file."""
+    """Record a period's report to make and say it comes in a moment."""
     assert ctx.member is not None
-    made = report_of(ctx, ctx.member.organisation_id, first, last, ctx.member.language)
-    return done(CallbackAnswer(), report_reply(ctx, made, ON_DEMAND_FOLDER))
+    if inp.chat_id is None:
+        return done(CallbackAnswer(), reply("error.not_allowed", command="report"))
+    params = {"first": first.isoformat(), "last": last.isoformat()}
+    filejobs.add_member_job(ctx.session, ROUND_JOB, ctx.member, inp.chat_id, params, ctx.now)
+    return done(CallbackAnswer(), reply("round.report.coming"))
 
 
 def choose_period(
@@ -355,14 +365,13 @@ def due_moment(first_day: date, weeks: int, at: Any, timezone: str) -> datetime:
     return datetime.combine(day, at, ZoneInfo(timezone))
 
 
-def due_round_reports(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ...]]]:
-    """Return (chat, member id, effects) for every round report now due; record each once.
+def due_round_reports(ctx: StepContext) -> Messages:
+    """Record a file job for every round report now due, once; return no message yet.
 
-    The caller commits the RoundReport rows and the queued messages in one transaction. A row
-    another run wrote meanwhile (unique per organisation and round start) is skipped.
+    The caller commits the RoundReport rows and the jobs in one transaction. A row another
+    run wrote meanwhile (unique per organisation and round start) is skipped.
     """
     session = ctx.session
-    results: list[tuple[int, int, tuple[Effect, ...]]] = []
     by_id = {o.id: o for o in digests.organisations(session)}
     for organisation_id, first, weeks in rounds.rounds_set(session):
         organisation = by_id[organisation_id]
@@ -371,19 +380,42 @@ def due_round_reports(ctx: StepContext) -> list[tuple[int, int, tuple[Effect, ..
             continue
         if rounds.was_sent(session, organisation_id, first):
             continue
-        coordinators = digests.active_members(session, organisation_id, COORDINATOR)
-        if not coordinators:
+        if not digests.active_members(session, organisation_id, COORDINATOR):
             continue
         last = round_end(first, weeks)
         row = rounds.record_sent(session, organisation_id, first, last, ctx.now)
         if row is None:
             continue
-        files: dict[str, Reply] = {}
-        languages = {m.language for m in coordinators}
-        for language in sorted(languages, key=lambda code: (code != organisation.language, code)):
-            made = report_of(ctx, organisation_id, first, last, language)
-            files[language] = report_reply(ctx, made, ROUND_FOLDER)
-        row.path = next(iter(files.values())).document
-        for member in coordinators:
-            results.append((member.telegram_user_id, member.id, (files[member.language],)))
-    return results
+        params = {"first": first.isoformat(), "last": last.isoformat(), "report_id": row.id}
+        filejobs.add_job(session, ROUND_JOB, organisation_id, params, ctx.now)
+    return []
+
+
+def make_round_file(ctx: StepContext, job: ClaimedJob) -> FileMade:
+    """Make a recorded round report with a read session; return the messages that send it.
+
+    Asked for with /report: the member who asked gets it. At a round's end: every active
+    coordinator gets it in their language, and the first file made (the organisation's
+    language) is recorded on the round's RoundReport row.
+    """
+    first = date.fromisoformat(job.params["first"])
+    last = date.fromisoformat(job.params["last"])
+    if job.member_id is not None:
+        if not _is_coordinator(ctx):
+            return to_asker(job, reply("error.not_allowed", command="report"))
+        assert ctx.member is not None
+        made = report_of(ctx, job.organisation_id, first, last, ctx.member.language)
+        return to_asker(job, report_reply(ctx, made, ON_DEMAND_FOLDER))
+    coordinators, languages = by_language(ctx, job.organisation_id)
+    files: dict[str, Reply] = {}
+    for language in languages:
+        made = report_of(ctx, job.organisation_id, first, last, language)
+        files[language] = report_reply(ctx, made, ROUND_FOLDER)
+    messages: Messages = [
+        (member.telegram_user_id, member.id, (files[member.language],)) for member in coordinators
+    ]
+    path = next(iter(files.values())).document if files else None
+    if path is None:
+        return FileMade(messages)
+    report_id = int(job.params["report_id"])
+    return FileMade(messages, lambda session: rounds.set_path(session, report_id, path))

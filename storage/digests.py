@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,3 +65,8 @@ def record_sent(
     except IntegrityError:
         return None
     return row
+
+
+def set_path(session: Session, digest_id: int, path: str) -> None:
+    """Record where a week's picture was written (relative to the media folder)."""
+    session.execute(update(Digest).where(Digest.id == digest_id).values(path=path))

@@ -452,9 +452,9 @@ class SurveyResponse(Base):
         ForeignKey("observations.id", ondelete="CASCADE"), unique=True
     )
 
-    __table_args__ = (
-        UniqueConstraint("survey_id", "respondent_key", name="uq_survey_respondent"),
-    )
+    __table_args__ = (UniqueConstraint("survey_id", "respondent_key", name="uq_survey_respondent"),)
+
+
 class RoundReport(Base):
     """One round's report of one organisation: sent at most once per round (its first day)."""
 
@@ -590,6 +590,43 @@ class FeedComment(Base):
     __table_args__ = (UniqueConstraint("chat_id", "message_id", name="uq_feed_comment_message"),)
 
 
+class FileJob(Base):
+    """A file to make outside the step that asked for it: an export, a picture, a round report.
+
+    The step records the job in its own transaction and answers at once; a file worker
+    (bot/runtime/filejobs.py) makes the file with a read session and queues it in one short
+    write transaction.
+    """
+
+    __tablename__ = "file_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # Who asked and where the file goes; both None for a scheduled picture or round report,
+    # which goes to every active coordinator.
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), nullable=True
+    )
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # What to make (format, period, week ...), as the kind's maker reads it; kept on failure.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Tries begun so far; also the claim's token, so a worker whose lease ran out cannot
+    # finish a job another worker took over.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    error: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+    __table_args__ = (
+        Index("ix_file_jobs_status", "status", "not_before"),
+        Index("ix_file_jobs_member", "member_id"),
+    )
+
+
 __all__ = [
     "Base",
     "Diarist",
@@ -597,6 +634,7 @@ __all__ = [
     "FeedComment",
     "FeedItem",
     "FeedPost",
+    "FileJob",
     "GeocodeEntry",
     "Hypothesis",
     "HypothesisLink",

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage import feed, hypotheses, pipeline
+from storage import feed, filejobs, hypotheses, pipeline
 from storage.db import checkpoint_sqlite
 from storage.models import (
     ChatState,
@@ -273,6 +273,7 @@ def forget_member(session: Session, member: Member) -> list[str]:
     session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     session.execute(delete(InboxUpdate).where(InboxUpdate.chat_id == telegram_id))
     forget_failed_updates(session, telegram_id)
+    filejobs.forget_member_jobs(session, member.id, telegram_id)
     session.delete(member)
     session.flush()
     session.info[CHECKPOINT_AFTER] = True

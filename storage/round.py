@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -336,3 +336,8 @@ def record_sent(
     except IntegrityError:
         return None
     return row
+
+
+def set_path(session: Session, report_id: int, path: str) -> None:
+    """Record where a round's report was written (relative to the media folder)."""
+    session.execute(update(RoundReport).where(RoundReport.id == report_id).values(path=path))

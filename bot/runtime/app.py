@@ -29,6 +29,7 @@ from bot.intake.polling import poll_updates
 from bot.intake.updates import ALLOWED_UPDATES
 from bot.reporting import ReportFiles
 from bot.runtime.feed import FEED_INTERVAL, feed_job
+from bot.runtime.filejobs import FileWorker
 from bot.runtime.jobs import geocode_job, sweep_job
 from bot.runtime.leadership import ROLES, Role, lead
 from bot.runtime.logs import protect_logs
@@ -38,7 +39,7 @@ from flows import diary, digest, keyperson, rounds, walk
 from flows.engine import FlowConfig
 from flows.roles import STRANGER
 from geo import Geocoder, NominatimGeocoder
-from storage import deployment, organisations, pipeline, retention
+from storage import deployment, filejobs, organisations, pipeline, retention
 from storage.db import make_engine, make_session_factory
 from storage.geocache import DatabaseGeocodeCache
 from storage.locks import LeaderLock, leader_lock, worker_name
@@ -97,9 +98,11 @@ class Buurtbot:
     dispatcher: Dispatcher
     sender: OutboxSender
     downloader: MediaDownloader
+    files: FileWorker
     geocoder: Geocoder | None = None
     clock: Clock = utc_now
     inbox_event: asyncio.Event = field(default_factory=asyncio.Event)
+    files_event: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     media_event: asyncio.Event = field(default_factory=asyncio.Event)
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -180,6 +183,7 @@ def build_app(
         dispatcher=dispatcher,
         sender=sender,
         downloader=downloader,
+        files=FileWorker(factory, renderer, config, media_dir, clock),
         geocoder=make_geocoder(settings, factory),
         clock=clock,
     )
@@ -211,6 +215,7 @@ async def _learn_username(app: Buurtbot) -> None:
     await asyncio.to_thread(store)
     app.flow_config = replace(app.flow_config, bot_username=username)
     app.dispatcher.config = app.flow_config
+    app.files.config = app.flow_config
 
 
 async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -223,6 +228,9 @@ async def _housekeeping(context: ContextTypes.DEFAULT_TYPE) -> None:
                 session, now - KEEP_PROCESSED, failed_before=now - pipeline.KEEP_FAILED
             )
             organisations.purge_code_attempts(session, now, timedelta(hours=1))
+            filejobs.purge_finished(
+                session, now - KEEP_PROCESSED, failed_before=now - pipeline.KEEP_FAILED
+            )
             removed = retention.apply_retention(session, now)
             for result in removed:
                 deployment.set_value(
@@ -447,11 +455,18 @@ async def run_bot(
     app.inbox_event = asyncio.Event()
     app.outbox_event = asyncio.Event()
     app.media_event = asyncio.Event()
+    app.files_event = asyncio.Event()
     await app.application.initialize()
     await _learn_username(app)
     await app.application.start()
     listener = _start_listener(app)
-    tasks = [asyncio.create_task(_dispatch_loop(app), name="dispatch")]
+    tasks = [
+        asyncio.create_task(_dispatch_loop(app), name="dispatch"),
+        # Every worker makes files too: a lease keeps each job to one of them.
+        asyncio.create_task(
+            app.files.run(app.stop_event, app.files_event, app.outbox_event.set), name="files"
+        ),
+    ]
     first_round: dict[str, asyncio.Event] = {name: asyncio.Event() for name in ROLES}
 
     def tried(name: str, _leads: bool) -> None:
@@ -475,6 +490,7 @@ async def run_bot(
         await app.stop_event.wait()
     finally:
         app.stop_event.set()
+        app.files_event.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         if listener is not None:
             await asyncio.to_thread(listener.stop)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram.ext import ContextTypes
 
-from bot.dispatch.render import RenderTarget
+from bot.dispatch.render import Renderer, RenderTarget
 from flows import geocoding
-from flows.engine import Effect, StepContext
+from flows.engine import Messages, StepContext
 from storage import pipeline
 from storage.db import reading
 from storage.models import ChatState, Member
@@ -25,7 +26,7 @@ log = logging.getLogger("buurtbot.jobs")
 
 CHUNK = 500
 
-Sweep = Callable[[StepContext], list[tuple[int, int, tuple[Effect, ...]]]]
+Sweep = Callable[[StepContext], Messages]
 
 
 def _by_id(session: Session, model: Any, column: Any, ids: set[int]) -> dict[int, Any]:
@@ -39,30 +40,38 @@ def _by_id(session: Session, model: Any, column: Any, ids: set[int]) -> dict[int
     return found
 
 
+def render_messages(
+    session: Session, renderer: Renderer, media_dir: Path, messages: Messages
+) -> list[pipeline.OutgoingCall]:
+    """Render (chat, member id, effects) for active members, each in their own language."""
+    if not messages:
+        return []
+    # Members and chat states are loaded in bulk: a sweep may reach thousands of people.
+    members = _by_id(session, Member, Member.id, {member_id for _, member_id, _ in messages})
+    states = _by_id(session, ChatState, ChatState.chat_id, {chat for chat, _, _ in messages})
+    calls = []
+    for chat_id, member_id, effects in messages:
+        member = members.get(member_id)
+        if member is None or not member.active:
+            continue
+        state = states.get(chat_id)
+        target = RenderTarget(
+            chat_id=chat_id,
+            language=member.language,
+            version=state.version if state else 0,
+            media_dir=media_dir,
+        )
+        calls.extend(renderer.render(effects, target))
+    return calls
+
+
 def run_sweep(app: Buurtbot, sweep: Sweep) -> int:
     """Run one sweep in one transaction: its changes and the messages it queues commit together."""
     with app.session_factory.begin() as session:
         now = app.clock()
         ctx = StepContext(session=session, now=now, config=app.flow_config, member=None)
         results = sweep(ctx)
-        if not results:
-            return 0
-        # Members and chat states are loaded in bulk: a sweep may reach thousands of people.
-        members = _by_id(session, Member, Member.id, {member_id for _, member_id, _ in results})
-        states = _by_id(session, ChatState, ChatState.chat_id, {chat for chat, _, _ in results})
-        calls = []
-        for chat_id, member_id, effects in results:
-            member = members.get(member_id)
-            if member is None or not member.active:
-                continue
-            state = states.get(chat_id)
-            target = RenderTarget(
-                chat_id=chat_id,
-                language=member.language,
-                version=state.version if state else 0,
-                media_dir=app.dispatcher.media_dir,
-            )
-            calls.extend(app.renderer.render(effects, target))
+        calls = render_messages(session, app.renderer, app.dispatcher.media_dir, results)
         pipeline.enqueue(session, calls, now)
         return len(calls)
 

@@ -40,7 +40,9 @@ def ask(user, language: str, button_key: str) -> list[dict]:
     [choose] = user.wait_for_messages(1)
     assert says(choose, "digest.choose", language)
     tap(user, choose, TRANSLATOR.raw(language, button_key))
-    return user.wait_for_messages(2, timeout=30)
+    coming, summary, document = user.wait_for_messages(3, timeout=30)
+    assert says(coming, "digest.coming", language)
+    return [summary, document]
 
 
 def title(language: str, week: int) -> str:

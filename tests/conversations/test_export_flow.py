@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from storage import observations as obs
 from storage import walks as walks_db
+from storage.db import reading
+from storage.models import Observation
 from storage.observations import Place
-from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, tap
+from tests.conversations.helpers import TRANSLATOR, button_texts, join, says, start_walk, tap
 
 pytestmark = pytest.mark.pipeline
 
@@ -61,6 +65,13 @@ def choose(user, language: str, format_key: str, period_key: str) -> list[dict]:
     tap(user, ask_period, TRANSLATOR.raw(language, period_key))
 
 
+def made(user, language: str, count: int) -> list[dict]:
+    """Wait for the line saying the export is coming, then the `count` messages that follow."""
+    coming, *rest = user.wait_for_messages(1 + count)
+    assert says(coming, "export.coming", language)
+    return rest
+
+
 def test_excel_comes_first_and_speaks_the_coordinator_language(sandbox, world, join_member):
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
     record_fieldwork(world, member.organisation_id, member.id)
@@ -71,7 +82,7 @@ def test_excel_comes_first_and_speaks_the_coordinator_language(sandbox, world, j
     tap(coordinator, ask_format, offered[0])
     [ask_period] = coordinator.wait_for_messages(1)
     tap(coordinator, ask_period, TRANSLATOR.raw("fr", "export.period.week"))
-    ready, document = coordinator.wait_for_messages(2)
+    ready, document = made(coordinator, "fr", 2)
     assert says(ready, "export.ready", "fr")
     assert document["document"]["file_name"].endswith(".xlsx")
     content = sandbox.file_bytes(document["document"]["file_id"])
@@ -99,7 +110,7 @@ def test_coordinator_gets_a_geojson_document(sandbox, world, join_member) -> Non
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "en")
     record_fieldwork(world, member.organisation_id, member.id)
     choose(coordinator, "en", "export.format.geojson", "export.period.week")
-    ready, document = coordinator.wait_for_messages(2)
+    ready, document = made(coordinator, "en", 2)
     assert says(ready, "export.ready", "en")
     assert "Observations: 2 (with a location: 1)" in ready["text"]
     assert document["document"]["file_name"].endswith(".geojson")
@@ -119,7 +130,7 @@ def test_csv_comes_with_its_track_file(sandbox, world, join_member) -> None:
     coordinator, member = join_member(COORDINATOR_ID, "coordinator", "fr")
     record_fieldwork(world, member.organisation_id, member.id)
     choose(coordinator, "fr", "export.format.csv", "export.period.all")
-    ready, table, tracks_text, tracks = coordinator.wait_for_messages(4)
+    ready, table, tracks_text, tracks = made(coordinator, "fr", 4)
     assert says(ready, "export.ready", "fr")
     assert says(tracks_text, "export.tracks_file", "fr", points=2)
     rows = list(csv.reader(io.StringIO(sandbox.file_bytes(table["document"]["file_id"]).decode())))
@@ -131,7 +142,7 @@ def test_csv_comes_with_its_track_file(sandbox, world, join_member) -> None:
 def test_an_empty_period_sends_no_file(sandbox, world, join_member) -> None:
     coordinator, _member = join_member(COORDINATOR_ID, "coordinator", "nl")
     choose(coordinator, "nl", "export.format.xlsx", "export.period.four_weeks")
-    [answer] = coordinator.wait_for_messages(1)
+    [answer] = made(coordinator, "nl", 1)
     assert says(answer, "export.empty", "nl")
     assert not sandbox.calls("sendDocument")
 
@@ -143,6 +154,45 @@ def test_staff_are_refused(sandbox, world, join_member) -> None:
     # The refusal names the command in the member's own word.
     assert says(refused, "error.not_allowed", "nl", command="exporteren")
     assert not sandbox.calls("sendDocument")
+
+
+def test_a_walk_note_is_stored_and_answered_while_an_export_is_made(
+    sandbox, bot, world, join_member, monkeypatch
+) -> None:
+    coordinator, member = join_member(COORDINATOR_ID, "coordinator", "en")
+    walker, _walker = join_member(702, "staff", "nl")
+    record_fieldwork(world, member.organisation_id, member.id)
+    # The file worker stops in the middle of writing the export until the test lets it go.
+    reports = bot.app.files.config.reports
+    writing, release = threading.Event(), threading.Event()
+    write_export = reports.write_export
+
+    def held_export(*args, **kwargs):
+        writing.set()
+        release.wait(60)
+        return write_export(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "write_export", held_export)
+    try:
+        choose(coordinator, "en", "export.format.geojson", "export.period.all")
+        [coming] = coordinator.wait_for_messages(1)
+        assert says(coming, "export.coming", "en")
+        assert writing.wait(30), "the file worker never began the export"
+        # Meanwhile the intake stores another member's walk note and the dispatcher answers it.
+        start_walk(walker)
+        walker.send_text("Geen bank meer aan de bushalte")
+        saved, _where = walker.wait_for_messages(2)
+        assert saved["text"].startswith("✓")
+        with reading(world.factory) as session:
+            texts = session.scalars(select(Observation.text)).all()
+        assert "Geen bank meer aan de bushalte" in texts
+        assert not release.is_set() and not sandbox.calls("sendDocument")
+    finally:
+        release.set()
+    ready, document = coordinator.wait_for_messages(2, timeout=30)
+    assert says(ready, "export.ready", "en")
+    assert document["document"]["file_name"].endswith(".geojson")
+    assert len(sandbox.calls("sendDocument")) == 1
 
 
 @pytest.fixture

@@ -108,6 +108,13 @@ def replay(sandbox, user_id: int, message: dict, label: str, query_id: str) -> d
     )
 
 
+def report_made(user, language: str) -> tuple[dict, dict]:
+    """Wait for the line saying the report is coming, then the summary and the file."""
+    coming, summary, document = user.wait_for_messages(3, timeout=30)
+    assert says(coming, "round.report.coming", language)
+    return summary, document
+
+
 def page_of(sandbox, document: dict) -> str:
     assert document["document"]["file_name"].endswith(".html")
     return sandbox.file_bytes(document["document"]["file_id"]).decode()
@@ -118,7 +125,7 @@ def test_the_last_four_weeks(sandbox, world, join_member) -> None:
     record(world, member.organisation_id, member.id, datetime.now(UTC) - timedelta(days=3))
     record(world, member.organisation_id, member.id, datetime.now(UTC) - timedelta(days=40))
     choose(coordinator, "en", "round.report.button.last4")
-    summary, document = coordinator.wait_for_messages(2, timeout=30)
+    summary, document = report_made(coordinator, "en")
     assert says(summary, "round.summary", "en")
     assert (
         plain(TRANSLATOR.raw("en", "round.summary.title")).split("·")[0].strip()
@@ -139,7 +146,7 @@ def test_since_the_first_observation_and_with_nothing_recorded(sandbox, world, j
     record(world, member.organisation_id, member.id, datetime.now(UTC) - timedelta(days=60))
     record(world, member.organisation_id, member.id, datetime.now(UTC) - timedelta(days=1))
     choose(coordinator, "nl", "round.report.button.all")
-    summary, document = coordinator.wait_for_messages(2, timeout=30)
+    summary, document = report_made(coordinator, "nl")
     assert "2 waarnemingen in deze periode" in summary["text"]
     assert '<html lang="nl">' in page_of(sandbox, document)
 
@@ -165,7 +172,7 @@ def test_a_custom_range_typed_wrong_then_right(sandbox, world, join_member) -> N
     assert says(bad_again, "round.report.bad_day", "fr")
     assert not sandbox.calls("sendDocument")
     coordinator.send_text("aujourd'hui")
-    summary, document = coordinator.wait_for_messages(2, timeout=30)
+    summary, document = report_made(coordinator, "fr")
     assert "1 observation sur cette période" in summary["text"]
     page = page_of(sandbox, document)
     assert '<html lang="fr">' in page
@@ -176,7 +183,7 @@ def test_a_stale_period_button_makes_nothing_twice(sandbox, world, join_member) 
     coordinator, member = join_member(723, "coordinator", "en")
     record(world, member.organisation_id, member.id, datetime.now(UTC) - timedelta(days=2))
     question = choose(coordinator, "en", "round.report.button.last4")
-    coordinator.wait_for_messages(2, timeout=30)
+    report_made(coordinator, "en")
     label = TRANSLATOR.raw("en", "round.report.button.last4")
     answer = replay(sandbox, 723, question, label, "stale-report")
     assert answer["params"]["text"] == TRANSLATOR.raw("en", "error.stale_button")

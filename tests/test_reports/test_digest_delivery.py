@@ -10,12 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.dispatch.i18n import load_translator
+from bot.dispatch.render import Renderer
 from bot.reporting import ReportFiles
+from bot.runtime import filejobs as file_worker
 from bot.runtime.cli import main
-from flows.digest import due_digests, due_week
+from flows.digest import PICTURE_JOB, due_digests, due_week
 from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs
-from storage.models import Digest, Organisation
+from storage.models import Digest, Organisation, OutboxMessage
+from tests.test_reports.files import make_waiting_files
 from tests.test_reports.test_digest_builder import GRAND_PLACE, TUE, add, at, make_member, place
 
 # Monday 30 November 2026 (week 49): the picture of week 48 is due at 09:00 Brussels (08:00 UTC).
@@ -23,15 +26,18 @@ MONDAY_AFTER = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
 def sweep(factory: sessionmaker[Session], now: datetime, media: Path):
-    """Run the sweep in one transaction, as the scheduler does; return its results."""
+    """Run the sweep in one transaction, as the scheduler does, then make the file jobs it
+    recorded, as the file worker does; return the messages made."""
+    config = FlowConfig(
+        media_dir=str(media),
+        timezone="Europe/Brussels",
+        reports=ReportFiles(load_translator().raw),
+    )
     with factory.begin() as session:
-        config = FlowConfig(
-            media_dir=str(media),
-            timezone="Europe/Brussels",
-            reports=ReportFiles(load_translator().raw),
-        )
         ctx = StepContext(session=session, now=now, config=config, member=None)
-        return due_digests(ctx)
+        # The sweep only records: the files are made outside its transaction.
+        assert due_digests(ctx) == []
+    return make_waiting_files(factory, config, now)
 
 
 def digests(factory: sessionmaker[Session]) -> list[tuple[int, int, int, str | None]]:
@@ -151,3 +157,35 @@ def test_the_cli_writes_one_file(
     missing = tmp_path / "nowhere" / "x.html"
     assert main(["digest", "--org", org, "--week", "2026-W48", "--out", str(missing)]) == 1
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_picture_that_cannot_be_made_is_announced_to_every_coordinator(
+    session_factory, team, tmp_path, monkeypatch
+) -> None:
+    def broken(ctx, job):
+        raise OSError("the disk is full")
+
+    monkeypatch.setitem(file_worker.KINDS, PICTURE_JOB, (broken, "digest.failed"))
+    translator = load_translator()
+    config = FlowConfig(
+        media_dir=str(tmp_path), timezone="Europe/Brussels", reports=ReportFiles(translator.raw)
+    )
+    with session_factory.begin() as session:
+        ctx = StepContext(session=session, now=MONDAY_AFTER, config=config, member=None)
+        assert due_digests(ctx) == []
+    now = MONDAY_AFTER
+    for _ in range(file_worker.MAX_ATTEMPTS):
+        worker = file_worker.FileWorker(
+            session_factory, Renderer(translator), config, tmp_path, clock=lambda at=now: at
+        )
+        assert worker.run_once()
+        now += timedelta(minutes=10)
+    with session_factory() as session:
+        told = session.scalars(select(OutboxMessage).order_by(OutboxMessage.chat_id)).all()
+        texts = [(row.chat_id, row.payload["text"]) for row in told]
+    assert texts == [
+        (501, translator.text("nl", "digest.failed", {})),
+        (502, translator.text("fr", "digest.failed", {})),
+    ]
+    # The week stays recorded: the next sweeps do not make it again.
+    assert sweep(session_factory, now, tmp_path) == []

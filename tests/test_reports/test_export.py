@@ -27,6 +27,7 @@ from storage import walks as walks_db
 from storage.models import MediaFile
 from storage.observations import Place
 from storage.privacy import pseudonym
+from tests.test_reports.files import make_waiting_files
 
 TELEGRAM_USER_ID = 987654321
 SECRET = "export-test-key"
@@ -581,7 +582,14 @@ def run_export_step(factory, fx: Fixture, tmp_path, monkeypatch=None, limit=None
         member.role = "coordinator"
         ctx = StepContext(session=session, now=moment, config=config, member=member)
         chosen = export_flow.choose_format(ctx, tap, export_flow.ExportDraft(), "xlsx")
-        return export_flow.make_export(ctx, tap, chosen.draft, "week")
+        outcome = export_flow.make_export(ctx, tap, chosen.draft, "week")
+    # The step only says the file is coming; the file worker makes it afterwards.
+    assert outcome.state is None
+    assert [effect.key for effect in outcome.effects] == ["export.coming"]
+    assert not (tmp_path / "bot-media" / "exports").exists()
+    [(chat, _member, effects)] = make_waiting_files(factory, config, moment)
+    assert chat == TELEGRAM_USER_ID
+    return effects
 
 
 def replace_data(inp: Input, data: str) -> Input:
@@ -589,9 +597,7 @@ def replace_data(inp: Input, data: str) -> Input:
 
 
 def test_export_step_writes_under_the_media_folder(session_factory, data_fixture, tmp_path):
-    outcome = run_export_step(session_factory, data_fixture, tmp_path)
-    assert outcome.state is None
-    [ready] = outcome.effects
+    [ready] = run_export_step(session_factory, data_fixture, tmp_path)
     assert ready.key == "export.ready"
     assert ready.params["observations"] == 5 and ready.params["tracks"] == 1
     assert ready.document.startswith("exports/") and ready.document.endswith(".xlsx")
@@ -601,8 +607,7 @@ def test_export_step_writes_under_the_media_folder(session_factory, data_fixture
 def test_export_step_refuses_files_over_the_upload_limit(
     session_factory, data_fixture, tmp_path, monkeypatch
 ):
-    outcome = run_export_step(session_factory, data_fixture, tmp_path, monkeypatch, limit=100)
-    [answer] = outcome.effects
+    [answer] = run_export_step(session_factory, data_fixture, tmp_path, monkeypatch, limit=100)
     assert answer.key == "export.too_big" and answer.document is None
     assert list((tmp_path / "bot-media" / "exports").iterdir()) == []
 

@@ -18,6 +18,7 @@ from flows.engine import FlowConfig, Reply, StepContext
 from storage import organisations as orgs
 from storage import round as rounds
 from storage.models import Member, Organisation, RoundReport
+from tests.test_reports.files import make_waiting_files
 from tests.test_reports.test_digest_builder import GRAND_PLACE, add, at, make_member, place
 
 ROUND_START = date(2026, 11, 2)  # four weeks: the last day is Sunday 29 November
@@ -27,15 +28,18 @@ DUE = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
 def sweep(factory: sessionmaker[Session], now: datetime, media: Path):
-    """Run the sweep in one transaction, as the scheduler does; return its results."""
+    """Run the sweep in one transaction, as the scheduler does, then make the file jobs it
+    recorded, as the file worker does; return the messages made."""
+    config = FlowConfig(
+        media_dir=str(media),
+        timezone="Europe/Brussels",
+        reports=ReportFiles(load_translator().raw),
+    )
     with factory.begin() as session:
-        config = FlowConfig(
-            media_dir=str(media),
-            timezone="Europe/Brussels",
-            reports=ReportFiles(load_translator().raw),
-        )
         ctx = StepContext(session=session, now=now, config=config, member=None)
-        return round_flows.due_round_reports(ctx)
+        # The sweep only records: the files are made outside its transaction.
+        assert round_flows.due_round_reports(ctx) == []
+    return make_waiting_files(factory, config, now)
 
 
 def sent(factory: sessionmaker[Session]) -> list[tuple[int, date, date, str | None]]:
