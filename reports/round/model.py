@@ -385,12 +385,22 @@ class RoundSurveys:
     it (as in the weekly picture: counts per choice and scale point, averages with n, a few
     free answers, who answered per channel and per wijk); `respondents` and `partial` over all
     of them, and `channels` (door to door, self-completed) summed, to see whom the round
-    reached."""
+    reached. Each free answer quoted links to the response it comes from (its `quoted` id)."""
 
     surveys: tuple[SurveyResult, ...]
     respondents: int
     partial: int
     channels: tuple[Tally, ...]
+
+    def cited(self) -> tuple[int, ...]:
+        """Return the responses whose free answers are quoted."""
+        return tuple(
+            source
+            for survey in self.surveys
+            for question in survey.questions
+            for source in question.quoted
+            if source is not None
+        )
 
 
 # -- the closing page -----------------------------------------------------------------------

@@ -217,6 +217,25 @@ def test_surveys_show_each_question_and_who_answered_per_channel_and_wijk(
     assert not re.search(r"\b(round|digest|survey)\.[a-z_]+\.[a-z_]", text)
 
 
+def test_quoted_survey_answers_link_to_their_responses(session_factory, survey_scene) -> None:
+    source = page_of(session_factory, survey_scene, "nl")
+    start = source.index('<section id="surveys"')
+    surveys = source[start : source.index("</section>", start)]
+    ids = survey_scene.ids
+    # Each quoted free answer links to its response, newest first, listed at the end.
+    quotes = re.findall(r"<blockquote>(.*?)</blockquote>", surveys, re.S)
+    assert [re.findall(r'href="([^"]+)"', quote) for quote in quotes] == [
+        [f"#obs-{ids['door2']}"],
+        [f"#obs-{ids['door1']}"],
+    ]
+    cited = section(source, "cited")
+    assert {f"obs-{ids['door1']}", f"obs-{ids['door2']}"} <= cited.ids()
+    [entry] = re.findall(
+        rf'<li id="obs-{ids["door1"]}" class="entry k-survey_response">(.*?)</li>', source, re.S
+    )
+    assert "Spelen &lt;buiten&gt;" in entry
+
+
 def test_a_round_without_surveys_says_so(session_factory, round_scene) -> None:
     surveys = section(page_of(session_factory, round_scene, "nl"), "surveys")
     assert plain("round.surveys.none", "nl") in surveys.plain
