@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -74,18 +75,23 @@ def stored(session_factory, *drafts: FocusGroupDraft) -> int:
         return org.id
 
 
+def focus_group_sheet(session_factory, tmp_path, *drafts: FocusGroupDraft) -> Any:
+    """Store focus groups, export a Dutch workbook and return its focus group sheet."""
+    org_id = stored(session_factory, *drafts)
+    with session_factory() as session:
+        labels = exports.Labels("nl", catalog_for("nl"))
+        data = exports.open_export(session, org_id, labels=labels)
+        path = exports.write_xlsx(data, tmp_path / "groep.xlsx")
+    return load_workbook(path)["Focusgroepen"]
+
+
 NUMBERED = [f"{part}_{number}" for number in (1, 2) for part in ("question", "said", "quotes")]
 
 
 def test_each_question_gets_readable_numbered_columns_in_the_workbook(
     session_factory, tmp_path
 ) -> None:
-    org_id = stored(session_factory, DRAFT, LONGER)
-    with session_factory() as session:
-        labels = exports.Labels("nl", catalog_for("nl"))
-        data = exports.open_export(session, org_id, labels=labels)
-        path = exports.write_xlsx(data, tmp_path / "groep.xlsx")
-    sheet = load_workbook(path)["Focusgroepen"]
+    sheet = focus_group_sheet(session_factory, tmp_path, DRAFT, LONGER)
     codes = [cell.value for cell in sheet[1]]
     # As many questions as the group that asked most; the codes stay in the hidden row.
     assert [code for code in codes if code in NUMBERED] == NUMBERED
@@ -151,12 +157,7 @@ def test_csv_spreads_the_questions_and_geojson_keeps_them_structured(
 def test_the_workbook_has_a_focus_group_sheet_with_a_column_per_kind_of_person(
     session_factory, tmp_path
 ) -> None:
-    org_id = stored(session_factory)
-    with session_factory() as session:
-        labels = exports.Labels("nl", catalog_for("nl"))
-        data = exports.open_export(session, org_id, labels=labels)
-        path = exports.write_xlsx(data, tmp_path / "groep.xlsx")
-    sheet = load_workbook(path)["Focusgroepen"]
+    sheet = focus_group_sheet(session_factory, tmp_path, DRAFT)
     codes = [cell.value for cell in sheet[1]]
     headers = dict(zip(codes, (cell.value for cell in sheet[2]), strict=True))
     assert headers["residents"] == "Bewoners (aantal)" and headers["others"] == "Anderen (aantal)"
