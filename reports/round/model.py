@@ -311,7 +311,11 @@ class EvidenceLine:
 
 @dataclass(frozen=True)
 class HypothesisResult:
-    """One hypothesis with its evidence, and the candidates nobody has marked yet."""
+    """One hypothesis with its evidence, and the candidates nobody has marked yet.
+
+    `statement` is None while a voice note is not written out, or when `cleared`: retention
+    removed its words and voice note after the organisation's period.
+    """
 
     id: int
     statement: str | None
@@ -322,6 +326,7 @@ class HypothesisResult:
     supports: tuple[EvidenceLine, ...]
     contradicts: tuple[EvidenceLine, ...]
     candidates: tuple[int, ...]
+    cleared: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.dispatch.i18n import load_translator
 from bot.reporting import catalog_for
 from reports.render import ENV, format_telegram, render_round_html, round_summary
 from reports.round.sections import SECTIONS
+from storage import hypotheses as hyp
+from storage.observations import NewMedia
 from tests.test_reports.test_digest_html import Page, plain, section
 from tests.test_reports.test_round_builder import build_report
 
@@ -239,3 +242,16 @@ def test_quoted_survey_answers_link_to_their_responses(session_factory, survey_s
 def test_a_round_without_surveys_says_so(session_factory, round_scene) -> None:
     surveys = section(page_of(session_factory, round_scene, "nl"), "surveys")
     assert plain("round.surveys.none", "nl") in surveys.plain
+
+
+def test_a_hypothesis_cleared_by_retention_says_so(session_factory, round_scene, now) -> None:
+    with session_factory.begin() as session:
+        # Retention cleared one (no words, no voice note); the other waits for its voice note.
+        hyp.create_hypothesis(session, round_scene.org_id, None, now - timedelta(days=900))
+        hyp.create_hypothesis(
+            session, round_scene.org_id, None, now, voice=NewMedia("voice", "v", "uv")
+        )
+    hypotheses = section(page_of(session_factory, round_scene, "fr"), "hypotheses")
+    statements = [text for text in hypotheses.visible if text.strip().startswith("(")]
+    assert plain("round.hypotheses.cleared", "fr") in statements
+    assert plain("round.hypotheses.voice", "fr") in statements
