@@ -32,10 +32,10 @@ def numbers(views: Sequence[HypothesisView]) -> dict[int, int]:
 
 
 def snippet(view: HypothesisView) -> str | Text:
-    """Return the start of a hypothesis's words, or 'a voice note' when it has none yet."""
+    """Return the start of a hypothesis's words, or say why it has none."""
     words = view.statement
     if not words:
-        return Text("hypothesis.voice_only")
+        return Text("hypothesis.cleared" if view.cleared else "hypothesis.voice_only")
     return words if len(words) <= SNIPPET else words[: SNIPPET - 1].rstrip() + "…"
 
 

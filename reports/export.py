@@ -170,7 +170,11 @@ class Labels:
             return default
 
     def column(self, name: str) -> str:
-        """Return a column's header."""
+        """Return a column's header ("Vraag 2" for a records column's numbered part)."""
+        split = fields.numbered_name(name)
+        if split is not None:
+            part, number = split
+            return f"{self.text(f'export.column.{part}', part)} {number}"
         return self.text(f"export.column.{name}", name)
 
     def value(self, column: fields.Column, code: Any) -> str:
@@ -291,11 +295,14 @@ class ExportSource(Protocol):
 
 
 def table_row(feature: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-    """Return one observation table row: lat/lon instead of the geometry; lists kept."""
+    """Return one observation table row: lat/lon instead of the geometry; lists kept; records
+    spread over numbered columns."""
     geometry = feature["geometry"]
     lon, lat = geometry["coordinates"] if geometry else (None, None)
-    row = {column: feature["properties"].get(column) for column in columns}
+    properties = feature["properties"]
+    row = {column: properties.get(column) for column in columns}
     row.update(lat=lat, lon=lon)
+    row.update(fields.spread(str(properties.get("kind")), properties))
     return row
 
 
@@ -354,12 +361,13 @@ def _detail_name(key: Any) -> str | None:
 
 
 def _details(observation: Observation) -> dict[str, Any]:
-    """Return the kind's own fields, never overwriting the common ones."""
+    """Return the kind's own fields, never overwriting the common ones; records structured."""
     flat: dict[str, Any] = {}
+    records = {column.name for column in fields.RECORDS.get(observation.kind, ())}
     for key, value in sorted((observation.details or {}).items()):
         name = _detail_name(key)
         if name is not None:
-            flat[name] = _detail_value(value)
+            flat[name] = value if name in records else _detail_value(value)
     return flat
 
 
@@ -566,15 +574,36 @@ def track_feature(walk: Walk, zone: ZoneInfo, labels: Labels | None = None) -> d
     }
 
 
-def _order_details(by_kind: dict[str, set[str]]) -> list[str]:
+def _declared(kind: str, repeats: dict[tuple[str, str], int]) -> list[fields.Column]:
+    """Return a kind's own columns for a table: records spread over their numbered columns."""
+    return [
+        spread
+        for column in fields.export_kind(kind).columns
+        for spread in (
+            fields.numbered(column, repeats.get((kind, column.name), 0))
+            if column.type == "records"
+            else [column]
+        )
+    ]
+
+
+def _order_details(
+    by_kind: dict[str, set[str]], repeats: dict[tuple[str, str], int] | None = None
+) -> list[str]:
     """Return the kind-specific names: by kind (export registry order), each kind's declared
-    columns first, then the others alphabetically."""
+    columns first (records spread over `repeats` numbered ones), then the others
+    alphabetically."""
     order: list[str] = []
     known = [entry.name for entry in fields.EXPORT_KINDS]
     for kind in (*known, *sorted(set(by_kind) - set(known))):
         found = by_kind.get(kind, set())
-        declared = [c.name for c in fields.export_kind(kind).columns if c.name in found]
-        for name in (*declared, *sorted(found - set(declared))):
+        records = {column.name for column in fields.RECORDS.get(kind, ())}
+        declared = [
+            column.name
+            for column in _declared(kind, repeats or {})
+            if column.name in found or fields.numbered_name(column.name)
+        ]
+        for name in (*declared, *sorted(found - set(declared) - records)):
             if name not in order:
                 order.append(name)
     return order
@@ -637,6 +666,8 @@ class ExportStream:
     end: date | None
     labels: Labels = field(default_factory=Labels)
     _by_kind: dict[str, set[str]] | None = field(default=None, repr=False)
+    # The most items a kind's records column holds in the export ((kind, column) -> count).
+    _repeats: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
     _detail_columns: list[str] | None = field(default=None, repr=False)
     _counts: tuple[int, int, int, int] | None = field(default=None, repr=False)
 
@@ -729,8 +760,15 @@ class ExportStream:
             )
             order = (Observation.created_at, Observation.id)
             pages = _keyset_pages(self.session, statement, order, lambda row: (row[0], row[1]))
+            repeats = self._repeats
             for page in pages:
                 for _moment, _id, kind, details in page:
+                    for column in fields.RECORDS.get(kind, ()):
+                        items = (details or {}).get(column.name)
+                        if isinstance(items, list) and len(items) > repeats.get(
+                            (kind, column.name), 0
+                        ):
+                            repeats[(kind, column.name)] = len(items)
                     names = by_kind.setdefault(kind, set())
                     hidden = PRIVATE_PLACE_KEYS if kind_of(kind).private else frozenset()
                     names.update(
@@ -750,7 +788,7 @@ class ExportStream:
     def detail_columns(self) -> list[str]:
         """Return the kind-specific columns, reading only the kinds and details."""
         if self._detail_columns is None:
-            self._detail_columns = _order_details(self._details_by_kind())
+            self._detail_columns = _order_details(self._details_by_kind(), self._repeats)
         return self._detail_columns
 
     def kinds(self) -> list[str]:
@@ -763,9 +801,10 @@ class ExportStream:
         """Return one kind's sheet: the common columns, its own, then undeclared details."""
         private = kind_of(kind).private
         common = [c for c in fields.COMMON if not (private and c.name in fields.PLACE_COLUMNS)]
-        declared = list(fields.export_kind(kind).columns)
-        names = {c.name for c in declared}
-        extra = sorted(self._details_by_kind().get(kind, set()) - names)
+        found = self._details_by_kind().get(kind, set())
+        declared = _declared(kind, self._repeats)
+        names = {c.name for c in declared} | {c.name for c in fields.RECORDS.get(kind, ())}
+        extra = sorted(found - names)
         return [*common, *declared, *(fields.Column(name) for name in extra)]
 
     @property

@@ -3,24 +3,49 @@
 `kind: hypothesis`, id `hypothesis-<id>`; `text` is the statement, `themes` and `wijken` what
 it concerns, `hypothesis_status` open or closed, and `observations` / `verdicts` the ids of the
 observations marked for it (in the export's period) with, in the same order, supports or
-contradicts.
+contradicts. `author` is the pseudonym of the member who recorded it, the one their
+observations carry (never a name or a Telegram id); None once they used /forget.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from reports import export_kinds as fields
+from storage import deployment
 from storage import hypotheses as hyp
 from storage.models import Observation
+from storage.privacy import pseudonym
 
 if TYPE_CHECKING:
     from reports.export import ExportStream, Labels
 
 HYPOTHESIS = "hypothesis"
+
+
+def author_pseudonyms(session: Session, member_ids: Collection[int]) -> dict[int, str]:
+    """Return each member's pseudonym as their observations carry it; for a member without
+    observations, the one the deployment's stored key makes (none when it is not stored)."""
+    wanted = set(member_ids)
+    if not wanted:
+        return {}
+    found: dict[int, str] = {
+        member_id: author
+        for member_id, author in session.execute(
+            select(Observation.member_id, func.min(Observation.author))
+            .where(Observation.member_id.in_(wanted))
+            .group_by(Observation.member_id)
+        )
+        if member_id is not None and author
+    }
+    key = deployment.get_value(session, "secret_key")
+    if key:
+        found.update((m, pseudonym(key, m)) for m in wanted - set(found))
+    return found
 
 
 def hypothesis_features(scope: ExportStream) -> Iterator[dict[str, Any]]:
@@ -41,6 +66,9 @@ def hypothesis_features(scope: ExportStream) -> Iterator[dict[str, Any]]:
         in_period = in_period.where(Observation.created_at < upper)
     kept = set(scope.session.scalars(in_period)) if marked else set()
     zone = scope.zone
+    authors = author_pseudonyms(
+        scope.session, {v.author_member_id for v in views if v.author_member_id is not None}
+    )
     # Numbered among all of them, as the bot and the picture number them (H1, H2 ...).
     numbers = {view.id: number for number, view in enumerate(every, start=1)}
     for view in views:
@@ -55,8 +83,9 @@ def hypothesis_features(scope: ExportStream) -> Iterator[dict[str, Any]]:
                 "id": identifier,
                 "kind": HYPOTHESIS,
                 "created_at": _iso(view.created_at, zone),
-                # The team's statement: no author is kept with it beyond the member link.
-                "author": None,
+                "author": authors.get(view.author_member_id)
+                if view.author_member_id is not None
+                else None,
                 "text": view.statement or None,
                 "theme": None,
                 "media": [view.voice_media] if view.voice_media else [],

@@ -10,8 +10,12 @@ A column's type decides how it is written: `datetime` and `date` become real Exc
 the organisation's time zone, `boolean` a real TRUE/FALSE, `integer`/`number` numbers (with a
 decimal comma in the `--excel` CSV), `code` the label of the code in the reader's language
 (the code itself stays in CSV and GeoJSON, and in the workbook's hidden first row for tools),
-`list` the items joined with "; ". Details a kind stores without declaring them are still
-exported, after the declared ones, as plain values.
+`list` the items joined with "; ", `records` (a list of objects, such as a focus group's
+questions) stays structured in GeoJSON and is spread over numbered columns in CSV and XLSX:
+each of its `parts` once per item (`question_1`, `said_1`, `quotes_1`, `question_2` ...), as
+many as the longest list in the export, headed "Vraag 1" ... in the reader's language (the
+catalog word of the part, `export.column.<part>`, and the number). Details a kind stores
+without declaring them are still exported, after the declared ones, as plain values.
 
 A kind not stored as an observation (a hypothesis, say) gives `features`: a function from the
 export's scope to its GeoJSON features (geometry null or a Point), read after the observations.
@@ -19,7 +23,7 @@ export's scope to its GeoJSON features (geometry null or a Point), read after th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +31,9 @@ from storage.focusgroups import ATTENDANCE, OTHER_CHANNEL
 from storage.focusgroups import CHANNELS as FOCUS_GROUP_CHANNELS
 from storage.themes import THEMES
 
-ColumnType = Literal["text", "integer", "number", "boolean", "date", "datetime", "code", "list"]
+ColumnType = Literal[
+    "text", "integer", "number", "boolean", "date", "datetime", "code", "list", "records"
+]
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,9 @@ class Column:
     # For `code` columns: the codes, each labelled `<labels>.<code>` in the catalogs.
     codes: tuple[str, ...] = ()
     vocabulary: str = ""
+    # For `records` columns: what each item shows in a table, and how a stored item gives it.
+    parts: tuple[Column, ...] = ()
+    read: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
     @property
     def labels(self) -> str:
@@ -62,6 +71,25 @@ class ExportKind:
     features: Callable[[Any], Iterator[dict[str, Any]]] | None = None
     # More lines for a map popup's description, given the properties and the export's words.
     describe: Callable[[dict[str, Any], Any], list[str]] | None = None
+
+
+# A spoken item of a record (the voice note is among the observation's media).
+SPOKEN = "(voice)"
+
+
+def _focus_group_question(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a focus group question's cells: its words, what was said, the agreed quotes."""
+    said = item.get("said")
+    quotes = item.get("quotes")
+    return {
+        "question": item.get("question") or SPOKEN,
+        "said": [text for text in said if isinstance(text, str)] if isinstance(said, list) else [],
+        "quotes": [
+            quote.get("text") or SPOKEN
+            for quote in (quotes if isinstance(quotes, list) else ())
+            if isinstance(quote, Mapping) and quote.get("agreed") is True
+        ],
+    }
 
 
 FOCUSES = ("meeting", "borders", "shops", "green", "mobility", "missing", "free")
@@ -175,8 +203,14 @@ EXPORT_KINDS: tuple[ExportKind, ...] = (
             Column("channel", "code", (*FOCUS_GROUP_CHANNELS, OTHER_CHANNEL)),
             Column("channel_text"),
             Column("place_text"),
-            # Each question with what was said and the agreed quotes, as JSON for tools.
-            Column("questions"),
+            # Each question with what was said and the agreed quotes: structured in GeoJSON,
+            # "Vraag 1", "Wat er gezegd werd 1", "Citaten 1" ... in a table.
+            Column(
+                "questions",
+                "records",
+                parts=(Column("question"), Column("said", "list"), Column("quotes", "list")),
+                read=_focus_group_question,
+            ),
             Column("missing_voices"),
             Column("media_roles", "list"),
         ),
@@ -252,6 +286,43 @@ EXPORT_KINDS = (
 
 BY_NAME: dict[str, ExportKind] = {kind.name: kind for kind in EXPORT_KINDS}
 COMMON_BY_NAME: dict[str, Column] = {column.name: column for column in COMMON}
+# Each kind's `records` columns, and the names of their parts (headers of numbered columns).
+RECORDS: dict[str, tuple[Column, ...]] = {
+    kind.name: records
+    for kind in EXPORT_KINDS
+    if (records := tuple(column for column in kind.columns if column.type == "records"))
+}
+PART_NAMES = frozenset(
+    part.name for columns in RECORDS.values() for c in columns for part in c.parts
+)
+
+
+def numbered(column: Column, count: int) -> list[Column]:
+    """Return a records column as table columns: each part once per item, numbered from 1."""
+    return [
+        Column(f"{part.name}_{number}", part.type, part.codes, part.vocabulary)
+        for number in range(1, count + 1)
+        for part in column.parts
+    ]
+
+
+def numbered_name(name: str) -> tuple[str, int] | None:
+    """Return the part and item number of a numbered column name ("said_2"), or None."""
+    part, _, number = name.rpartition("_")
+    return (part, int(number)) if part in PART_NAMES and number.isdigit() else None
+
+
+def spread(kind: str, properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the numbered table cells of a feature's records columns."""
+    cells: dict[str, Any] = {}
+    for column in RECORDS.get(kind, ()):
+        items = properties.get(column.name)
+        for number, item in enumerate(items if isinstance(items, list) else (), start=1):
+            if isinstance(item, Mapping) and column.read is not None:
+                cells.update(
+                    (f"{name}_{number}", value) for name, value in column.read(item).items()
+                )
+    return cells
 
 
 def export_kind(name: str) -> ExportKind:

@@ -482,8 +482,9 @@ class SurveyQuestionResult:
     `answered` counts respondents who gave an answer (skips and those who stopped before are
     not counted); `counts` holds choices or scale points with how often each was given (every
     choice and point shown, even at 0); `average` is the mean of a scale or number question
-    over those `answered`; `samples` a few free answers, newest first; `spoken` how many were
-    voice notes.
+    over those `answered`; `samples` a few free answers, newest first, and `quoted` the record
+    each one comes from, in the same order (None when the response's record is not known);
+    `spoken` how many were voice notes.
     """
 
     number: int
@@ -495,6 +496,7 @@ class SurveyQuestionResult:
     average: float | None = None
     samples: tuple[str, ...] = ()
     spoken: int = 0
+    quoted: tuple[int | None, ...] = ()
 
 
 @dataclass(frozen=True)

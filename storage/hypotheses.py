@@ -62,6 +62,8 @@ class HypothesisView:
     closed_at: datetime | None
     author_member_id: int | None
     voice_media: str | None  # relative media path when recorded as a voice note
+    # Neither words nor a voice note are kept: retention cleared them (storage/retention.py).
+    cleared: bool = False
 
     def concerns(self, theme: str | None, wijk_code: int | None) -> bool:
         """Say whether an observation with this theme and wijk is a candidate for it."""
@@ -92,22 +94,30 @@ def _clean_statement(statement: str) -> str:
     return " ".join(statement.split())[:MAX_STATEMENT]
 
 
-def _voice_paths(session: Session, hypothesis_ids: Sequence[int]) -> dict[int, str]:
-    """Return the stored voice note of each hypothesis recorded as one."""
+def _voice_paths(session: Session, hypothesis_ids: Sequence[int]) -> dict[int, str | None]:
+    """Return the voice note of each hypothesis recorded as one: its stored file, or None
+    while it is not downloaded yet."""
     if not hypothesis_ids:
         return {}
     rows = session.execute(
         select(MediaFile.hypothesis_id, MediaFile.path)
-        .where(MediaFile.hypothesis_id.in_(list(hypothesis_ids)), MediaFile.path.is_not(None))
+        .where(MediaFile.hypothesis_id.in_(list(hypothesis_ids)))
         .order_by(MediaFile.id)
     ).all()
-    paths: dict[int, str] = {}
+    paths: dict[int, str | None] = {}
     for hypothesis_id, path in rows:
-        paths.setdefault(hypothesis_id, path)
+        paths[hypothesis_id] = paths.get(hypothesis_id) or path
     return paths
 
 
-def view_of(row: HypothesisRow, voice_media: str | None = None) -> HypothesisView:
+def _view(row: HypothesisRow, voices: dict[int, str | None]) -> HypothesisView:
+    """Return a stored hypothesis as a view, given the voice notes read for it."""
+    return view_of(row, voices.get(row.id), cleared=not row.statement and row.id not in voices)
+
+
+def view_of(
+    row: HypothesisRow, voice_media: str | None = None, *, cleared: bool = False
+) -> HypothesisView:
     """Return a stored hypothesis as a view."""
     return HypothesisView(
         id=row.id,
@@ -120,6 +130,7 @@ def view_of(row: HypothesisRow, voice_media: str | None = None) -> HypothesisVie
         closed_at=row.closed_at,
         author_member_id=row.author_member_id,
         voice_media=voice_media,
+        cleared=cleared,
     )
 
 
@@ -132,7 +143,7 @@ def list_hypotheses(
         statement = statement.where(HypothesisRow.status == OPEN)
     rows = session.scalars(statement.order_by(HypothesisRow.created_at, HypothesisRow.id)).all()
     voices = _voice_paths(session, [row.id for row in rows])
-    return [view_of(row, voices.get(row.id)) for row in rows]
+    return [_view(row, voices) for row in rows]
 
 
 def get_hypothesis(
@@ -148,7 +159,7 @@ def get_view(session: Session, organisation_id: int, hypothesis_id: int) -> Hypo
     row = get_hypothesis(session, organisation_id, hypothesis_id)
     if row is None:
         return None
-    return view_of(row, _voice_paths(session, [row.id]).get(row.id))
+    return _view(row, _voice_paths(session, [row.id]))
 
 
 def create_hypothesis(

@@ -1,4 +1,9 @@
-"""Retention: media and free text older than an organisation's period are deleted."""
+"""Retention: media and free text older than an organisation's period are deleted.
+
+Observations lose their text, free-text details and media; hypotheses (the team's own words,
+which may still name people) lose their statement and the voice note they were recorded as,
+and keep their themes, wijken and marked evidence.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import MediaFile, Observation, Organisation
+from storage.models import Hypothesis, MediaFile, Observation, Organisation
 
 # Free-text fields inside details that hold what people said.
 FREE_TEXT_DETAILS = (
@@ -133,8 +138,40 @@ def _delete_media(
         removed += len(rows)
 
 
+def _clear_hypotheses(
+    session: Session, organisation_id: int, cutoff: datetime
+) -> tuple[int, int, list[str]]:
+    """Clear the words and delete the voice notes of hypotheses recorded before the cutoff.
+
+    Returns how many statements were cleared, how many voice notes removed and their files.
+    An organisation has tens of hypotheses, not thousands: one query each is enough.
+    """
+    old = (Hypothesis.organisation_id == organisation_id, Hypothesis.created_at < cutoff)
+    worded = list(session.scalars(select(Hypothesis.id).where(*old, Hypothesis.statement != "")))
+    if worded:
+        session.execute(
+            update(Hypothesis)
+            .where(Hypothesis.id.in_(worded))
+            .values(statement="")
+            .execution_options(synchronize_session=False)
+        )
+    voices = session.execute(
+        select(MediaFile.id, MediaFile.path)
+        .join(Hypothesis, Hypothesis.id == MediaFile.hypothesis_id)
+        .where(*old)
+    ).all()
+    if voices:
+        session.execute(
+            delete(MediaFile)
+            .where(MediaFile.id.in_([row.id for row in voices]))
+            .execution_options(synchronize_session=False)
+        )
+    return len(worded), len(voices), [row.path for row in voices if row.path]
+
+
 def apply_retention(session: Session, now: datetime) -> list[RetentionResult]:
-    """Clear free text and media older than each organisation's retention period.
+    """Clear free text and media older than each organisation's retention period: of the
+    observations and of the hypotheses.
 
     Returns, per organisation, what was removed and the media files to delete from disk.
     Observations are read and changed in pages, never all at once: the first run on a
@@ -148,6 +185,9 @@ def apply_retention(session: Session, now: datetime) -> list[RetentionResult]:
         cutoff = months_before(now, months)
         texts = _clear_texts(session, organisation_id, cutoff)
         media, paths = _delete_media(session, organisation_id, cutoff)
+        statements, voices, voice_paths = _clear_hypotheses(session, organisation_id, cutoff)
+        texts, media = texts + statements, media + voices
+        paths.extend(voice_paths)
         if texts or media:
             results.append(RetentionResult(organisation_id, texts, media, tuple(paths)))
     session.flush()

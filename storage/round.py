@@ -176,6 +176,7 @@ def surveys(
                 observation.created_at,
                 observation.details,
                 observation.wijk_code,
+                observation.id,
             )
         )
     return tuple((stored_surveys.survey_row(survey), tuple(found[survey.id])) for survey in running)

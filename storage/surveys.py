@@ -391,7 +391,8 @@ class ResponseRow:
     """One response as the picture reads it: when, through which channel, the respondent's
     wijk (from a place answer; never a point) and the answers by question index.
 
-    A question skipped holds None; a question not reached is absent.
+    A question skipped holds None; a question not reached is absent. `observation_id` is the
+    response's record, which a report may link to (None when not read with it).
     """
 
     created_at: datetime
@@ -399,6 +400,7 @@ class ResponseRow:
     complete: bool
     wijk_code: int | None
     answers: dict[int, Any]
+    observation_id: int | None = None
 
 
 def response_row(
@@ -407,6 +409,7 @@ def response_row(
     created_at: datetime,
     details: dict[str, Any] | None,
     wijk_code: int | None,
+    observation_id: int | None = None,
 ) -> ResponseRow:
     """Return a response as the reports read it, from its observation's columns."""
     details = details or {}
@@ -421,6 +424,7 @@ def response_row(
         complete=details.get(STATUS_KEY) == COMPLETE,
         wijk_code=wijk_code,
         answers=answers,
+        observation_id=observation_id,
     )
 
 
@@ -483,6 +487,7 @@ def survey_results(
                     observation.created_at,
                     observation.details,
                     observation.wijk_code,
+                    observation.id,
                 )
             )
     return [(survey_row(survey), found[survey.id]) for survey in surveys]

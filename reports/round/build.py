@@ -19,7 +19,8 @@ from reports.round.model import CitedObservation, Period, ReportWeek, RoundRepor
 from reports.round.sections import SECTIONS
 from reports.sections.common import clip
 from storage import round as rounds
-from storage.kinds import kind_of
+from storage.kinds import KEY_PERSON, SURVEY_RESPONSE, kind_of
+from storage.weekly import ObservationRow
 
 MAX_DAYS = 400
 
@@ -128,9 +129,16 @@ def cited(period: Period, values: Any) -> tuple[CitedObservation, ...]:
                 kind=o.kind,
                 moment=o.created_at,
                 author=o.author,
-                text=clip(o.details.get("alias") if o.kind == "key_person" else o.text, 240)
-                or clip(o.text, 240),
+                text=cited_text(o),
                 theme=o.theme,
                 wijk=period.wijk(o.wijk_code),
             )
     return tuple(sorted(found.values(), key=lambda c: (c.moment, c.id)))
+
+
+def cited_text(observation: ObservationRow) -> str | None:
+    """Return the words a cited observation is listed with: a key person's description, a
+    survey response's survey (its answers are shown in the surveys section), else its text."""
+    named = {KEY_PERSON: "alias", SURVEY_RESPONSE: "survey"}.get(observation.kind)
+    given = observation.details.get(named) if named else None
+    return clip(given, 240) or clip(observation.text, 240)

@@ -40,6 +40,7 @@ def build(period: Period, built: Mapping[str, Any]) -> Hypotheses:
             supports=tuple(e for e in lines.get(h.id, ()) if e.verdict == SUPPORTS),
             contradicts=tuple(e for e in lines.get(h.id, ()) if e.verdict == CONTRADICTS),
             candidates=rows.candidates.get(h.id, ()),
+            cleared=h.cleared,
         )
         for h in rows.hypotheses
     ]

@@ -311,7 +311,11 @@ class EvidenceLine:
 
 @dataclass(frozen=True)
 class HypothesisResult:
-    """One hypothesis with its evidence, and the candidates nobody has marked yet."""
+    """One hypothesis with its evidence, and the candidates nobody has marked yet.
+
+    `statement` is None while a voice note is not written out, or when `cleared`: retention
+    removed its words and voice note after the organisation's period.
+    """
 
     id: int
     statement: str | None
@@ -322,6 +326,7 @@ class HypothesisResult:
     supports: tuple[EvidenceLine, ...]
     contradicts: tuple[EvidenceLine, ...]
     candidates: tuple[int, ...]
+    cleared: bool = False
 
 
 @dataclass(frozen=True)
@@ -385,12 +390,22 @@ class RoundSurveys:
     it (as in the weekly picture: counts per choice and scale point, averages with n, a few
     free answers, who answered per channel and per wijk); `respondents` and `partial` over all
     of them, and `channels` (door to door, self-completed) summed, to see whom the round
-    reached."""
+    reached. Each free answer quoted links to the response it comes from (its `quoted` id)."""
 
     surveys: tuple[SurveyResult, ...]
     respondents: int
     partial: int
     channels: tuple[Tally, ...]
+
+    def cited(self) -> tuple[int, ...]:
+        """Return the responses whose free answers are quoted."""
+        return tuple(
+            source
+            for survey in self.surveys
+            for question in survey.questions
+            for source in question.quoted
+            if source is not None
+        )
 
 
 # -- the closing page -----------------------------------------------------------------------

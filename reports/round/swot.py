@@ -2,7 +2,13 @@
 
 Strengths are places people name and networks still in touch; weaknesses what is missing
 (and needs met outside the buurt); opportunities new key persons and dormant contacts worth
-reviving; threats things that disappeared. Every item links to the observations it stands on.
+reviving, and the people a survey did not reach (nobody asked door to door, buurt wijken no
+respondent came from); threats things that disappeared. Every item links to the observations
+it stands on; an item about whom a survey missed has none to link to.
+
+Survey answers themselves seed no quadrant: a 1-to-5 scale or a choice says nothing about
+whether more is better or worse for the buurt, so the team reads them in the surveys section,
+where each quoted answer links to its response.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ from reports.round.model import (
 )
 from reports.sections.common import normalise
 from storage.kinds import ENCOUNTER
+from storage.surveys import DOOR
 
 MAX_ITEMS = 4
+# Buurt wijken named in one "no respondent from" item.
+MAX_WIJKEN = 6
 # The method's questions for an action plan, in the report's own words (round.question.*).
 QUESTIONS = ("picture", "reach", "involve", "reciprocity", "roles", "revive", "next")
 
@@ -85,6 +94,26 @@ def _opportunities(register: Register) -> list[SwotItem]:
     return items
 
 
+def _unreached(period: Period) -> list[SwotItem]:
+    """Return, per survey answered in the period, whom it did not reach."""
+    items: list[SwotItem] = []
+    buurt = sorted(set(period.buurt))
+    for survey, responses in period.surveys:
+        if not responses:
+            continue
+        if not any(response.channel == DOOR for response in responses):
+            params = {"survey": survey.title, "count": len(responses)}
+            items.append(SwotItem(Msg("round.swot.survey_door", params), ()))
+        heard = {r.wijk_code for r in responses if r.wijk_code is not None}
+        missed = [name for code in buurt if code not in heard and (name := period.wijk(code))]
+        # Only a survey that asked for a place tells where its respondents live.
+        if heard and missed:
+            shown = ", ".join(missed[:MAX_WIJKEN]) + (" …" if len(missed) > MAX_WIJKEN else "")
+            params = {"survey": survey.title, "wijken": shown, "count": len(missed)}
+            items.append(SwotItem(Msg("round.swot.survey_wijken", params), ()))
+    return items[:MAX_ITEMS]
+
+
 def _threats(missing: RoundMissing) -> list[SwotItem]:
     return [
         SwotItem(
@@ -103,7 +132,7 @@ def build(period: Period, built: Mapping[str, Any]) -> Swot:
     return Swot(
         strengths=tuple(_strengths(period, register, built["buurtkaart"])),
         weaknesses=tuple(_weaknesses(missing, built["diaries"])),
-        opportunities=tuple(_opportunities(register)),
+        opportunities=(*_opportunities(register), *_unreached(period)),
         threats=tuple(_threats(missing)),
         questions=tuple(Msg(f"round.question.{key}") for key in QUESTIONS),
     )

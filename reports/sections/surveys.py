@@ -33,13 +33,15 @@ SAMPLE_TEXT = 200
 
 
 def _question(
-    number: int, question: Question, answers: list[object], language: str
+    number: int, question: Question, answers: list[tuple[int | None, object]], language: str
 ) -> SurveyQuestionResult:
-    """Add up the answers given to one question (skips left out)."""
-    given = [answer for answer in answers if answer is not None and answer != []]
+    """Add up the answers given to one question (skips left out); each with its record's id."""
+    kept = [(source, answer) for source, answer in answers if answer is not None and answer != []]
+    given = [answer for _, answer in kept]
     counts: tuple[Tally, ...] = ()
     average: float | None = None
     samples: tuple[str, ...] = ()
+    quoted: tuple[int | None, ...] = ()
     spoken = 0
     if question.kind in CHOICE_TYPES:
         tally: Counter[str] = Counter()
@@ -66,8 +68,10 @@ def _question(
             counts = tuple(Tally(point, points[int(point)]) for point in SCALE_VALUES)
     elif question.kind == FREE:
         spoken = sum(1 for answer in given if answer == VOICE_ANSWER)
-        written = [str(answer) for answer in given if answer != VOICE_ANSWER]
-        samples = tuple(clip(text, SAMPLE_TEXT) or "" for text in reversed(written[-SAMPLES:]))
+        written = [(source, str(answer)) for source, answer in kept if answer != VOICE_ANSWER]
+        newest = list(reversed(written[-SAMPLES:]))
+        samples = tuple(clip(text, SAMPLE_TEXT) or "" for _, text in newest)
+        quoted = tuple(source for source, _ in newest)
     return SurveyQuestionResult(
         number=number,
         text=question.words(language),
@@ -78,6 +82,7 @@ def _question(
         average=average,
         samples=samples,
         spoken=spoken,
+        quoted=quoted,
     )
 
 
@@ -104,7 +109,11 @@ def build_one(
         _question(
             index + 1,
             question,
-            [response.answers[index] for response in responses if index in response.answers],
+            [
+                (response.observation_id, response.answers[index])
+                for response in responses
+                if index in response.answers
+            ],
             language,
         )
         for index, question in enumerate(survey.questions)

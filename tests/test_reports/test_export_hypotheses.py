@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.reporting import catalog_for
 from reports import export as exports
+from storage import deployment
 from storage import hypotheses as hyp
 from storage import observations as obs
 from storage import organisations as orgs
-from storage.models import Observation
+from storage.models import Member, Observation
+from storage.privacy import forget_member, pseudonym
 from tests.test_reports.test_export import read_csv, sheet_rows
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -171,3 +173,37 @@ def test_the_workbook_has_a_hypotheses_sheet_in_the_teams_words(
     assert second["closed_at"].value == datetime(2026, 11, 7, 10, 0)
     headers = [cell.value for cell in sheet[2]]
     assert "Gemarkeerde observaties (nummers)" in headers and "Open of gesloten" in headers
+
+
+def test_a_hypothesis_carries_its_authors_pseudonym_until_they_forget(
+    session_factory, scene, tmp_path
+) -> None:
+    with session_factory.begin() as session:
+        deployment.set_value(session, "secret_key", "deployment-key")
+        invite = orgs.create_invite(session, scene["org"], "coordinator", T0, timedelta(days=30))
+        coordinator = orgs.join_with_invite(session, invite, 777001, "nl", "v1", T0)
+        coordinator.display_name = "Fatima Coördinator"
+        # A coordinator who recorded nothing else: the pseudonym the deployment's key makes.
+        hyp.create_hypothesis(session, scene["org"], coordinator.id, T0, "More tenants here")
+        coordinator_id = coordinator.id
+
+    def authors() -> dict[str | None, str | None]:
+        with session_factory() as session:
+            stream = exports.open_export(session, scene["org"])
+            [path] = exports.write_export(stream, "geojson", tmp_path / "a.geojson")
+        text = path.read_text()
+        # Never a name or a Telegram id.
+        assert "777001" not in text and "Fatima" not in text
+        features = hypothesis_features(json.loads(text))
+        return {f["properties"]["text"]: f["properties"]["author"] for f in features}
+
+    # The staff member's hypotheses carry the pseudonym their observations carry.
+    assert authors() == {
+        "Older residents have nowhere to meet": "P-STAFF",
+        None: "P-STAFF",
+        "More tenants here": pseudonym("deployment-key", coordinator_id),
+    }
+    with session_factory.begin() as session:
+        forget_member(session, session.get(Member, coordinator_id))
+    # The hypothesis stays the team's, words and all, without its author.
+    assert authors()["More tenants here"] is None

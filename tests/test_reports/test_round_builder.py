@@ -663,7 +663,9 @@ def populate_surveys(factory: sessionmaker[Session], now: datetime) -> RoundScen
         ids["door1"] = answer_survey(
             s, play, "a", "door", at(W44, 10), ["Park", 4, "Een <b>speeltuin</b>"], GRAND_PLACE
         )
-        answer_survey(s, play, "b", "door", at(W45, 10), ["Straat", 2, "Bomen"], GRAND_PLACE)
+        ids["door2"] = answer_survey(
+            s, play, "b", "door", at(W45, 10), ["Straat", 2, "Bomen"], GRAND_PLACE
+        )
         answer_survey(s, play, "c", "self", at(W46, 20), ["Park"])  # stopped after one
         answer_survey(s, play, "trial", "trial", at(W46, 21), ["Straat", 5, "test"])
         answer_survey(s, play, "after", "self", at(W47) + timedelta(days=7), ["Straat", 5, "y"])
@@ -703,6 +705,57 @@ def test_surveys_add_up_the_period_per_question_channel_and_wijk(
     # Over all surveys of the period.
     assert (sv.respondents, sv.partial) == (3, 1)
     assert [(t.label, t.count) for t in sv.channels] == [("door", 2), ("self", 1)]
+
+
+def test_quoted_survey_answers_link_to_their_responses(session_factory, survey_scene) -> None:
+    report = build_report(session_factory, survey_scene)
+    sv = report.section("surveys")
+    play = sv.surveys[0]
+    where, safe, miss = play.questions
+    # Each free answer shown, newest first, with the response it comes from.
+    assert miss.samples == ("Bomen", "Een <b>speeltuin</b>")
+    assert miss.quoted == (survey_scene.ids["door2"], survey_scene.ids["door1"])
+    assert (where.quoted, safe.quoted) == ((), ())
+    assert set(sv.cited()) == {survey_scene.ids["door2"], survey_scene.ids["door1"]}
+    # Listed once at the end of the page, under the survey's title, by pseudonym.
+    cited = {c.id: c for c in report.cited}
+    assert set(sv.cited()) <= set(cited)
+    entry = cited[survey_scene.ids["door1"]]
+    assert (entry.kind, entry.text, entry.wijk) == (
+        "survey_response",
+        "Spelen <buiten>",
+        "Grand Place",
+    )
+    # Heard door to door in every buurt wijk: nothing to reach in the SWOT.
+    keys = {item.text.key for item in report.section("swot").opportunities}
+    assert not keys & {"round.swot.survey_door", "round.swot.survey_wijken"}
+
+
+def test_the_swot_names_whom_a_survey_did_not_reach(session_factory, now) -> None:
+    with session_factory.begin() as s:
+        org = orgs.create_organisation(
+            s, "Buurthuis West", now - timedelta(days=200), "nl", [1, 2, 15]
+        )
+        online = surveys_db.create_survey(s, org.id, "Markt", SURVEY_QUESTIONS, at(W44))
+        surveys_db.open_survey(s, online, at(W44, 8))
+        for key, day in (("a", W44), ("b", W45)):
+            answer_survey(s, online, key, "self", at(day, 10), ["Park", 3, "Bank"], GRAND_PLACE)
+        # A survey without a place question says nothing about where people live.
+        unplaced = surveys_db.create_survey(s, org.id, "Zonder plek", SURVEY_QUESTIONS, at(W44))
+        surveys_db.open_survey(s, unplaced, at(W44, 8))
+        answer_survey(s, unplaced, "c", "door", at(W45, 10), ["Park", 3, "x"])
+        scene = RoundScene(org.id, {})
+    swot = build_report(session_factory, scene).section("swot")
+    reach = [item.text for item in swot.opportunities]
+    assert [(m.key, m.params) for m in reach] == [
+        ("round.swot.survey_door", {"survey": "Markt", "count": 2}),
+        (
+            "round.swot.survey_wijken",
+            {"survey": "Markt", "wijken": "Dansaert, Gare de l'ouest", "count": 2},
+        ),
+    ]
+    # Whom a survey missed has no record to link to.
+    assert all(item.refs == () for item in swot.opportunities)
 
 
 def test_a_period_without_surveys_has_an_empty_section(session_factory, survey_scene) -> None:

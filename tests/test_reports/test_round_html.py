@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.dispatch.i18n import load_translator
 from bot.reporting import catalog_for
 from reports.render import ENV, format_telegram, render_round_html, round_summary
 from reports.round.sections import SECTIONS
+from storage import hypotheses as hyp
+from storage.observations import NewMedia
 from tests.test_reports.test_digest_html import Page, plain, section
 from tests.test_reports.test_round_builder import build_report
 
@@ -217,6 +220,38 @@ def test_surveys_show_each_question_and_who_answered_per_channel_and_wijk(
     assert not re.search(r"\b(round|digest|survey)\.[a-z_]+\.[a-z_]", text)
 
 
+def test_quoted_survey_answers_link_to_their_responses(session_factory, survey_scene) -> None:
+    source = page_of(session_factory, survey_scene, "nl")
+    start = source.index('<section id="surveys"')
+    surveys = source[start : source.index("</section>", start)]
+    ids = survey_scene.ids
+    # Each quoted free answer links to its response, newest first, listed at the end.
+    quotes = re.findall(r"<blockquote>(.*?)</blockquote>", surveys, re.S)
+    assert [re.findall(r'href="([^"]+)"', quote) for quote in quotes] == [
+        [f"#obs-{ids['door2']}"],
+        [f"#obs-{ids['door1']}"],
+    ]
+    cited = section(source, "cited")
+    assert {f"obs-{ids['door1']}", f"obs-{ids['door2']}"} <= cited.ids()
+    [entry] = re.findall(
+        rf'<li id="obs-{ids["door1"]}" class="entry k-survey_response">(.*?)</li>', source, re.S
+    )
+    assert "Spelen &lt;buiten&gt;" in entry
+
+
 def test_a_round_without_surveys_says_so(session_factory, round_scene) -> None:
     surveys = section(page_of(session_factory, round_scene, "nl"), "surveys")
     assert plain("round.surveys.none", "nl") in surveys.plain
+
+
+def test_a_hypothesis_cleared_by_retention_says_so(session_factory, round_scene, now) -> None:
+    with session_factory.begin() as session:
+        # Retention cleared one (no words, no voice note); the other waits for its voice note.
+        hyp.create_hypothesis(session, round_scene.org_id, None, now - timedelta(days=900))
+        hyp.create_hypothesis(
+            session, round_scene.org_id, None, now, voice=NewMedia("voice", "v", "uv")
+        )
+    hypotheses = section(page_of(session_factory, round_scene, "fr"), "hypotheses")
+    statements = [text for text in hypotheses.visible if text.strip().startswith("(")]
+    assert plain("round.hypotheses.cleared", "fr") in statements
+    assert plain("round.hypotheses.voice", "fr") in statements

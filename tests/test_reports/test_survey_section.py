@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def test_the_picture_shows_a_running_survey_and_leaves_out_drafts_and_trials(
     html = render_digest_html(digest, catalog_for("nl"))
     assert "Spelen &lt;buiten&gt;" in html
     assert "&lt;b&gt;Een speeltuin&lt;/b&gt;" in html
+    # The picture lists no response on its own: its free answers link nowhere.
+    assert [q.quoted for q in result.questions][4] != ()
+    assert not re.search(r"<blockquote>[^<]*&lt;b&gt;Een speeltuin&lt;/b&gt;[^<]*<span", html)
     assert "Nog een ontwerp" not in html
     assert "Gemiddeld 5 (n = 2)" in html
     Path("/tmp/survey-picture.html").write_text(html, encoding="utf-8")

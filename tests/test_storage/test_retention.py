@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flows.engine import Text
+from flows.evidence import snippet
+from storage import hypotheses as hyp
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import retention
@@ -69,5 +72,53 @@ def test_retention_pages_through_many_observations(session_factory, now, monkeyp
     with session_factory() as session:
         texts = [o.text for o in obs.observations_between(session, org.id)]
         assert texts == [None] * 10 + ["new"]
+    with session_factory.begin() as session:
+        assert apply_retention(session, now) == []
+
+
+def test_old_hypotheses_lose_their_words_and_voice_notes_and_keep_the_rest(
+    session_factory, now
+) -> None:
+    with session_factory.begin() as session:
+        org = orgs.create_organisation(session, "C", now)
+        org.retention_months = 12
+        old = now - timedelta(days=400)
+        worded = hyp.create_hypothesis(
+            session, org.id, None, old, "Mrs Peeters has nowhere to meet", themes=["welfare"]
+        )
+        spoken = hyp.create_hypothesis(
+            session, org.id, None, old, voice=NewMedia("voice", "h1", "hu1")
+        )
+        recent = hyp.create_hypothesis(
+            session, org.id, None, now - timedelta(days=30), voice=NewMedia("voice", "h2", "hu2")
+        )
+        note = obs.add_observation(
+            session,
+            organisation_id=org.id,
+            member_id=None,
+            author="P-Z",
+            kind="walk_note",
+            now=now - timedelta(days=30),
+            theme="welfare",
+        )
+        hyp.set_verdict(session, worded, note, hyp.SUPPORTS, None, now - timedelta(days=30))
+        for row, path in ((spoken, "voice/2025-10/h.ogg"), (recent, "voice/2026-11/h.ogg")):
+            session.query(MediaFile).filter_by(hypothesis_id=row.id).one().path = path
+        org_id, ids = org.id, (worded.id, spoken.id, recent.id)
+    with session_factory.begin() as session:
+        [result] = apply_retention(session, now)
+        assert (result.texts, result.media, result.paths) == (1, 1, ("voice/2025-10/h.ogg",))
+    with session_factory() as session:
+        views = {view.id: view for view in hyp.list_hypotheses(session, org_id)}
+        first, second, third = (views[i] for i in ids)
+        # Words and voice gone; themes and the evidence marked stay.
+        assert (first.statement, first.themes, first.cleared) == ("", ("welfare",), True)
+        assert [e.observation_id for e in hyp.evidence_for(session, org_id, [first.id])] == [
+            note.id
+        ]
+        assert (second.voice_media, second.cleared) == (None, True)
+        assert (third.voice_media, third.cleared) == ("voice/2026-11/h.ogg", False)
+        assert snippet(first) == Text("hypothesis.cleared")
+        assert snippet(third) == Text("hypothesis.voice_only")
     with session_factory.begin() as session:
         assert apply_retention(session, now) == []

@@ -19,6 +19,12 @@ def every_column() -> list[fields.Column]:
     return [
         *fields.COMMON,
         *(column for entry in fields.EXPORT_KINDS for column in entry.columns),
+        *(
+            part
+            for entry in fields.EXPORT_KINDS
+            for column in entry.columns
+            for part in column.parts
+        ),
         *fields.WALK_COLUMNS,
         *fields.TRACK_POINT_COLUMNS,
         *exports.CODE_COLUMNS,
