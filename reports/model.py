@@ -543,7 +543,8 @@ class HypothesisSummary:
     `supports` and `contradicts` count the marks made by the end of the week, `*_week` those
     made during it;
     `candidates` are the newest unmarked observations of the week that share a theme or wijk
-    with it (never diary entries), `more_candidates` how many more there are.
+    with it (never diary entries), `more_candidates` how many more there are. `statement` is
+    None while a voice note is not written out, or when `cleared`: retention removed its words.
     """
 
     number: int
@@ -556,6 +557,7 @@ class HypothesisSummary:
     contradicts_week: int
     candidates: tuple[HypothesisCandidate, ...]
     more_candidates: int
+    cleared: bool = False
 
 
 @dataclass(frozen=True)

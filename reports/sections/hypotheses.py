@@ -77,6 +77,7 @@ def build(
                     _candidate(view, o, numbers, bot_username) for o in candidates[:MAX_CANDIDATES]
                 ),
                 more_candidates=max(0, len(candidates) - MAX_CANDIDATES),
+                cleared=view.cleared,
             )
         )
     return tuple(summaries)

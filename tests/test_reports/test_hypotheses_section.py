@@ -194,3 +194,22 @@ def test_a_picture_without_open_hypotheses_has_no_section(session_factory, org, 
         digest = build_digest(session, org, *WEEK, "en")
     assert digest.hypotheses == ()
     assert 'id="hypotheses"' not in render_digest_html(digest, catalog_for("en"))
+
+
+def test_a_hypothesis_cleared_by_retention_says_its_words_were_erased(
+    session_factory, org, now
+) -> None:
+    from storage.observations import NewMedia
+
+    with session_factory.begin() as session:
+        # Retention cleared one (no words, no voice note); the other waits for its voice note.
+        hyp.create_hypothesis(session, org, None, at(MON, 8) - timedelta(days=900))
+        hyp.create_hypothesis(session, org, None, at(MON, 8), voice=NewMedia("voice", "v", "uv"))
+        staff = make_member(session, org, 1, "staff", "fr", now)
+        add(session, org, staff.id, "walk_note", at(TUE, 10), theme="welfare")  # a week to show
+    with session_factory() as session:
+        digest = build_digest(session, org, *WEEK, "fr")
+    assert [s.cleared for s in digest.hypotheses] == [True, False]
+    page = page_section(render_digest_html(digest, catalog_for("fr")), "hypotheses")
+    assert plain("digest.hypotheses.cleared", "fr") in page.plain
+    assert plain("digest.hypotheses.voice_only", "fr") in page.plain
