@@ -1,7 +1,8 @@
 """Profile one walk note from inbox to outbox: SQL statements and time per note.
 
 Usage: python benchmarks/note_path.py [--users 60] [--notes 10] [--database-url URL]
-           [--batch N] [--profile [--profile-out FILE]] [--show-statements] [--send]
+           [--database NAME] [--batch N] [--profile [--profile-out FILE]] [--show-statements]
+           [--send]
 
 Runs the real Dispatcher in this process (no Telegram, no sandbox): U staff members each start
 a walk, then every member's N walk notes are written to the inbox at once and processed. A
@@ -96,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of processing")
     parser.add_argument("--profile-out", type=Path, help="also write the profile to this file")
     parser.add_argument("--show-statements", action="store_true")
+    parser.add_argument(
+        "--database",
+        default=f"buurtbot_notepath_{os.getpid()}",
+        help="PostgreSQL database to create and drop on that server (default: one per run)",
+    )
     parser.add_argument("--send", action="store_true", help="then send the outbox; count that")
     args = parser.parse_args(argv)
 
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         admin = None
         name = ""
         if args.database_url:
-            name = f"buurtbot_notepath_{os.getpid()}"
+            name = args.database
             admin = make_engine(
                 make_url(args.database_url).set(database="postgres").render_as_string(False),
                 isolation_level="AUTOCOMMIT",

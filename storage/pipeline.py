@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    Select,
     Table,
     and_,
     bindparam,
@@ -488,10 +489,9 @@ def enqueue_many(
     return len(rows)
 
 
-def pending_heads(
-    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+def _heads_statement(
+    now: datetime, exclude_chats: Iterable[int], limit: int, *columns: Any
+) -> Select[Any]:
     excluded = list(exclude_chats)
     heads = (
         select(func.min(OutboxMessage.id))
@@ -500,21 +500,18 @@ def pending_heads(
     )
     if excluded:
         heads = heads.where(OutboxMessage.chat_id.not_in(excluded))
-    statement = (
-        select(OutboxMessage)
+    return (
+        select(*columns)
         .where(OutboxMessage.id.in_(heads), OutboxMessage.not_before <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return list(session.scalars(statement))
 
 
-def pending_jumping_calls(
-    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return due pending calls of these methods, oldest first, wherever they are in their
-    chat's queue: answers to taps must not wait behind the chat's paced messages."""
-    statement = select(OutboxMessage).where(
+def _jumping_statement(
+    now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int, *columns: Any
+) -> Select[Any]:
+    statement = select(*columns).where(
         OutboxMessage.status == "pending",
         OutboxMessage.method.in_(list(methods)),
         OutboxMessage.not_before <= now,
@@ -522,7 +519,49 @@ def pending_jumping_calls(
     excluded = list(exclude_ids)
     if excluded:
         statement = statement.where(OutboxMessage.id.not_in(excluded))
-    return list(session.scalars(statement.order_by(OutboxMessage.id).limit(limit)))
+    return statement.order_by(OutboxMessage.id).limit(limit)
+
+
+def pending_heads(
+    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+    return list(session.scalars(_heads_statement(now, exclude_chats, limit, OutboxMessage)))
+
+
+def pending_jumping_calls(
+    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return due pending calls of these methods, oldest first, wherever they are in their
+    chat's queue: answers to taps must not wait behind the chat's paced messages."""
+    statement = _jumping_statement(now, methods, exclude_ids, limit, OutboxMessage)
+    return list(session.scalars(statement))
+
+
+# What the sender needs of a call: outbox id, chat, method, parameters.
+CALL_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.chat_id,
+    OutboxMessage.method,
+    OutboxMessage.payload,
+)
+Call = tuple[int, int, str, dict[str, Any]]
+
+
+def head_calls(
+    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
+) -> list[Call]:
+    """Return what `pending_heads` returns as plain tuples (no ORM objects: the sender's read)."""
+    rows = session.execute(_heads_statement(now, exclude_chats, limit, *CALL_COLUMNS))
+    return [(row[0], row[1], row[2], dict(row[3])) for row in rows]
+
+
+def jumping_calls(
+    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
+) -> list[Call]:
+    """Return what `pending_jumping_calls` returns as plain tuples."""
+    statement = _jumping_statement(now, methods, exclude_ids, limit, *CALL_COLUMNS)
+    return [(row[0], row[1], row[2], dict(row[3])) for row in session.execute(statement)]
 
 
 # The error column of a call leased to a sender that is making it.

@@ -51,8 +51,9 @@ GLOBAL_PAUSE_AFTER = 5.0
 LEASE_MARGIN = 10.0
 # The least time between two reads of the outbox (at most 100 a second).
 SWEEP_GAP = 0.01
-# How long the outcomes of finished calls gather before they are written in one transaction.
-RECORD_GAP = 0.005
+# How long the outcomes of finished calls may wait for the next lease to be written with, before
+# they are written in a transaction of their own.
+RECORD_GAP = 0.05
 # Read the outbox at least this often without a wake-up: postponed calls and run-out leases
 # become due by the clock alone.
 IDLE_READ = 1.0
@@ -106,15 +107,16 @@ class Outcome:
 
 
 class Outcomes:
-    """Writes what finished calls came to, those of a few milliseconds in one transaction.
+    """Writes what finished calls came to, several in one transaction.
 
-    Waiting RECORD_GAP for more outcomes is safe because a call stays leased (claim_sends)
-    until its outcome is written: no sender takes it again meanwhile, and this one also
-    skips the calls whose outcome is still waiting here. If the process dies before the
-    write, a call Telegram carried out is made again once its lease runs out, exactly as
-    when a process dies between a call and its own sent-mark; a repeated edit or delete is
-    refused as already done and counts as delivered (`already_done`). The wait only widens
-    that window by RECORD_GAP and one commit.
+    The outcomes ride along with the sender's next lease (OutboxSender._start), or after
+    RECORD_GAP go in a transaction of their own. Waiting is safe because a call stays
+    leased (claim_sends) until its outcome is written: no sender takes it again meanwhile,
+    and this one also skips the calls whose outcome is still waiting here. If the process
+    dies before the write, a call Telegram carried out is made again once its lease runs
+    out, exactly as when a process dies between a call and its own sent-mark; a repeated
+    edit or delete is refused as already done and counts as delivered (`already_done`).
+    The wait only widens that window by at most RECORD_GAP and one commit.
     """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -145,41 +147,64 @@ class Outcomes:
         """Say whether no outcome waits to be written."""
         return not self._queue
 
+    def take(self) -> list[Outcome]:
+        """Hand the waiting outcomes over for writing; settle() must follow."""
+        queue, self._queue = self._queue, []
+        return queue
+
+    @staticmethod
+    def write_in(session: Session, outcomes: list[Outcome]) -> None:
+        """Make the outcomes' changes in the caller's transaction."""
+        pipeline.mark_sent_many(
+            session, [outcome.mark for outcome in outcomes if outcome.mark is not None]
+        )
+        for outcome in outcomes:
+            if outcome.action is not None:
+                outcome.action(session)
+
     def _write(self, outcomes: list[Outcome]) -> None:
         with self.session_factory.begin() as session:
-            pipeline.mark_sent_many(
-                session, [outcome.mark for outcome in outcomes if outcome.mark is not None]
-            )
-            for outcome in outcomes:
-                if outcome.action is not None:
-                    outcome.action(session)
+            self.write_in(session, outcomes)
 
-    async def flush(self) -> None:
-        """Write every waiting outcome in one transaction (one by one if that fails)."""
-        queue, self._queue = self._queue, []
-        if not queue:
-            return
-        written = queue
-        try:
-            await asyncio.to_thread(self._write, queue)
-            self.writes += 1
-        except Exception as error:  # noqa: BLE001 - the database may be briefly away
-            log.error("recording %d outcomes failed: %s", len(queue), type(error).__name__)
+    async def settle(self, outcomes: list[Outcome], written: bool) -> None:
+        """Finish taken outcomes: if their transaction failed, write them one at a time."""
+        done = outcomes
+        if not written:
             # One at a time, so one bad outcome cannot hold back the others. What still
             # fails keeps its lease and is sent again when it runs out, as before batching.
-            written = []
-            for outcome in queue:
+            done = []
+            for outcome in outcomes:
                 try:
                     await asyncio.to_thread(self._write, [outcome])
-                    written.append(outcome)
-                except Exception as alone:  # noqa: BLE001 - the lease covers it
-                    log.error("recording outbox %s failed: %s", outcome.outbox_id, alone)
-        finally:
-            for outcome in queue:
-                self.waiting.discard(outcome.outbox_id)
-        for outcome in written:
+                    done.append(outcome)
+                except Exception as error:  # noqa: BLE001 - the lease covers it
+                    log.error(
+                        "recording outbox %s failed: %s", outcome.outbox_id, type(error).__name__
+                    )
+        for outcome in outcomes:
+            self.waiting.discard(outcome.outbox_id)
+        if outcomes:
+            self.writes += 1
+        for outcome in done:
             if outcome.after is not None:
                 outcome.after()
+
+    async def flush(self) -> bool:
+        """Write every waiting outcome in one transaction (one by one if that fails).
+
+        Return whether there were any.
+        """
+        outcomes = self.take()
+        if not outcomes:
+            return False
+        try:
+            await asyncio.to_thread(self._write, outcomes)
+            written = True
+        except Exception as error:  # noqa: BLE001 - the database may be briefly away
+            log.error("recording %d outcomes failed: %s", len(outcomes), type(error).__name__)
+            written = False
+        await self.settle(outcomes, written)
+        return True
 
     async def run(self, finished: asyncio.Event, written: Callable[[], None]) -> None:
         """Write outcomes as they come until `finished` is set and none is left."""
@@ -189,11 +214,12 @@ class Outcomes:
                 await first_of(self._added, finished)
                 self._added.clear()
                 continue
-            # Outcomes that come within this wait share the transaction.
+            # Outcomes that come within this wait share a transaction; most ride along with
+            # the sender's next lease before it ends (OutboxSender.sweep).
             await asyncio.sleep(RECORD_GAP)
             self._added.clear()
-            await self.flush()
-            written()
+            if await self.flush():
+                written()
 
 
 class OutboxSender:
@@ -205,7 +231,7 @@ class OutboxSender:
     pace.
 
     Per sweep: one read of the due heads, one transaction that leases every call the sweep
-    starts; the outcomes of finished calls are written a few at a time (Outcomes). Heads
+    starts and writes the outcomes of the calls finished since (Outcomes). Heads
     whose chat must still wait for its pace are kept here until their time rather than read
     again: the outbox is read again when the dispatcher queued something, when outcomes
     were written (their chats have new heads), and at least every IDLE_READ.
@@ -245,18 +271,13 @@ class OutboxSender:
         """Return the chats' head calls and the due calls that jump the queue, in one read."""
         with reading(self.session_factory) as session:
             now = self.clock()
-            heads = pipeline.pending_heads(session, now, exclude_chats, limit) if limit > 0 else []
+            heads = pipeline.head_calls(session, now, exclude_chats, limit) if limit > 0 else []
             jumping = (
-                pipeline.pending_jumping_calls(
-                    session, now, JUMPS_THE_QUEUE, exclude_ids, jumping_limit
-                )
+                pipeline.jumping_calls(session, now, JUMPS_THE_QUEUE, exclude_ids, jumping_limit)
                 if jumping_limit > 0
                 else []
             )
-            return (
-                [(row.id, row.chat_id, row.method, dict(row.payload)) for row in heads],
-                [(row.id, row.chat_id, row.method, dict(row.payload)) for row in jumping],
-            )
+            return heads, jumping
 
     def _prepare(self, payload: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
         """Replace stored file references by uploads of files under the media folder."""
@@ -365,9 +386,11 @@ class OutboxSender:
             row = session.get(OutboxMessage, outbox_id)
             return row.attempts if row else 0
 
-    def _claim(self, outbox_ids: list[int], lease: timedelta) -> set[int]:
+    def _exchange(self, outcomes: list[Outcome], planned: list[int], lease: timedelta) -> set[int]:
+        """Write finished calls' outcomes and lease the planned calls in one transaction."""
         with self.session_factory.begin() as session:
-            return pipeline.claim_sends(session, outbox_ids, self.clock(), lease)
+            Outcomes.write_in(session, outcomes)
+            return pipeline.claim_sends(session, planned, self.clock(), lease)
 
     async def _run_one(self, slot: float, row: Row) -> None:
         outbox_id, chat_id, method, payload = row
@@ -384,7 +407,7 @@ class OutboxSender:
         wait = 1.0
         clock_now = self.pacer.clock()
         room = self.max_in_flight - len(self._jumping)
-        for outbox_id, row in list(self._waiting_jumps.items()):
+        for outbox_id, row in sorted(self._waiting_jumps.items()):
             if room <= 0:
                 return 0.05
             chat_id, method = row[1], row[2]
@@ -409,7 +432,8 @@ class OutboxSender:
         clock_now = self.pacer.clock()
         room = self.max_in_flight - len(self._in_flight)
         taken = {row[0] for _, row, _ in planned}
-        for chat_id, row in list(self._waiting_heads.items()):
+        for row in sorted(self._waiting_heads.values(), key=lambda head: head[0]):
+            chat_id = row[1]
             if room <= 0:
                 return 0.05
             outbox_id, method = row[0], row[2]
@@ -434,12 +458,25 @@ class OutboxSender:
         return wait
 
     async def _start(self, planned: list[tuple[float, Row, bool]]) -> None:
-        """Lease the planned calls in one transaction and start those that were still due."""
+        """Lease the planned calls in one transaction and start those that were still due.
+
+        The outcomes of calls that finished meanwhile go in the same transaction.
+        """
         clock_now = self.pacer.clock()
         # The lease covers the wait for the latest send time as well as the call itself.
         ahead = max(slot for slot, _, _ in planned) - clock_now
         lease = timedelta(seconds=self.read_timeout + LEASE_MARGIN + max(ahead, 0.0))
-        claimed = await asyncio.to_thread(self._claim, [row[0] for _, row, _ in planned], lease)
+        outcomes = self.outcomes.take()
+        try:
+            claimed = await asyncio.to_thread(
+                self._exchange, outcomes, [row[0] for _, row, _ in planned], lease
+            )
+        except Exception:
+            await self.outcomes.settle(outcomes, written=False)
+            raise
+        await self.outcomes.settle(outcomes, written=True)
+        if outcomes:
+            self._read_wanted = True
         for slot, row, jumps in planned:
             outbox_id, chat_id = row[0], row[1]
             if outbox_id not in claimed:
@@ -454,22 +491,30 @@ class OutboxSender:
                 self._in_flight[chat_id] = task
                 task.add_done_callback(lambda _t, c=chat_id: self._in_flight.pop(c, None))
 
-    async def sweep(self, read: bool = True) -> float:
-        """Read due calls (if asked), start what may go; return seconds until the next may."""
+    async def sweep(self, read: bool = True, full: bool = True) -> float:
+        """Read due calls (if asked), start what may go; return seconds until the next may.
+
+        A full read replaces what is kept from earlier reads; a partial one asks only for the
+        chats and calls not kept already (a kept head stays its chat's head: only this sender
+        sends it, and the claim finds out if it went otherwise meanwhile).
+        """
         room = self.max_in_flight - len(self._in_flight)
         jumping_room = self.max_in_flight - len(self._jumping)
         if read and (room > 0 or jumping_room > 0):
+            skip_chats, skip_ids = list(self._in_flight), list(self._jumping)
+            limit, jumping_limit = max(room, 0) * 2, max(jumping_room, 0)
+            if not full:
+                skip_chats += self._waiting_heads
+                skip_ids += self._waiting_jumps
+                limit = max(limit - len(self._waiting_heads), 0)
+                jumping_limit = max(jumping_limit - len(self._waiting_jumps), 0)
             heads, jumping = await asyncio.to_thread(
-                self._due,
-                list(self._in_flight),
-                list(self._jumping),
-                max(room, 0) * 2,
-                max(jumping_room, 0),
+                self._due, skip_chats, skip_ids, limit, jumping_limit
             )
-            if room > 0:
-                self._waiting_heads = {row[1]: row for row in heads}
-            if jumping_room > 0:
-                self._waiting_jumps = {row[0]: row for row in jumping}
+            if full:
+                self._waiting_heads, self._waiting_jumps = {}, {}
+            self._waiting_heads.update((row[1], row) for row in heads)
+            self._waiting_jumps.update((row[0], row) for row in jumping)
         planned: list[tuple[float, Row, bool]] = []
         wait = self._plan_jumping(planned)
         wait = min(wait, self._plan_heads(planned))
@@ -489,10 +534,11 @@ class OutboxSender:
         finished = asyncio.Event()
         recorder = asyncio.create_task(self.outcomes.run(finished, self._written))
         self._read_wanted = True
-        last_read = -IDLE_READ
+        last_read = last_full = -IDLE_READ
         while not stop.is_set():
             since = loop.time() - last_read
-            read = self._read_wanted or wake.is_set() or since >= IDLE_READ
+            full = loop.time() - last_full >= IDLE_READ
+            read = full or self._read_wanted or wake.is_set()
             if read:
                 # Under a burst the dispatcher wakes the sender after every batch: reading
                 # more often than this only repeats the same query while the limits hold.
@@ -502,13 +548,15 @@ class OutboxSender:
                 self._poke.clear()
                 self._read_wanted = False
                 last_read = loop.time()
+                if full:
+                    last_full = last_read
             try:
-                wait = await self.sweep(read)
+                wait = await self.sweep(read, full)
             except Exception as error:  # noqa: BLE001 - the database may be briefly away
                 log.error("outbox sweep failed: %s", type(error).__name__)
                 wait = 1.0
-            until_read = last_read + IDLE_READ - loop.time()
-            await first_of(wake, self._poke, stop, timeout=max(min(wait, until_read), 0.001))
+            until_full = last_full + IDLE_READ - loop.time()
+            await first_of(wake, self._poke, stop, timeout=max(min(wait, until_full), 0.001))
             self._poke.clear()
         running = [*self._in_flight.values(), *self._jumping.values()]
         if running:
