@@ -579,15 +579,17 @@ def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta
 
 def claim_sends(
     session: Session, outbox_ids: Iterable[int], now: datetime, lease: timedelta
-) -> set[int]:
-    """Lease every due call of these to this sender in one statement; return the ids it got.
+) -> dict[int, Call]:
+    """Lease every due call of these to this sender in one statement; return what it got.
 
-    The same lease as `claim_send`, for all the calls one sweep of the sender starts.
+    The same lease as `claim_send`, for all the calls one sweep of the sender starts. The calls
+    come back as they are now: a pending call's parameters may have changed since it was read
+    (a team feed card takes in more notes until it goes).
     """
     wanted = list(outbox_ids)
     if not wanted:
-        return set()
-    claimed = session.scalars(
+        return {}
+    rows = session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(wanted),
@@ -595,9 +597,9 @@ def claim_sends(
             OutboxMessage.not_before <= now,
         )
         .values(not_before=now + lease, error=SENDING)
-        .returning(OutboxMessage.id)
+        .returning(*CALL_COLUMNS)
     )
-    return set(claimed)
+    return {row[0]: (row[0], row[1], row[2], dict(row[3])) for row in rows}
 
 
 def release_leases(session: Session, now: datetime) -> int:

@@ -51,9 +51,11 @@ GLOBAL_PAUSE_AFTER = 5.0
 LEASE_MARGIN = 10.0
 # The least time between two reads of the outbox (at most 100 a second).
 SWEEP_GAP = 0.01
-# How long the outcomes of finished calls may wait for the next lease to be written with, before
-# they are written in a transaction of their own.
-RECORD_GAP = 0.05
+# How long the outcomes of finished calls wait before they are written in a transaction of their
+# own (those that finish meanwhile, or while a write is under way, share it). None: a member may
+# answer a message at once, and the answer is only known as a reply once the message's
+# Telegram id is written.
+RECORD_GAP = 0.0
 # Read the outbox at least this often without a wake-up: postponed calls and run-out leases
 # become due by the clock alone.
 IDLE_READ = 1.0
@@ -386,7 +388,9 @@ class OutboxSender:
             row = session.get(OutboxMessage, outbox_id)
             return row.attempts if row else 0
 
-    def _exchange(self, outcomes: list[Outcome], planned: list[int], lease: timedelta) -> set[int]:
+    def _exchange(
+        self, outcomes: list[Outcome], planned: list[int], lease: timedelta
+    ) -> dict[int, Row]:
         """Write finished calls' outcomes and lease the planned calls in one transaction."""
         with self.session_factory.begin() as session:
             Outcomes.write_in(session, outcomes)
@@ -483,7 +487,8 @@ class OutboxSender:
                 # Sent, refused or leased meanwhile: what comes next is for a new read to say.
                 self._read_wanted = True
                 continue
-            task = asyncio.ensure_future(self._run_one(slot, row))
+            # The call as the lease found it: its parameters may have changed since the read.
+            task = asyncio.ensure_future(self._run_one(slot, claimed[outbox_id]))
             if jumps:
                 self._jumping[outbox_id] = task
                 task.add_done_callback(lambda _t, o=outbox_id: self._jumping.pop(o, None))
