@@ -1,7 +1,8 @@
 """Profile one walk note from inbox to outbox: SQL statements and time per note.
 
 Usage: python benchmarks/note_path.py [--users 60] [--notes 10] [--database-url URL]
-           [--batch N] [--profile [--profile-out FILE]] [--show-statements]
+           [--database NAME] [--batch N] [--profile [--profile-out FILE]] [--show-statements]
+           [--send]
 
 Runs the real Dispatcher in this process (no Telegram, no sandbox): U staff members each start
 a walk, then every member's N walk notes are written to the inbox at once and processed. A
@@ -10,11 +11,16 @@ database (BEGIN/COMMIT/SAVEPOINT included, as the driver sees them); the wall ti
 CPU time of this process are taken around it. Without --database-url the database is a SQLite
 file in a temporary folder; a PostgreSQL URL names a server on which a database
 `buurtbot_notepath_<pid>` is created and dropped afterwards.
+
+With --send, the queued replies are then sent by the real OutboxSender with the real pacer
+(30 messages/s, about one a second per chat) to a stand-in bot that answers each call after
+20 ms, and the statements, commits and CPU time of the sending are counted per message.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import os
 import pstats
@@ -35,6 +41,7 @@ sys.path.insert(0, str(HERE))
 from sqlalchemy import event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bot.delivery.outbox import OutboxSender  # noqa: E402
 from bot.dispatch.dispatcher import Dispatcher  # noqa: E402
 from bot.dispatch.i18n import load_translator  # noqa: E402
 from bot.dispatch.render import Renderer  # noqa: E402
@@ -90,13 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print a cProfile of processing")
     parser.add_argument("--profile-out", type=Path, help="also write the profile to this file")
     parser.add_argument("--show-statements", action="store_true")
+    parser.add_argument(
+        "--database",
+        default=f"buurtbot_notepath_{os.getpid()}",
+        help="PostgreSQL database to create and drop on that server (default: one per run)",
+    )
+    parser.add_argument("--send", action="store_true", help="then send the outbox; count that")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="buurtbot-notepath-") as tmp:
         admin = None
         name = ""
         if args.database_url:
-            name = f"buurtbot_notepath_{os.getpid()}"
+            name = args.database
             admin = make_engine(
                 make_url(args.database_url).set(database="postgres").render_as_string(False),
                 isolation_level="AUTOCOMMIT",
@@ -218,8 +231,80 @@ def run(url: str, args: argparse.Namespace, tmp: Path) -> int:
         if args.profile_out:
             profiler.dump_stats(str(args.profile_out))
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    sent_ok = send_all(url, engine, factory, tmp, queued) if args.send else True
     engine.dispose()
-    return 0 if stored == total and left == 0 else 1
+    return 0 if stored == total and left == 0 and sent_ok else 1
+
+
+class AnsweringBot:
+    """Stands in for Telegram: answers every call after CALL_TIME, as a fast network would."""
+
+    CALL_TIME = 0.02
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def do_api_request(self, method: str, api_kwargs: dict, read_timeout: float) -> dict:
+        """Answer a call with a new message id."""
+        self.calls += 1
+        number = self.calls
+        await asyncio.sleep(self.CALL_TIME)
+        return {"message_id": number}
+
+
+def send_all(url: str, engine: Any, factory: Any, tmp: Path, queued: int) -> bool:
+    """Send the outbox with the real sender and pacer; print statements and CPU per message."""
+    statements: Counter[str] = Counter()
+
+    def count(_conn, _cursor, statement, _params, _context, _executemany) -> None:  # noqa: ANN001
+        kind = statement_kind(statement)
+        if kind != "BEGIN":
+            statements[kind] += 1
+
+    def begin(_conn) -> None:  # noqa: ANN001
+        statements["BEGIN"] += 1
+
+    def commit(_conn) -> None:  # noqa: ANN001
+        statements["COMMIT"] += 1
+
+    # The watcher asks on an engine of its own: its looks are not the sender's work.
+    watcher = make_session_factory(make_engine(url))
+
+    def pending() -> int:
+        with watcher() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending")
+            )
+
+    async def deliver() -> float:
+        bot = AnsweringBot()
+        sender = OutboxSender(bot, factory, tmp)  # type: ignore[arg-type]
+        stop, wake = asyncio.Event(), asyncio.Event()
+        started = time.perf_counter()
+        task = asyncio.create_task(sender.run(stop, wake))
+        while await asyncio.to_thread(pending):
+            await asyncio.sleep(0.5)
+        stop.set()
+        await task
+        return time.perf_counter() - started
+
+    for name, listener in (("before_cursor_execute", count), ("begin", begin), ("commit", commit)):
+        event.listen(engine, name, listener)
+    cpu = time.process_time()
+    wall = asyncio.run(deliver())
+    cpu = time.process_time() - cpu
+    for name, listener in (("before_cursor_execute", count), ("begin", begin), ("commit", commit)):
+        event.remove(engine, name, listener)
+    print(f"sent {queued} messages in {wall:.1f} s (the pacer's pace)")
+    print(f"sender statements per message: {sum(statements.values()) / queued:.2f}")
+    for kind, number in statements.most_common():
+        print(f"  {number / queued:6.2f}  {kind}")
+    print(
+        f"sender CPU per message: {cpu / queued * 1000:.2f} ms (process, the stand-in bot included)"
+    )
+    return pending() == 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    CursorResult,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from storage.db import upsert_insert
@@ -476,10 +489,9 @@ def enqueue_many(
     return len(rows)
 
 
-def pending_heads(
-    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+def _heads_statement(
+    now: datetime, exclude_chats: Iterable[int], limit: int, *columns: Any
+) -> Select[Any]:
     excluded = list(exclude_chats)
     heads = (
         select(func.min(OutboxMessage.id))
@@ -488,21 +500,18 @@ def pending_heads(
     )
     if excluded:
         heads = heads.where(OutboxMessage.chat_id.not_in(excluded))
-    statement = (
-        select(OutboxMessage)
+    return (
+        select(*columns)
         .where(OutboxMessage.id.in_(heads), OutboxMessage.not_before <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
-    return list(session.scalars(statement))
 
 
-def pending_jumping_calls(
-    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return due pending calls of these methods, oldest first, wherever they are in their
-    chat's queue: answers to taps must not wait behind the chat's paced messages."""
-    statement = select(OutboxMessage).where(
+def _jumping_statement(
+    now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int, *columns: Any
+) -> Select[Any]:
+    statement = select(*columns).where(
         OutboxMessage.status == "pending",
         OutboxMessage.method.in_(list(methods)),
         OutboxMessage.not_before <= now,
@@ -510,7 +519,49 @@ def pending_jumping_calls(
     excluded = list(exclude_ids)
     if excluded:
         statement = statement.where(OutboxMessage.id.not_in(excluded))
-    return list(session.scalars(statement.order_by(OutboxMessage.id).limit(limit)))
+    return statement.order_by(OutboxMessage.id).limit(limit)
+
+
+def pending_heads(
+    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+    return list(session.scalars(_heads_statement(now, exclude_chats, limit, OutboxMessage)))
+
+
+def pending_jumping_calls(
+    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
+) -> list[OutboxMessage]:
+    """Return due pending calls of these methods, oldest first, wherever they are in their
+    chat's queue: answers to taps must not wait behind the chat's paced messages."""
+    statement = _jumping_statement(now, methods, exclude_ids, limit, OutboxMessage)
+    return list(session.scalars(statement))
+
+
+# What the sender needs of a call: outbox id, chat, method, parameters.
+CALL_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.chat_id,
+    OutboxMessage.method,
+    OutboxMessage.payload,
+)
+Call = tuple[int, int, str, dict[str, Any]]
+
+
+def head_calls(
+    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
+) -> list[Call]:
+    """Return what `pending_heads` returns as plain tuples (no ORM objects: the sender's read)."""
+    rows = session.execute(_heads_statement(now, exclude_chats, limit, *CALL_COLUMNS))
+    return [(row[0], row[1], row[2], dict(row[3])) for row in rows]
+
+
+def jumping_calls(
+    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
+) -> list[Call]:
+    """Return what `pending_jumping_calls` returns as plain tuples."""
+    statement = _jumping_statement(now, methods, exclude_ids, limit, *CALL_COLUMNS)
+    return [(row[0], row[1], row[2], dict(row[3])) for row in session.execute(statement)]
 
 
 # The error column of a call leased to a sender that is making it.
@@ -523,19 +574,32 @@ def claim_send(session: Session, outbox_id: int, now: datetime, lease: timedelta
     A sender that dies mid-call leaves the lease to run out, after which the call is due
     again; a second sender (after a change of leader) never takes a call still leased.
     """
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == outbox_id,
-                OutboxMessage.status == "pending",
-                OutboxMessage.not_before <= now,
-            )
-            .values(not_before=now + lease, error=SENDING)
-        ),
+    return outbox_id in claim_sends(session, [outbox_id], now, lease)
+
+
+def claim_sends(
+    session: Session, outbox_ids: Iterable[int], now: datetime, lease: timedelta
+) -> dict[int, Call]:
+    """Lease every due call of these to this sender in one statement; return what it got.
+
+    The same lease as `claim_send`, for all the calls one sweep of the sender starts. The calls
+    come back as they are now: a pending call's parameters may have changed since it was read
+    (a team feed card takes in more notes until it goes).
+    """
+    wanted = list(outbox_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(wanted),
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+        )
+        .values(not_before=now + lease, error=SENDING)
+        .returning(*CALL_COLUMNS)
     )
-    return (result.rowcount or 0) == 1
+    return {row[0]: (row[0], row[1], row[2], dict(row[3])) for row in rows}
 
 
 def release_leases(session: Session, now: datetime) -> int:
@@ -583,6 +647,45 @@ def mark_sent(
             attempts=OutboxMessage.attempts + 1,
             error=note[:200] if note else None,
         )
+    )
+
+
+@dataclass(frozen=True)
+class SentMark:
+    """A call Telegram carried out: its outbox id, when, the message it made, a note."""
+
+    outbox_id: int
+    at: datetime
+    message_id: int | None
+    note: str | None = None
+
+
+def mark_sent_many(session: Session, marks: list[SentMark]) -> None:
+    """Mark several calls delivered, as `mark_sent` does, in one executemany statement."""
+    if not marks:
+        return
+    table = cast(Table, OutboxMessage.__table__)
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status="sent",
+            sent_at=bindparam("b_at"),
+            telegram_message_id=bindparam("b_message_id"),
+            chat_id=0,
+            payload={},
+            attempts=table.c.attempts + 1,
+            error=bindparam("b_error"),
+        ),
+        [
+            {
+                "b_id": mark.outbox_id,
+                "b_at": mark.at,
+                "b_message_id": mark.message_id,
+                "b_error": mark.note[:200] if mark.note else None,
+            }
+            for mark in marks
+        ],
     )
 
 

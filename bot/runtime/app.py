@@ -257,6 +257,9 @@ async def _dispatch_loop(app: Buurtbot) -> None:
 
     failures = 0
     while not app.stop_event.is_set():
+        # Cleared before looking: an update stored while the dispatcher looks (after its
+        # query, say) wakes the wait below at once instead of waiting out IDLE_CHECK.
+        app.inbox_event.clear()
         try:
             handled = await asyncio.to_thread(app.dispatcher.process_pending, 200, wake_sender)
             failures = 0
@@ -267,7 +270,6 @@ async def _dispatch_loop(app: Buurtbot) -> None:
             continue
         if handled:
             continue
-        app.inbox_event.clear()
         # Until new updates are stored (the event is set), or a look anyway after a while.
         await pause(app.inbox_event, IDLE_CHECK)
 

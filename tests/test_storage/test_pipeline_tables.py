@@ -183,3 +183,34 @@ def test_a_failed_update_whose_id_comes_back_keeps_its_content_and_its_place(
         assert failed.update_id == -failed_id
         rows = session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id)).all()
         assert [r.payload["message"]["text"] for r in rows] == ["kept", "fresh"]
+
+
+def test_one_statement_leases_the_due_calls_of_a_batch_and_marks_them_sent(
+    session_factory, now
+) -> None:
+    calls = [pipeline.OutgoingCall(chat, "sendMessage", {"text": "x"}) for chat in (1, 2, 3)]
+    lease = timedelta(seconds=30)
+    with session_factory.begin() as session:
+        pipeline.enqueue(session, calls, now)
+        first, second, third = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id))
+        pipeline.postpone(session, third, now + lease, "429")
+        # The postponed call and an unknown id are left out; what was leased is not taken twice.
+        assert set(pipeline.claim_sends(session, [first, second, third, 999], now, lease)) == {
+            first,
+            second,
+        }
+        assert pipeline.claim_sends(session, [first, second], now, lease) == {}
+        pipeline.mark_sent_many(
+            session,
+            [pipeline.SentMark(first, now, 71), pipeline.SentMark(second, now, None, "repeat")],
+        )
+    with session_factory() as session:
+        rows = {
+            row.id: row for row in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        }
+        assert [(rows[i].status, rows[i].telegram_message_id, rows[i].error) for i in rows] == [
+            ("sent", 71, None),
+            ("sent", None, "repeat"),
+            ("pending", None, "429"),
+        ]
+        assert (rows[first].chat_id, rows[first].payload, rows[first].attempts) == (0, {}, 1)
