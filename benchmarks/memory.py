@@ -531,10 +531,11 @@ class MemoryProbe:
         self._thread.join()
 
 
-# What `buurtbot run` imports before any work; reports/, openpyxl, Pillow and qrcode come
-# only with the first file made.
+# What `buurtbot run` imports before any work (the parser loads the commands tools add);
+# reports/, openpyxl, Pillow and qrcode come only with the first file made.
 BASELINE_CODE = """
 import bot.runtime.app, bot.runtime.cli
+bot.runtime.cli.build_parser()
 from geo import get_gazetteer
 get_gazetteer()
 for line in open("/proc/self/status"):

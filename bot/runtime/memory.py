@@ -13,9 +13,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import time
 from collections.abc import Callable
 from functools import cache
+from time import monotonic
 from typing import Any, ParamSpec, TypeVar
 
 # A job that ran this long (an export, a picture, retention) has freed enough to be worth a
@@ -64,11 +64,11 @@ def releasing_after_long_jobs(work: Callable[P, R]) -> Callable[P, R]:
     """Wrap a job so that a run longer than LONG_JOB_S gives its freed memory back."""
 
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        started = time.monotonic()
+        started = monotonic()
         try:
             return work(*args, **kwargs)
         finally:
-            if time.monotonic() - started >= LONG_JOB_S:
+            if monotonic() - started >= LONG_JOB_S:
                 release_freed_memory()
 
     return run

@@ -1,0 +1,97 @@
+"""A lighter bot process: heavy modules wait for their first use, freed memory goes back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.runtime import memory
+from storage.db import SQLITE_CACHE_KIB, make_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each costs megabytes of resident memory for the life of the process, and a bot that makes
+# no file, has no webhook or runs on SQLite never needs it.
+LAZY = (
+    "reports",  # the weekly picture, round report and export writers, with their templates
+    "jinja2",
+    "openpyxl",
+    "PIL",
+    "qrcode",
+    "aiohttp",  # the webhook server only
+    "sandbox.server",  # the sandbox adds its commands to the parser, not its server to the bot
+    "psycopg",  # PostgreSQL only
+    "sqlalchemy.dialects.postgresql",
+)
+
+
+def test_starting_the_bot_imports_no_heavy_module() -> None:
+    """Import what `buurtbot run` imports in a fresh Python: none of the heavy modules come."""
+    code = (
+        "import sys\n"
+        "import bot.runtime.cli, bot.runtime.app, bot.runtime.logs, bot.runtime.memory\n"
+        "from bot.runtime.cli import build_parser\n"
+        "build_parser()\n"
+        "from geo import get_gazetteer\n"
+        "get_gazetteer()\n"
+        f"lazy = {LAZY!r}\n"
+        "print(sorted({n for n in sys.modules for m in lazy if n == m or n.startswith(m + '.')}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
+    """Every pooled SQLite connection caches at most SQLITE_CACHE_KIB of pages."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+    finally:
+        engine.dispose()
+    assert SQLITE_CACHE_KIB < 2000  # SQLite's own default is 2000 KiB
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_freed_memory_goes_back_on_glibc() -> None:
+    """On Linux with glibc, the trim and the arena cap are there and report success."""
+    assert memory.release_freed_memory() is True
+    assert memory.limit_malloc_arenas(memory.MALLOC_ARENAS) is True
+
+
+def test_only_long_jobs_give_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job over LONG_JOB_S is followed by a release; a quick one is not; results pass on."""
+    released: list[bool] = []
+    clock = [100.0]
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: released.append(True) or True)
+    monkeypatch.setattr(memory, "monotonic", lambda: clock[0])
+
+    def job(seconds: float, answer: int) -> int:
+        clock[0] += seconds
+        return answer
+
+    wrapped = memory.releasing_after_long_jobs(job)
+    assert wrapped(memory.LONG_JOB_S / 2, 1) == 1
+    assert released == []
+    assert wrapped(memory.LONG_JOB_S, 2) == 2
+    assert released == [True]
+
+
+def test_a_failing_long_job_still_gives_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release follows a long job that raised, and the error reaches the caller."""
+    released: list[bool] = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: released.append(True) or True)
+    monkeypatch.setattr(memory, "LONG_JOB_S", 0.0)
+
+    def job() -> None:
+        raise RuntimeError("database away")
+
+    with pytest.raises(RuntimeError):
+        memory.releasing_after_long_jobs(job)()
+    assert released == [True]
