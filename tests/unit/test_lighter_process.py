@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.runtime import memory
-from storage.db import SQLITE_CACHE_KIB, make_engine
+from storage import db
+from storage.db import SQLITE_CACHE_KIB, alembic_config, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,3 +96,50 @@ def test_a_failing_long_job_still_gives_memory_back(monkeypatch: pytest.MonkeyPa
     with pytest.raises(RuntimeError):
         memory.releasing_after_long_jobs(job)()
     assert released == [True]
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    """The migrations' head found without Alembic is the one Alembic finds."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert db._head_revisions() == set(scripts.get_heads())
+
+
+def test_a_bot_restarted_on_an_up_to_date_database_skips_alembic(tmp_path: Path) -> None:
+    """Upgrading a database already at head neither imports Alembic nor changes anything."""
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    db.upgrade(url)
+    code = (
+        "import sys\n"
+        "from storage.db import upgrade\n"
+        f"upgrade({url!r})\n"
+        "print(sorted(m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "[]"
+    engine = make_engine(url)
+    try:
+        assert db.current_revision(engine) in db._head_revisions()
+    finally:
+        engine.dispose()
+
+
+def test_a_database_behind_the_head_is_still_upgraded(tmp_path: Path) -> None:
+    """The shortcut never skips a migration: a database one step behind reaches the head."""
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    (head,) = db._head_revisions()
+    db.upgrade(url)
+    engine = make_engine(url)
+    try:
+        from alembic.script import ScriptDirectory
+
+        previous = ScriptDirectory.from_config(alembic_config(url)).get_revision(head).down_revision
+        db.downgrade(url, str(previous))
+        assert db.current_revision(engine) == previous
+        db.upgrade(url)
+        assert db.current_revision(engine) == head
+    finally:
+        engine.dispose()
