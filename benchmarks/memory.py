@@ -962,12 +962,13 @@ only when a migration is due (a bot restarted on an up-to-date database skips it
 that migrates keeps about 10 MB more). Nothing reads the history whole: retention, /export
 (written while it is read, and given up as soon as the file passes Telegram's 50 MB), the
 weekly picture, /team and the orphan sweep page through the tables or read one week (compare
-with `--observations 20000`). On SQLite each pooled connection keeps up to 512 KiB of page
-cache inside the bot's process (`storage.db.SQLITE_CACHE_KIB`, a quarter of SQLite's default);
-PostgreSQL keeps its cache in the server (see the next section). glibc's malloc is held to two
-arenas, and a dispatcher batch or sweep that ran over a second is followed by a garbage
-collection and `malloc_trim(0)` (`bot/runtime/memory.py`): without them the memory one job
-freed stays with the thread's arena, and jobs in different threads add up.
+with `--observations 20000`). On SQLite each pooled connection also keeps up to 2 MB of page
+cache inside the bot's process (SQLite's default; with 512 KiB, tried once under load, the
+first retention run over a million rows did not end within 900 s); PostgreSQL keeps its cache
+in the server (see the next section). glibc's malloc is held to two arenas, and a dispatcher
+batch or sweep that ran over a second is followed by a garbage collection and `malloc_trim(0)`
+(`bot/runtime/memory.py`): without them the memory one job freed stays with its thread's
+arena, and jobs in different threads add up.
 """
 
 

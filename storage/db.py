@@ -65,14 +65,6 @@ def _prepare_sqlite_file(url: str) -> None:
 # poller and the webhook all do). The leader locks check their own connections every second.
 POOL_RECYCLE = 300
 
-# Each pooled SQLite connection keeps its own page cache inside the bot's process, 2 MiB by
-# SQLite's default, filled by any long read (an export, retention): with the pool's five
-# connections and the worker threads' overflow that is 10 to 15 MB held for good. In WAL mode
-# a connection drops its cache whenever another one has written, and the pages stay in the
-# operating system's cache, so a smaller cache costs little: measured on this machine the
-# same scans ran as fast with 512 KiB as with 2 MiB, and five connections held 3 MB, not 11.
-SQLITE_CACHE_KIB = 512
-
 
 def make_engine(url: str, *, application_name: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys.
@@ -93,7 +85,6 @@ def make_engine(url: str, *, application_name: str | None = None, **kwargs: Any)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cursor.close()
 
         @event.listens_for(engine, "begin")

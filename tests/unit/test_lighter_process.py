@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.runtime import memory
 from storage import db
-from storage.db import SQLITE_CACHE_KIB, alembic_config, make_engine
+from storage.db import alembic_config, make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,17 +45,6 @@ def test_starting_the_bot_imports_no_heavy_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "[]"
-
-
-def test_sqlite_connections_keep_a_small_page_cache(tmp_path: Path) -> None:
-    """Every pooled SQLite connection caches at most SQLITE_CACHE_KIB of pages."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
-    try:
-        with engine.connect() as connection:
-            assert connection.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
-    finally:
-        engine.dispose()
-    assert SQLITE_CACHE_KIB < 2000  # SQLite's own default is 2000 KiB
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
