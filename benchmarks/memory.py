@@ -531,10 +531,11 @@ class MemoryProbe:
         self._thread.join()
 
 
-# What `buurtbot run` imports before any work; reports/, openpyxl, Pillow and qrcode come
-# only with the first file made.
+# What `buurtbot run` imports before any work (the parser loads the commands tools add);
+# reports/, openpyxl, Pillow and qrcode come only with the first file made.
 BASELINE_CODE = """
 import bot.runtime.app, bot.runtime.cli
+bot.runtime.cli.build_parser()
 from geo import get_gazetteer
 get_gazetteer()
 for line in open("/proc/self/status"):
@@ -901,11 +902,11 @@ def report(
     ]
     lines.append(
         f"| Idle bot process | {idle_mb:.0f} MB | goal < {IDLE_GOAL_MB} MB: {idle_verdict}; "
-        f"`buurtbot run` on an empty database, {IDLE_SECONDS} s after it started |"
+        f"`buurtbot run` on an empty, migrated database, {IDLE_SECONDS} s after it started |"
     )
     lines.append(
         f"| For scale: imports alone | {base_mb:.0f} MB | a Python that imported what "
-        "`buurtbot run` imports and loaded the wijk map, no work done |"
+        "`buurtbot run` imports, built its parser and loaded the wijk map, no work done |"
     )
     for phase, peak in run.peaks_kb.items():
         if phase == "start":
@@ -953,13 +954,21 @@ process's VmRSS every 0.2 s (peak per phase) and its VmHWM at the end:
 Goals: peak resident memory below 150 MB, and below 100 MB for a bot that has just started on
 an empty database and waits (the "idle" row: measured after the run, in a process of its
 own). The bot imports what it needs to start (python-telegram-bot, SQLAlchemy, shapely and
-the wijk map, loaded once at start); reports/ with jinja2, openpyxl, Pillow and qrcode are
-imported only when a file is made, aiohttp only for a webhook, psycopg only on PostgreSQL.
-Nothing reads the history whole: retention, /export (written while it is read, and given up as
-soon as the file passes Telegram's 50 MB), the weekly picture, /team and the orphan sweep page
-through the tables or read one week (compare with `--observations 20000`). On SQLite each
-pooled connection also keeps up to 2 MB of page cache inside the bot's process (SQLite's
-default); PostgreSQL keeps its cache in the server (see the next section).
+the wijk map, loaded once at start, each polygon made a shapely geometry as it is parsed);
+reports/ with jinja2, openpyxl, Pillow and qrcode are imported only when a file is made (or a
+walk's route drawn), aiohttp only for a webhook (the sandbox's commands on the parser do not
+bring its server), psycopg and SQLAlchemy's PostgreSQL dialect only on PostgreSQL, and Alembic
+only when a migration is due (a bot restarted on an up-to-date database skips it; a first start
+that migrates keeps about 10 MB more). Nothing reads the history whole: retention, /export
+(written while it is read, and given up as soon as the file passes Telegram's 50 MB), the
+weekly picture, /team and the orphan sweep page through the tables or read one week (compare
+with `--observations 20000`). On SQLite each pooled connection also keeps up to 2 MB of page
+cache inside the bot's process (SQLite's default; with 512 KiB, tried once under load, the
+first retention run over a million rows did not end within 900 s); PostgreSQL keeps its cache
+in the server (see the next section). glibc's malloc is held to two arenas, and a dispatcher
+batch or sweep that ran over a second is followed by a garbage collection and `malloc_trim(0)`
+(`bot/runtime/memory.py`): without them the memory one job freed stays with its thread's
+arena, and jobs in different threads add up.
 """
 
 

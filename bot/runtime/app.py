@@ -33,6 +33,7 @@ from bot.runtime.filejobs import FileWorker
 from bot.runtime.jobs import geocode_job, sweep_job
 from bot.runtime.leadership import ROLES, Role, lead
 from bot.runtime.logs import protect_logs
+from bot.runtime.memory import releasing_after_long_jobs
 from bot.runtime.settings import Settings
 from bot.runtime.waiting import pause
 from flows import diary, digest, keyperson, rounds, walk
@@ -255,13 +256,15 @@ async def _dispatch_loop(app: Buurtbot) -> None:
         loop.call_soon_threadsafe(app.outbox_event.set)
         loop.call_soon_threadsafe(app.media_event.set)
 
+    # A batch that made a file (an export, a picture) gives the memory it freed back.
+    process_pending = releasing_after_long_jobs(app.dispatcher.process_pending)
     failures = 0
     while not app.stop_event.is_set():
         # Cleared before looking: an update stored while the dispatcher looks (after its
         # query, say) wakes the wait below at once instead of waiting out IDLE_CHECK.
         app.inbox_event.clear()
         try:
-            handled = await asyncio.to_thread(app.dispatcher.process_pending, 200, wake_sender)
+            handled = await asyncio.to_thread(process_pending, 200, wake_sender)
             failures = 0
         except Exception as error:  # noqa: BLE001 - the database may be briefly away
             failures += 1

@@ -381,6 +381,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
 
     from bot.runtime.app import ConfigurationError, build_app, run_bot
     from bot.runtime.logs import configure_logging
+    from bot.runtime.memory import limit_malloc_arenas
 
     if bool(args.webhook) != bool(args.port):
         raise CliError("--webhook URL and --port N go together")
@@ -391,6 +392,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> str:
     configure_logging(settings.log_level, [settings.telegram_token])
     if args.workers > 1:
         return _run_workers(settings, args)
+    limit_malloc_arenas()
     upgrade(settings.database_url)
     try:
         app = build_app(settings)
@@ -573,6 +575,8 @@ def cmd_survey_qr(settings: Settings, args: argparse.Namespace) -> str:
         return survey_cli.survey_qr(_session_factory(settings), settings, args)
     except survey_cli.SurveyCliError as error:
         raise CliError(str(error)) from None
+
+
 def _iso_day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())

@@ -24,7 +24,6 @@ import geo
 from bot.dispatch.i18n import Translator
 from bot.dispatch.render import MAX_CAPTION, MAX_TEXT
 from flows.engine import Text
-from reports.route import draw_route
 from storage import feed, pipeline, walks
 from storage.models import Member, Observation, OutboxMessage, TeamGroup, Walk
 from storage.organisations import get_organisation
@@ -158,6 +157,9 @@ def compose_post(
         item = items[0]
         photo: Any = None
         if isinstance(item, Walk):
+            # Pillow and the map framing of reports/ come in with the first route drawn.
+            from reports.route import draw_route
+
             points = [(p.lat, p.lon) for p in walks.track(session, item.id)]
             relative = f"{ROUTES}/route-{item.id}.png"
             if draw_route(points, media_dir / relative, composer.language):

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.dispatch.dispatcher import Clock, utc_now
 from bot.dispatch.render import Renderer
 from bot.runtime.jobs import render_messages
+from bot.runtime.memory import releasing_after_long_jobs
 from bot.runtime.waiting import pause
 from flows import digest, export, rounds
 from flows.engine import FileMade, FlowConfig, Messages, StepContext, reply
@@ -200,7 +201,8 @@ class FileWorker:
                 continue
             keeper = asyncio.create_task(self._keep_lease(job), name=f"lease-{job.id}")
             try:
-                queued = await asyncio.to_thread(self.carry_out, job)
+                # A file of a big history frees a lot when it is done: give it back (memory.py).
+                queued = await asyncio.to_thread(releasing_after_long_jobs(self.carry_out), job)
             except Exception as error:  # noqa: BLE001 - the job is taken again after its lease
                 log.error("file job %s stopped: %s", job.id, type(error).__name__)
                 queued = 0

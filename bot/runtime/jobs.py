@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from telegram.ext import ContextTypes
 
 from bot.dispatch.render import Renderer, RenderTarget
+from bot.runtime.memory import releasing_after_long_jobs
 from flows import geocoding
 from flows.engine import Messages, StepContext
 from storage import pipeline
@@ -113,7 +114,7 @@ def sweep_job(sweep: Sweep) -> Callable[[ContextTypes.DEFAULT_TYPE], object]:
     async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
         app: Buurtbot = context.job.data
         try:
-            queued = await asyncio.to_thread(run_sweep, app, sweep)
+            queued = await asyncio.to_thread(releasing_after_long_jobs(run_sweep), app, sweep)
         except Exception as error:  # noqa: BLE001 - the next run catches up
             log.error("sweep %s failed: %s", sweep.__name__, type(error).__name__)
             return
