@@ -184,6 +184,14 @@ def test_the_webhook_binds_only_the_loopback_address_by_default(hook, settings) 
     assert http_status(f"http://127.0.0.2:{hook.port}/healthz", timeout=2) == 0
 
 
+def answers_ok(url: str) -> bool:
+    """Say whether a GET answers 200 within 2 s."""
+    try:
+        return http_status(url, timeout=2) == 200
+    except TimeoutError:
+        return False
+
+
 def test_healthz_says_503_within_a_second_while_another_process_holds_the_write_lock(
     hook, settings
 ) -> None:
@@ -204,7 +212,9 @@ def test_healthz_says_503_within_a_second_while_another_process_holds_the_write_
     finally:
         locker.rollback()
         locker.close()
+    # Recovered within 5 s. The bot's writers that waited for the lock all go at once now, so
+    # on a loaded machine one answer may come late: a timed-out request is another try.
     deadline = time.monotonic() + 5
-    while http_status(health, timeout=2) != 200:
+    while not answers_ok(health):
         assert time.monotonic() < deadline, "healthz did not recover"
         time.sleep(0.05)
