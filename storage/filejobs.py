@@ -120,40 +120,34 @@ def _held(job: ClaimedJob) -> Any:
     return (FileJob.id == job.id) & (FileJob.status == MAKING) & (FileJob.attempts == job.attempt)
 
 
+def _update_held(session: Session, job: ClaimedJob, **values: Any) -> bool:
+    """Update a job this claim still holds; False (nothing changed) when it does not."""
+    result = session.execute(update(FileJob).where(_held(job)).values(**values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def renew_lease(session: Session, job: ClaimedJob, until: datetime) -> bool:
     """Extend the lease of a job still held by this claim; False when it is not any more."""
-    result = session.execute(update(FileJob).where(_held(job)).values(lease_until=until))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _update_held(session, job, lease_until=until)
 
 
 def finish_job(session: Session, job: ClaimedJob, now: datetime) -> bool:
     """Mark a job done if this claim still holds it; False (queue nothing) when it does not."""
-    result = session.execute(
-        update(FileJob)
-        .where(_held(job))
-        .values(status=DONE, lease_until=None, finished_at=now, error=None)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return _update_held(session, job, status=DONE, lease_until=None, finished_at=now, error=None)
 
 
 def retry_job(session: Session, job: ClaimedJob, at: datetime, error: str) -> bool:
     """Put a job that failed back in line for `at`; False when this claim no longer holds it."""
-    result = session.execute(
-        update(FileJob)
-        .where(_held(job))
-        .values(status=PENDING, lease_until=None, not_before=at, error=error[:100])
+    return _update_held(
+        session, job, status=PENDING, lease_until=None, not_before=at, error=error[:100]
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def fail_job(session: Session, job: ClaimedJob, now: datetime, error: str) -> bool:
     """Give a job up, keeping its parameters; False when this claim no longer holds it."""
-    result = session.execute(
-        update(FileJob)
-        .where(_held(job))
-        .values(status=FAILED, lease_until=None, finished_at=now, error=error[:100])
+    return _update_held(
+        session, job, status=FAILED, lease_until=None, finished_at=now, error=error[:100]
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def forget_member_jobs(session: Session, member_id: int, chat_id: int) -> int:

@@ -256,7 +256,8 @@ async def _dispatch_loop(app: Buurtbot) -> None:
         loop.call_soon_threadsafe(app.outbox_event.set)
         loop.call_soon_threadsafe(app.media_event.set)
 
-    # A batch that made a file (an export, a picture) gives the memory it freed back.
+    # A long batch (a burst, /mydata's files) gives the memory it freed back; exports and
+    # pictures are made by the file worker, which does the same.
     process_pending = releasing_after_long_jobs(app.dispatcher.process_pending)
     failures = 0
     while not app.stop_event.is_set():
