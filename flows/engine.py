@@ -405,6 +405,14 @@ class FlowError(Exception):
     """A step went where its flow's table does not let it: a bug, caught by the tests."""
 
 
+class NotYetError(Exception):
+    """What an update refers to is still on its way: keep the update and try it again later.
+
+    Raised by a step that cannot be done yet (a reply to a team-feed card whose message id is
+    not recorded yet); the dispatcher keeps the update as failed for its usual retries.
+    """
+
+
 @dataclass(frozen=True)
 class Outcome(Generic[D]):
     """What a step decided: where the chat goes, what it is told, and the draft it keeps.

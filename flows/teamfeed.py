@@ -41,6 +41,7 @@ from flows.engine import (
     Go,
     Input,
     InputKind,
+    NotYetError,
     Outcome,
     Reaction,
     Reply,
@@ -134,6 +135,10 @@ def _comment(ctx: StepContext, inp: Input, chat_id: int) -> tuple[Effect, ...]:
     if group is None or group.linked_at is None or group.organisation_id != member.organisation_id:
         return ()
     cards = feed.cards_replied_to(ctx.session, chat_id, inp.reply_to_message_id)
+    if not cards and inp.message_id is not None and feed.post_in_flight(ctx.session, chat_id):
+        # The reply may be to a post whose message id the sender has not recorded yet (it is
+        # recorded just after Telegram answers): try the reply again rather than lose it.
+        raise NotYetError("a feed post is on its way")
     if not cards or inp.message_id is None:
         return ()
     text = (inp.text or "").strip()

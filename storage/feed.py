@@ -321,6 +321,23 @@ def cards_replied_to(session: Session, chat_id: int, message_id: int) -> list[Fe
     )
 
 
+def post_in_flight(session: Session, chat_id: int) -> bool:
+    """Say whether a post to this group is queued or on the wire, its message id unknown yet."""
+    return (
+        session.scalar(
+            select(FeedPost.id)
+            .join(OutboxMessage, OutboxMessage.id == FeedPost.outbox_id)
+            .where(
+                FeedPost.chat_id == chat_id,
+                OutboxMessage.status == "pending",
+                OutboxMessage.telegram_message_id.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def add_comment(
     session: Session,
     item: FeedItem,

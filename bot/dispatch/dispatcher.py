@@ -18,7 +18,15 @@ from bot.dispatch.flood import FloodGuard
 from bot.dispatch.render import Renderer, RenderTarget
 from bot.dispatch.typed import typed_button, typed_key, typed_menu, typed_verdict
 from bot.intake.updates import parse_update
-from flows.engine import CallbackAnswer, FlowConfig, Input, InputKind, StepContext, reply
+from flows.engine import (
+    CallbackAnswer,
+    FlowConfig,
+    Input,
+    InputKind,
+    NotYetError,
+    StepContext,
+    reply,
+)
 from flows.menu import menu_keys
 from flows.onboarding import preferred_language
 from flows.router import Position, Transition, encode_button, route, shown_buttons
@@ -158,6 +166,10 @@ class Dispatcher:
                             replies.append((row.id, calls))
                 except (OperationalError, InterfaceError):
                     raise
+                except NotYetError:
+                    # Not a fault: what it refers to is on its way; the retries take it later.
+                    log.info("update %s waits for what it refers to", row.id)
+                    self._record_failure(session, row, NotYetError.__name__)
                 except Exception as error:  # noqa: BLE001 - one bad update must not stop the bot
                     # Log the kind of error only: the update itself may hold personal content.
                     log.error("update %s failed: %s", row.id, type(error).__name__)

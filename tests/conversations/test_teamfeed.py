@@ -13,7 +13,14 @@ from bot.runtime.feed import feed_round
 from reports.digest import build_digest
 from reports.render import render_digest_html
 from storage import feed
-from storage.models import FeedComment, FeedPost, Observation, TeamGroup
+from storage.models import (
+    FeedComment,
+    FeedPost,
+    InboxUpdate,
+    Observation,
+    OutboxMessage,
+    TeamGroup,
+)
 from tests.conversations.clock import SetClock, restart_on
 from tests.conversations.helpers import (
     TRANSLATOR,
@@ -48,6 +55,26 @@ def later(clock: SetClock, delta: timedelta) -> None:
 def posts(world) -> int:
     with world.factory() as session:
         return session.scalar(select(func.count()).select_from(FeedPost)) or 0
+
+
+def recorded(world, message: dict) -> None:
+    """Wait until the sender has recorded the message id of a post it delivered.
+
+    A reply sooner than that is tried again a minute later (see the in-flight test below):
+    people take longer than the sender to reply, so the tests wait as they would.
+    """
+
+    def known() -> bool:
+        with world.factory() as session:
+            return bool(
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.telegram_message_id == message["message_id"])
+                )
+            )
+
+    wait_until(known, message="the post's message id was never recorded")
 
 
 def keep_note(user, text: str) -> None:
@@ -118,6 +145,7 @@ def test_the_feed_posts_cards_batches_them_takes_comments_and_stops(
         assert plain(TRANSLATOR.raw("nl", "feed.reply_hint")) in text
 
         # A reply from a team member is kept as a comment and acknowledged with a reaction.
+        recorded(world, card)
         comment = group.send_text(
             "Let's go there on Friday", user=coordinator, reply_to=card["message_id"]
         )
@@ -146,6 +174,7 @@ def test_the_feed_posts_cards_batches_them_takes_comments_and_stops(
         assert "Boarded-up laundrette" in lines and "📷" in lines
         assert "Cora" in lines  # the coordinator tapped their first name
         # A reply without a number is asked which card; with a number it is kept.
+        recorded(world, batch)
         group.send_text("nice", user=staff, reply_to=batch["message_id"])
         [which] = group.wait_for_messages(1)
         assert says(which, "feed.which_card", "en", count=3)
@@ -182,6 +211,51 @@ def test_the_feed_posts_cards_batches_them_takes_comments_and_stops(
         assert feed_round(running.app) == 0
         wait_drained(world.factory, sandbox, timeout=15)
         assert group.new_messages() == [] and posts(world) == 2
+    finally:
+        stop_bot(running)
+
+
+def test_a_reply_sooner_than_the_posts_message_id_is_kept_a_minute_later(
+    sandbox, world, bot, settings
+) -> None:
+    clock = SetClock(datetime.now(UTC))
+    running = restart_on(bot, settings, clock, world, sandbox)
+    try:
+        org, coordinator, staff, resident, group = linked_team(sandbox, world)
+        keep_note(staff, "The launderette is where people wait and talk")
+        later(clock, SETTLED)
+        [card] = group.wait_for_messages(1, timeout=30)
+        recorded(world, card)
+        # As if the sender had not yet recorded what Telegram answered (it does so just after
+        # the answer): the post is on its way, its message id unknown.
+        with world.factory.begin() as session:
+            outbox = session.scalar(
+                select(OutboxMessage).where(OutboxMessage.telegram_message_id == card["message_id"])
+            )
+            outbox_id, sent_at = outbox.id, outbox.sent_at
+            outbox.status, outbox.telegram_message_id = "pending", None
+            outbox.not_before = clock() + timedelta(days=1)
+        comment = group.send_text("Worth a visit", user=coordinator, reply_to=card["message_id"])
+
+        def waiting() -> InboxUpdate | None:
+            with world.factory() as session:
+                return session.scalar(select(InboxUpdate).where(InboxUpdate.error == "NotYetError"))
+
+        wait_until(waiting, message="the early reply was not kept for a retry")
+        with world.factory() as session:
+            assert session.scalar(select(func.count()).select_from(FeedComment)) == 0
+        # The answer is recorded; a minute later the reply is tried again and kept.
+        with world.factory.begin() as session:
+            outbox = session.get(OutboxMessage, outbox_id)
+            outbox.status, outbox.telegram_message_id = "sent", card["message_id"]
+            outbox.sent_at = sent_at
+        later(clock, timedelta(minutes=1, seconds=5))
+        wait_until(lambda: sandbox.reactions(GROUP_ID).get(comment["message_id"]), timeout=30)
+        with world.factory() as session:
+            [kept] = session.scalars(select(FeedComment)).all()
+            assert kept.text == "Worth a visit"
+        # Nobody in the group was told anything about the wait.
+        assert group.new_messages() == []
     finally:
         stop_bot(running)
 
