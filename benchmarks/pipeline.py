@@ -157,7 +157,9 @@ def ideal_schedule(arrivals: list[tuple[float, int]]) -> list[float]:
             index = order[position]
             queues[arrivals[index][1]].append(index)
             position += 1
-        while window and window[0] <= now - 1.0:
+        # Compared as "slot + 1 s <= now", the same sum the jump below makes: "slot <= now - 1 s"
+        # can round the other way and never free the window (the loop then never ends).
+        while window and window[0] + 1.0 <= now:
             window.popleft()
         if len(window) >= PER_SECOND:
             now = window[0] + 1.0
