@@ -7,13 +7,15 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import TextualSelect
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 READ_ONLY = "buurtbot_read_only"
@@ -46,6 +48,28 @@ def upsert_insert(session: Session) -> Any:
     from sqlalchemy.dialects import sqlite
 
     return sqlite.insert
+
+
+@cache
+def insert_skipping_conflicts(
+    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], returning: str
+) -> TextualSelect:
+    """Return a cached INSERT that skips a row conflicting on `conflict` and returns a column.
+
+    The same SQL as the dialects' insert(...).on_conflict_do_nothing(), which SQLAlchemy
+    compiles anew on every execution (it has no cache key): about 1 ms on every walk note and
+    live-location point. As text with typed parameters it is compiled once. SQLite (3.35 and
+    later) and PostgreSQL both read it; the result has one row when the row was inserted.
+    """
+    names = ", ".join(f'"{name}"' for name in columns)
+    values = ", ".join(f":{name}" for name in columns)
+    keys = ", ".join(f'"{name}"' for name in conflict)
+    statement = text(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) '
+        f'ON CONFLICT ({keys}) DO NOTHING RETURNING "{returning}"'
+    )
+    typed = [bindparam(name, type_=table.c[name].type) for name in columns]
+    return statement.bindparams(*typed).columns(table.c[returning])
 
 
 def _prepare_sqlite_file(url: str) -> None:

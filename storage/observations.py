@@ -10,7 +10,7 @@ from sqlalchemy import CursorResult, bindparam, delete, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from storage import kinds
-from storage.db import upsert_insert
+from storage.db import insert_skipping_conflicts
 from storage.models import MediaFile, Member, Observation
 
 # Every kind an observation may have, in registry order (storage/kinds.py).
@@ -170,26 +170,15 @@ def add_observation(
     return observation
 
 
-# One INSERT per dialect that skips a message already stored: the hot path of every note.
-_INSERTS: dict[str, Any] = {}
-
-
 def _add_message_observation(session: Session, values: dict[str, Any]) -> Observation:
     """Insert a message's observation (no media) in one statement; a repeat returns the first.
 
     The row goes in through Core and the object joins the session as if loaded, so neither a
     look-up before nor the unit of work's INSERT is needed.
     """
-    dialect = session.get_bind().dialect.name
-    statement = _INSERTS.get(dialect)
-    if statement is None:
-        table = Observation.__table__
-        statement = _INSERTS[dialect] = (
-            upsert_insert(session)(table)
-            .values({name: bindparam(name) for name in values})
-            .on_conflict_do_nothing(index_elements=["chat_id", "message_id"])
-            .returning(table.c.id)
-        )
+    statement = insert_skipping_conflicts(
+        Observation.__table__, tuple(values), ("chat_id", "message_id"), "id"
+    )
     new_id = session.execute(statement, values).scalar()
     if new_id is None:
         existing = find_by_message(session, values["chat_id"], values["message_id"])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from storage.db import upsert_insert
+from storage.db import insert_skipping_conflicts
 from storage.models import Observation, TrackPoint, Walk
 
 
@@ -58,6 +58,9 @@ def start_walk(
     return walk
 
 
+_POINT_COLUMNS = ("walk_id", "recorded_at", "lat", "lon", "accuracy_m", "wijk_code")
+
+
 def add_track_point(
     session: Session,
     walk: Walk,
@@ -68,20 +71,18 @@ def add_track_point(
     wijk_code: int | None,
 ) -> bool:
     """Add a point to the track (an upsert: the same edit twice is stored once)."""
-    statement = (
-        upsert_insert(session)(TrackPoint)
-        .values(
-            walk_id=walk.id,
-            recorded_at=recorded_at,
-            lat=lat,
-            lon=lon,
-            accuracy_m=accuracy_m,
-            wijk_code=wijk_code,
-        )
-        .on_conflict_do_nothing(index_elements=["walk_id", "recorded_at", "lat", "lon"])
-        .returning(TrackPoint.id)
+    statement = insert_skipping_conflicts(
+        TrackPoint.__table__, _POINT_COLUMNS, ("walk_id", "recorded_at", "lat", "lon"), "id"
     )
-    added = session.execute(statement).first() is not None
+    point = {
+        "walk_id": walk.id,
+        "recorded_at": recorded_at,
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": accuracy_m,
+        "wijk_code": wijk_code,
+    }
+    added = session.execute(statement, point).first() is not None
     if walk.last_point_at is None or recorded_at > walk.last_point_at:
         walk.last_point_at = recorded_at
     session.flush()
