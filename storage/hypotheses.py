@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import bindparam, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from storage import kinds
@@ -132,6 +132,22 @@ def view_of(
         voice_media=voice_media,
         cleared=cleared,
     )
+
+
+_ANY_OPEN = (
+    select(HypothesisRow.id)
+    .where(
+        HypothesisRow.organisation_id == bindparam("organisation_id"),
+        HypothesisRow.status == OPEN,
+    )
+    .limit(1)
+)
+
+
+def has_open(session: Session, organisation_id: int) -> bool:
+    """Say whether an organisation has an open hypothesis (asked for every note saved)."""
+    # Through the connection: the ORM's execute would cost more than this query.
+    return session.connection().scalar(_ANY_OPEN, {"organisation_id": organisation_id}) is not None
 
 
 def list_hypotheses(

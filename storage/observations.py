@@ -179,7 +179,8 @@ def _add_message_observation(session: Session, values: dict[str, Any]) -> Observ
     statement = insert_skipping_conflicts(
         Observation.__table__, tuple(values), ("chat_id", "message_id"), "id"
     )
-    new_id = session.execute(statement, values).scalar()
+    # Through the connection: the ORM's execute would cost more than the INSERT itself.
+    new_id = session.connection().scalar(statement, values)
     if new_id is None:
         existing = find_by_message(session, values["chat_id"], values["message_id"])
         assert existing is not None
