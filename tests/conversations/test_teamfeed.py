@@ -57,6 +57,22 @@ def posts(world) -> int:
         return session.scalar(select(func.count()).select_from(FeedPost)) or 0
 
 
+def post_outbox(session, message: dict) -> OutboxMessage | None:
+    """Return the outbox row of a feed post delivered as this group message.
+
+    Message ids are counted per chat (a private chat has the same numbers), and a delivered
+    row keeps only its message id, so the post's own row is found through the post.
+    """
+    return session.scalar(
+        select(OutboxMessage)
+        .join(FeedPost, FeedPost.outbox_id == OutboxMessage.id)
+        .where(
+            FeedPost.chat_id == GROUP_ID,
+            OutboxMessage.telegram_message_id == message["message_id"],
+        )
+    )
+
+
 def recorded(world, message: dict) -> None:
     """Wait until the sender has recorded the message id of a post it delivered.
 
@@ -66,13 +82,7 @@ def recorded(world, message: dict) -> None:
 
     def known() -> bool:
         with world.factory() as session:
-            return bool(
-                session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.telegram_message_id == message["message_id"])
-                )
-            )
+            return post_outbox(session, message) is not None
 
     wait_until(known, message="the post's message id was never recorded")
 
@@ -229,9 +239,7 @@ def test_a_reply_sooner_than_the_posts_message_id_is_kept_a_minute_later(
         # As if the sender had not yet recorded what Telegram answered (it does so just after
         # the answer): the post is on its way, its message id unknown.
         with world.factory.begin() as session:
-            outbox = session.scalar(
-                select(OutboxMessage).where(OutboxMessage.telegram_message_id == card["message_id"])
-            )
+            outbox = post_outbox(session, card)
             outbox_id, sent_at = outbox.id, outbox.sent_at
             outbox.status, outbox.telegram_message_id = "pending", None
             outbox.not_before = clock() + timedelta(days=1)
@@ -241,7 +249,19 @@ def test_a_reply_sooner_than_the_posts_message_id_is_kept_a_minute_later(
             with world.factory() as session:
                 return session.scalar(select(InboxUpdate).where(InboxUpdate.error == "NotYetError"))
 
-        wait_until(waiting, message="the early reply was not kept for a retry")
+        def what_happened() -> str:
+            with world.factory() as session:
+                rows = session.execute(
+                    select(InboxUpdate.status, InboxUpdate.error, InboxUpdate.attempts)
+                ).all()
+                outbox = session.get(OutboxMessage, outbox_id)
+                comments = session.scalars(select(FeedComment.text)).all()
+                return (
+                    f"early reply not kept for a retry: inbox {rows[-3:]}, outbox "
+                    f"{outbox.status} {outbox.telegram_message_id}, comments {comments}"
+                )
+
+        wait_until(waiting, message=what_happened)
         with world.factory() as session:
             assert session.scalar(select(func.count()).select_from(FeedComment)) == 0
         # The answer is recorded; a minute later the reply is tried again and kept.
