@@ -17,6 +17,7 @@ from storage.db import checkpoint_sqlite
 from storage.models import (
     ChatState,
     Diarist,
+    Digest,
     FeedComment,
     Hypothesis,
     HypothesisLink,
@@ -26,6 +27,7 @@ from storage.models import (
     Member,
     Observation,
     OutboxMessage,
+    RoundReport,
     Walk,
 )
 
@@ -53,6 +55,43 @@ def pending_member_data(session: Session, chat_id: int) -> list[str]:
         for value in (payload or {}).values()
         if isinstance(value, dict) and is_member_data(str(value.get("path", "")))
     ]
+
+
+def files_still_to_send(session: Session) -> set[str]:
+    """Return the files that calls waiting in the outbox will send: none may go before."""
+    payloads = session.scalars(
+        select(OutboxMessage.payload).where(OutboxMessage.status == "pending")
+    )
+    return {
+        str(value["path"])
+        for payload in payloads
+        for value in (payload or {}).values()
+        if isinstance(value, dict) and "path" in value
+    }
+
+
+def forget_saved_reports(session: Session, organisation_id: int) -> list[str]:
+    """Let go of an organisation's sent weekly pictures and round reports; return their files.
+
+    A saved picture names its authors by pseudonym and quotes what they wrote: after /forget
+    no copy stays on the server (the team keeps the ones Telegram delivered). One still
+    waiting to be sent is kept for that send; the daily sweep takes it afterwards.
+    """
+    waiting = files_still_to_send(session)
+    paths: list[str] = []
+    for table in (Digest, RoundReport):
+        rows = session.execute(
+            select(table.id, table.path).where(
+                table.organisation_id == organisation_id, table.path.is_not(None)
+            )
+        ).all()
+        sent = [(row.id, row.path) for row in rows if row.path not in waiting]
+        if sent:
+            session.execute(
+                update(table).where(table.id.in_([i for i, _ in sent])).values(path=None)
+            )
+            paths.extend(path for _, path in sent)
+    return paths
 
 
 def _checkpoint_when_done(session: Session, transaction: SessionTransaction) -> None:
@@ -225,12 +264,14 @@ def forget_member(session: Session, member: Member) -> list[str]:
     Observations and hypotheses the member recorded stay as the team's work, under a stand-in
     pseudonym or no author; the evidence they marked stays without their name.
 
-    Returns the files to delete from disk: the diary's media and /mydata files not sent yet.
+    Returns the files to delete from disk: the diary's media, /mydata files not sent yet and
+    the organisation's saved pictures and round reports (see forget_saved_reports).
     On SQLite the write-ahead log is emptied once the erasure is committed, so the erased
     values do not linger in the `-wal` file.
     """
     telegram_id = member.telegram_user_id
     unsent = pending_member_data(session, telegram_id)
+    saved_reports = forget_saved_reports(session, member.organisation_id)
     # First, while the member's observations still point to them.
     feed.forget_member_feed(session, member)
     stand_in = "P-" + secrets.token_hex(4).upper()
@@ -279,4 +320,4 @@ def forget_member(session: Session, member: Member) -> list[str]:
     session.info[CHECKPOINT_AFTER] = True
     if not event.contains(session, "after_transaction_end", _checkpoint_when_done):
         event.listen(session, "after_transaction_end", _checkpoint_when_done)
-    return paths + unsent
+    return paths + unsent + saved_reports

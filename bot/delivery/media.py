@@ -26,15 +26,18 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.dispatch.dispatcher import utc_now
 from bot.dispatch.render import Renderer, RenderTarget
+from bot.reporting import EXPORTS
 from bot.runtime.waiting import pause
+from flows.digest import DIGEST_FOLDER
 from flows.engine import reply
+from flows.rounds import ROUND_FOLDER
 from storage import media as stored_media
 from storage import observations as obs
 from storage import organisations as orgs
 from storage import pipeline
 from storage.db import reading
 from storage.models import MediaFile
-from storage.privacy import MEMBER_DATA_PREFIX
+from storage.privacy import MEMBER_DATA_PREFIX, files_still_to_send
 
 log = logging.getLogger("buurtbot.media")
 
@@ -45,6 +48,8 @@ EXPORT_AGE = timedelta(days=1)
 MEMBER_DATA_AGE = timedelta(minutes=10)
 MEMBER_DATA_SWEEP = 60.0
 MEDIA_FOLDERS = ("photo", "voice", "video")
+# Files the bot makes: they are in the team's chats once sent, so the server keeps them a day.
+MADE_FOLDERS = (EXPORTS, DIGEST_FOLDER, ROUND_FOLDER)
 MEDIA_SWEEP_GAP = 0.5
 # However far off the next try is, look at the table this often (a missed wake-up costs no more).
 MEDIA_IDLE_CHECK = 5.0
@@ -280,9 +285,14 @@ class MediaDownloader:
                 waiter.cancel()
 
     def remove_orphans(self, now: datetime) -> int:
-        """Delete media files no observation refers to any more, and old exports."""
+        """Delete media files no observation refers to any more, and made files a day old.
+
+        Made files (exports, pictures, round reports) stay as long as a call waiting in the
+        outbox is to send them, however old they are (Telegram may be away for hours).
+        """
         with reading(self.session_factory) as session:
             referenced = obs.referenced_media_paths(session)
+            waiting = files_still_to_send(session)
         removed = 0
         for folder in MEDIA_FOLDERS:
             for path in (self.media_dir / folder).rglob("*"):
@@ -293,11 +303,14 @@ class MediaDownloader:
                 if relative not in referenced and age > ORPHAN_AGE.total_seconds():
                     path.unlink(missing_ok=True)
                     removed += 1
-        for path in (self.media_dir / "exports").glob("*"):
-            if (
-                path.is_file()
-                and now.timestamp() - path.stat().st_mtime > EXPORT_AGE.total_seconds()
-            ):
-                path.unlink(missing_ok=True)
-                removed += 1
+        for folder in MADE_FOLDERS:
+            for path in (self.media_dir / folder).glob("*"):
+                relative = path.relative_to(self.media_dir).as_posix()
+                if (
+                    path.is_file()
+                    and relative not in waiting
+                    and now.timestamp() - path.stat().st_mtime > EXPORT_AGE.total_seconds()
+                ):
+                    path.unlink(missing_ok=True)
+                    removed += 1
         return removed
