@@ -841,12 +841,18 @@ def inbox_backlog(session: Session) -> int:
 
 
 def outbox_backlog(session: Session, due_by: datetime | None = None) -> int:
-    """Return how many calls wait to be sent (only those due by a moment, when given)."""
+    """Return how many calls wait to be sent (only those due by a moment, when given).
+
+    A leased call (a sender has it, perhaps holding it for its chat's pace) counts as due:
+    its lease's end is not when it is sent.
+    """
     statement = (
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     )
     if due_by is not None:
-        statement = statement.where(OutboxMessage.not_before <= due_by)
+        statement = statement.where(
+            or_(OutboxMessage.not_before <= due_by, OutboxMessage.error == SENDING)
+        )
     return session.scalar(statement) or 0
 
 

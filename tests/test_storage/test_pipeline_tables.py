@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage import pipeline
 from storage.models import InboxUpdate, OutboxMessage
@@ -214,3 +214,17 @@ def test_one_statement_leases_the_due_calls_of_a_batch_and_marks_them_sent(
             ("pending", None, "429"),
         ]
         assert (rows[first].chat_id, rows[first].payload, rows[first].attempts) == (0, {}, 1)
+
+
+def test_a_leased_call_counts_as_due_whatever_its_lease_says(session_factory, now) -> None:
+    with session_factory.begin() as session:
+        pipeline.enqueue(session, [pipeline.OutgoingCall(4, "sendMessage", {})], now)
+        pipeline.enqueue(session, [pipeline.OutgoingCall(5, "sendMessage", {})], now)
+        later = session.scalar(select(func.max(OutboxMessage.id)))
+        pipeline.postpone(session, later, now + timedelta(minutes=5), "429")
+        assert pipeline.outbox_backlog(session, due_by=now) == 1
+        # A sender holds the first one (for its chat's pace, say): it is not sent yet.
+        heads = [h.id for h in pipeline.pending_heads(session, now, [], 10)]
+        pipeline.claim_sends(session, heads, now, timedelta(seconds=30))
+        assert pipeline.outbox_backlog(session, due_by=now) == 1
+        assert pipeline.outbox_backlog(session) == 2
