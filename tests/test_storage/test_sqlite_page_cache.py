@@ -31,7 +31,7 @@ def _sqlite_library() -> Any:
 SQLITE = _sqlite_library()
 
 
-def _cached_after_a_scan(tmp_path: Path, shrink_after: float) -> int:
+def _cached_after_a_scan(tmp_path: Path) -> int:
     """Scan a 6 MB table on one connection, return it to the pool, say what SQLite keeps."""
     engine = db.make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
     with engine.begin() as connection:
@@ -44,7 +44,6 @@ def _cached_after_a_scan(tmp_path: Path, shrink_after: float) -> int:
     with engine.connect() as connection:
         connection.execute(text("SELECT 1")).all()
     before = SQLITE.sqlite3_memory_used()
-    db.SHRINK_AFTER_S = shrink_after
     with engine.connect() as connection:
         assert connection.execute(text("SELECT sum(length(body)) FROM notes")).scalar() == 6e6
         filled = SQLITE.sqlite3_memory_used()
@@ -59,8 +58,8 @@ def test_a_long_held_connection_frees_its_page_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Held past SHRINK_AFTER_S (0 here): the cache the scan filled is given back."""
-    monkeypatch.setattr(db, "SHRINK_AFTER_S", db.SHRINK_AFTER_S)
-    assert _cached_after_a_scan(tmp_path, shrink_after=0.0) < 500_000
+    monkeypatch.setattr(db, "SHRINK_AFTER_S", 0.0)
+    assert _cached_after_a_scan(tmp_path) < 500_000
 
 
 @pytest.mark.skipif(SQLITE is None, reason="needs the SQLite library's memory counter")
@@ -68,5 +67,5 @@ def test_a_short_transaction_keeps_its_page_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Returned before SHRINK_AFTER_S: the next transaction finds its pages still cached."""
-    monkeypatch.setattr(db, "SHRINK_AFTER_S", db.SHRINK_AFTER_S)
-    assert _cached_after_a_scan(tmp_path, shrink_after=3600.0) > 1_000_000
+    monkeypatch.setattr(db, "SHRINK_AFTER_S", 3600.0)
+    assert _cached_after_a_scan(tmp_path) > 1_000_000
