@@ -961,8 +961,9 @@ process's VmRSS every 0.2 s (peak per phase) and its VmHWM at the end:
 
 Goals: peak resident memory below 150 MB, and below 100 MB for a bot that has just started on
 an empty database and waits (the "idle" row: measured after the run, in a process of its
-own). The bot imports what it needs to start (python-telegram-bot, SQLAlchemy, shapely and
-the wijk map, loaded once at start, each polygon made a shapely geometry as it is parsed);
+own). The bot imports what it needs to start (python-telegram-bot, SQLAlchemy, shapely; the
+wijk map is loaded on first use, a located note or a picture, each polygon made a shapely
+geometry as it is parsed);
 reports/ with jinja2, openpyxl, Pillow and qrcode are imported only when a file is made (or a
 walk's route drawn), aiohttp only for a webhook (the sandbox's commands on the parser do not
 bring its server), psycopg and SQLAlchemy's PostgreSQL dialect only on PostgreSQL, and Alembic
@@ -972,11 +973,33 @@ that migrates keeps about 10 MB more). Nothing reads the history whole: retentio
 weekly picture, /team and the orphan sweep page through the tables or read one week (compare
 with `--observations 20000`). On SQLite each pooled connection also keeps up to 2 MB of page
 cache inside the bot's process (SQLite's default; with 512 KiB, tried once under load, the
-first retention run over a million rows did not end within 900 s); PostgreSQL keeps its cache
-in the server (see the next section). glibc's malloc is held to two arenas, and a dispatcher
-batch or sweep that ran over a second is followed by a garbage collection and `malloc_trim(0)`
-(`bot/runtime/memory.py`): without them the memory one job freed stays with its thread's
-arena, and jobs in different threads add up.
+first retention run over a million rows did not end within 900 s); a connection that was
+held a second or more (an export, a picture, retention) gives that cache back with `PRAGMA
+shrink_memory` when it returns to the pool, while the short transactions of the hot path keep
+theirs (`storage/db.py`). PostgreSQL keeps its cache in the server (see the next section).
+glibc's malloc is held to two arenas, and a dispatcher batch, sweep or file job that ran over a
+second is followed by a garbage collection and `malloc_trim(0)` (`bot/runtime/memory.py`):
+without them the memory one job freed stays with its thread's arena, and jobs in different
+threads add up. The sender hands a document to python-telegram-bot as the open file
+(`read_file_handle=False`), which httpx streams in 64 KB chunks.
+
+What holds the memory (Dec 3; the bot's own `/proc/self/smaps`, `sys._debugmallocstats()`,
+glibc's `mallinfo2`, SQLite's `sqlite3_memory_used` and where each thread was, sampled every
+0.1 s inside the process over the same history): about 30 MB are mapped libraries (Python,
+numpy, shapely's GEOS, OpenSSL, SQLite, Pillow); 66 to 72 MiB of pymalloc arenas hold 56 to
+60 MB of live small Python objects, mostly modules and classes (the imports; reports/ with
+jinja2, openpyxl and Pillow once the first file is made, openpyxl alone about 3 MB; Babel's
+locale data once a date is formatted, 5 to 7 MB), then SQLAlchemy's 75 to 90 compiled
+statements (about 36 KB each); the malloc heap (35 to 50 MB) holds SQLite's page caches (5 to
+9 MB over the six pooled connections), the larger Python objects and GEOS's geometries. A
+picture, an export page or retention adds a few MB while it runs and gives most of it back.
+The one big jump was the sender: `InputFile` read a document whole and the request copied it,
+so sending the 10 MB GeoJSON of four weeks added 9 to 20 MB at once, and the heap it grew
+stayed (161 to 167 MB in three runs). Streamed, six runs (the one below included) peak at 146
+to 148 MB, now at the end of the second phase, with no single step standing out: the margin
+under 150 MB is small, and the rest is mostly code and data the bot uses. Tried without a
+gain: fixed glibc mmap and trim thresholds (146 against 147 MB), one malloc arena (151 MB, and
+slower under load), and a trim after every file job however short (147 MB).
 """
 
 

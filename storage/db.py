@@ -90,6 +90,30 @@ def _prepare_sqlite_file(url: str) -> None:
 POOL_RECYCLE = 300
 
 
+# A SQLite connection keeps up to 2 MB of page cache inside the process, and the pool keeps a
+# connection per worker thread. A connection held this long (an export, a picture, retention:
+# reads of many pages) gives its cache back when it returns to the pool; the short transactions
+# of the hot path keep theirs.
+SHRINK_AFTER_S = 1.0
+_CHECKED_OUT_AT = "buurtbot_checked_out_at"
+
+
+def _release_page_cache_after_long_use(engine: Engine) -> None:
+    """Make a SQLite connection that was checked out long free its page cache at check-in."""
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        record.info[_CHECKED_OUT_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        started = record.info.pop(_CHECKED_OUT_AT, None)
+        if dbapi_connection is None or started is None:
+            return
+        if time.monotonic() - started >= SHRINK_AFTER_S:
+            dbapi_connection.execute("PRAGMA shrink_memory")
+
+
 def make_engine(url: str, *, application_name: str | None = None, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys.
 
@@ -120,6 +144,7 @@ def make_engine(url: str, *, application_name: str | None = None, **kwargs: Any)
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        _release_page_cache_after_long_use(engine)
         return engine
     name = application_name or f"buurtbot:{os.getpid()}"
     kwargs.setdefault("connect_args", postgres_connect_args(name))
