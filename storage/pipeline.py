@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
-    Select,
     Table,
     and_,
     bindparam,
@@ -489,55 +488,6 @@ def enqueue_many(
     return len(rows)
 
 
-def _heads_statement(
-    now: datetime, exclude_chats: Iterable[int], limit: int, *columns: Any
-) -> Select[Any]:
-    excluded = list(exclude_chats)
-    heads = (
-        select(func.min(OutboxMessage.id))
-        .where(OutboxMessage.status == "pending")
-        .group_by(OutboxMessage.chat_id)
-    )
-    if excluded:
-        heads = heads.where(OutboxMessage.chat_id.not_in(excluded))
-    return (
-        select(*columns)
-        .where(OutboxMessage.id.in_(heads), OutboxMessage.not_before <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-
-
-def _jumping_statement(
-    now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int, *columns: Any
-) -> Select[Any]:
-    statement = select(*columns).where(
-        OutboxMessage.status == "pending",
-        OutboxMessage.method.in_(list(methods)),
-        OutboxMessage.not_before <= now,
-    )
-    excluded = list(exclude_ids)
-    if excluded:
-        statement = statement.where(OutboxMessage.id.not_in(excluded))
-    return statement.order_by(OutboxMessage.id).limit(limit)
-
-
-def pending_heads(
-    session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return each chat's oldest pending call that is due, so order within a chat holds."""
-    return list(session.scalars(_heads_statement(now, exclude_chats, limit, OutboxMessage)))
-
-
-def pending_jumping_calls(
-    session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
-) -> list[OutboxMessage]:
-    """Return due pending calls of these methods, oldest first, wherever they are in their
-    chat's queue: answers to taps must not wait behind the chat's paced messages."""
-    statement = _jumping_statement(now, methods, exclude_ids, limit, OutboxMessage)
-    return list(session.scalars(statement))
-
-
 # What the sender needs of a call: outbox id, chat, method, parameters.
 CALL_COLUMNS = (
     OutboxMessage.id,
@@ -548,20 +498,47 @@ CALL_COLUMNS = (
 Call = tuple[int, int, str, dict[str, Any]]
 
 
+def _call(row: Any) -> Call:
+    """Return a row of CALL_COLUMNS as a call (its parameters a dict of its own)."""
+    return (row[0], row[1], row[2], dict(row[3]))
+
+
 def head_calls(
     session: Session, now: datetime, exclude_chats: Iterable[int], limit: int
 ) -> list[Call]:
-    """Return what `pending_heads` returns as plain tuples (no ORM objects: the sender's read)."""
-    rows = session.execute(_heads_statement(now, exclude_chats, limit, *CALL_COLUMNS))
-    return [(row[0], row[1], row[2], dict(row[3])) for row in rows]
+    """Return each chat's oldest pending call that is due, so order within a chat holds."""
+    excluded = list(exclude_chats)
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.chat_id)
+    )
+    if excluded:
+        heads = heads.where(OutboxMessage.chat_id.not_in(excluded))
+    statement = (
+        select(*CALL_COLUMNS)
+        .where(OutboxMessage.id.in_(heads), OutboxMessage.not_before <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [_call(row) for row in session.execute(statement)]
 
 
 def jumping_calls(
     session: Session, now: datetime, methods: Iterable[str], exclude_ids: Iterable[int], limit: int
 ) -> list[Call]:
-    """Return what `pending_jumping_calls` returns as plain tuples."""
-    statement = _jumping_statement(now, methods, exclude_ids, limit, *CALL_COLUMNS)
-    return [(row[0], row[1], row[2], dict(row[3])) for row in session.execute(statement)]
+    """Return due pending calls of these methods, oldest first, wherever they are in their
+    chat's queue: answers to taps must not wait behind the chat's paced messages."""
+    statement = select(*CALL_COLUMNS).where(
+        OutboxMessage.status == "pending",
+        OutboxMessage.method.in_(list(methods)),
+        OutboxMessage.not_before <= now,
+    )
+    excluded = list(exclude_ids)
+    if excluded:
+        statement = statement.where(OutboxMessage.id.not_in(excluded))
+    statement = statement.order_by(OutboxMessage.id).limit(limit)
+    return [_call(row) for row in session.execute(statement)]
 
 
 # The error column of a call leased to a sender that is making it.
@@ -599,7 +576,7 @@ def claim_sends(
         .values(not_before=now + lease, error=SENDING)
         .returning(*CALL_COLUMNS)
     )
-    return {row[0]: (row[0], row[1], row[2], dict(row[3])) for row in rows}
+    return {row[0]: _call(row) for row in rows}
 
 
 def release_leases(session: Session, now: datetime) -> int:
@@ -634,20 +611,7 @@ def mark_sent(
     note: str | None = None,
 ) -> None:
     """Mark a call delivered and drop its content: the chat has it now."""
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id)
-        .values(
-            status="sent",
-            sent_at=now,
-            telegram_message_id=message_id,
-            # Delivered rows keep no trace of who they went to.
-            chat_id=0,
-            payload={},
-            attempts=OutboxMessage.attempts + 1,
-            error=note[:200] if note else None,
-        )
-    )
+    mark_sent_many(session, [SentMark(outbox_id, now, message_id, note)])
 
 
 @dataclass(frozen=True)
@@ -672,6 +636,7 @@ def mark_sent_many(session: Session, marks: list[SentMark]) -> None:
             status="sent",
             sent_at=bindparam("b_at"),
             telegram_message_id=bindparam("b_message_id"),
+            # Delivered rows keep no trace of who they went to.
             chat_id=0,
             payload={},
             attempts=table.c.attempts + 1,

@@ -85,7 +85,7 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
 
 
-Row = tuple[int, int, str, dict[str, Any]]
+Row = pipeline.Call
 
 
 async def first_of(*events: asyncio.Event, timeout: float | None = None) -> None:

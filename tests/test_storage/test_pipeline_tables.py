@@ -73,16 +73,16 @@ def test_outbox_offers_only_the_oldest_due_row_per_chat(session_factory, now) ->
         assert pipeline.enqueue(session, calls, now) == 3
         ids = session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)).all()
     with session_factory.begin() as session:
-        heads = pipeline.pending_heads(session, now, [], 10)
-        assert [h.id for h in heads] == [ids[0], ids[2]]
-        assert [h.id for h in pipeline.pending_heads(session, now, [1], 10)] == [ids[2]]
+        heads = pipeline.head_calls(session, now, [], 10)
+        assert [h[0] for h in heads] == [ids[0], ids[2]]
+        assert [h[0] for h in pipeline.head_calls(session, now, [1], 10)] == [ids[2]]
         pipeline.postpone(session, ids[0], now + timedelta(seconds=30), "429")
     with session_factory.begin() as session:
         # A postponed head holds back its chat: order within a chat never changes.
-        assert [h.id for h in pipeline.pending_heads(session, now, [], 10)] == [ids[2]]
+        assert [h[0] for h in pipeline.head_calls(session, now, [], 10)] == [ids[2]]
         pipeline.mark_sent(session, ids[2], now, 99)
         later = now + timedelta(seconds=31)
-        assert [h.id for h in pipeline.pending_heads(session, later, [], 10)] == [ids[0]]
+        assert [h[0] for h in pipeline.head_calls(session, later, [], 10)] == [ids[0]]
         assert pipeline.message_id_of(session, ids[2]) == 99
         assert pipeline.outbox_backlog(session) == 2
 
@@ -131,12 +131,12 @@ def test_a_leased_call_is_not_offered_again_until_released_or_expired(session_fa
         # A second sender (after a change of leader) may not take it while it is leased.
         assert not pipeline.claim_send(session, leased, now, lease)
         pipeline.postpone(session, postponed, now + lease, "429")
-        assert pipeline.pending_heads(session, now, [], 10) == []
+        assert pipeline.head_calls(session, now, [], 10) == []
         assert pipeline.claim_send(session, leased, now + lease, lease)
     with session_factory.begin() as session:
         # The sender is known to have stopped: its lease goes, a 429's wait stays.
         assert pipeline.release_leases(session, now) == 1
-        assert [h.id for h in pipeline.pending_heads(session, now, [], 10)] == [leased]
+        assert [h[0] for h in pipeline.head_calls(session, now, [], 10)] == [leased]
 
 
 def test_an_id_seen_eight_days_ago_is_a_new_update_and_a_repeat_within_the_window_is_not(
@@ -224,7 +224,7 @@ def test_a_leased_call_counts_as_due_whatever_its_lease_says(session_factory, no
         pipeline.postpone(session, later, now + timedelta(minutes=5), "429")
         assert pipeline.outbox_backlog(session, due_by=now) == 1
         # A sender holds the first one (for its chat's pace, say): it is not sent yet.
-        heads = [h.id for h in pipeline.pending_heads(session, now, [], 10)]
+        heads = [h[0] for h in pipeline.head_calls(session, now, [], 10)]
         pipeline.claim_sends(session, heads, now, timedelta(seconds=30))
         assert pipeline.outbox_backlog(session, due_by=now) == 1
         assert pipeline.outbox_backlog(session) == 2
