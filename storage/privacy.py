@@ -42,32 +42,27 @@ def is_member_data(path: str) -> bool:
     return path.startswith(MEMBER_DATA_PREFIX) and "/" not in path[len(MEMBER_DATA_PREFIX) :]
 
 
+def _files_waiting(session: Session, chat_id: int | None = None) -> list[str]:
+    """Return the files that pending outbox calls (of one chat, if given) are to send."""
+    statement = select(OutboxMessage.payload).where(OutboxMessage.status == "pending")
+    if chat_id is not None:
+        statement = statement.where(OutboxMessage.chat_id == chat_id)
+    return [
+        str(value["path"])
+        for payload in session.scalars(statement)
+        for value in (payload or {}).values()
+        if isinstance(value, dict) and "path" in value
+    ]
+
+
 def pending_member_data(session: Session, chat_id: int) -> list[str]:
     """Return the /mydata files still waiting in a chat's outbox."""
-    payloads = session.scalars(
-        select(OutboxMessage.payload).where(
-            OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending"
-        )
-    )
-    return [
-        value["path"]
-        for payload in payloads
-        for value in (payload or {}).values()
-        if isinstance(value, dict) and is_member_data(str(value.get("path", "")))
-    ]
+    return [path for path in _files_waiting(session, chat_id) if is_member_data(path)]
 
 
 def files_still_to_send(session: Session) -> set[str]:
     """Return the files that calls waiting in the outbox will send: none may go before."""
-    payloads = session.scalars(
-        select(OutboxMessage.payload).where(OutboxMessage.status == "pending")
-    )
-    return {
-        str(value["path"])
-        for payload in payloads
-        for value in (payload or {}).values()
-        if isinstance(value, dict) and "path" in value
-    }
+    return set(_files_waiting(session))
 
 
 def forget_saved_reports(session: Session, organisation_id: int) -> list[str]:
